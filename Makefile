@@ -1,0 +1,62 @@
+# Summit Watch: two commands do all the set-up on a fresh machine.
+#   make run    create .venv, install, upgrade the database, open the dashboard (demo on first run)
+#   make test   install what the tests need (pip and Debian packages) and run the whole suite
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PG_BIN := /usr/lib/postgresql/15/bin
+APT_PACKAGES := chromium postgresql-15
+
+.PHONY: run test lint check-migrations system-deps screenshots clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.runtime-installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@ $(VENV)/.runtime-installed
+
+## Start the dashboard on http://127.0.0.1:8501 (SQLite at data/tracker.db unless TRACKER_DATABASE_URL is set).
+run: $(VENV)/.runtime-installed
+	$(BIN)/python -m tracker init
+	$(BIN)/streamlit run app.py --server.address 127.0.0.1
+
+## Debian packages the tests need: Chromium for the browser tests, PostgreSQL 15 for the second backend.
+system-deps:
+	@missing=""; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	[ -x $(PG_BIN)/initdb ] || missing="$$missing postgresql-15"; \
+	if [ -n "$$missing" ]; then \
+		sudo=""; [ "$$(id -u)" = 0 ] || sudo="sudo"; \
+		echo "Installing Debian packages:$$missing"; \
+		$$sudo apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+## Lint, check that models and migrations agree, then run every test on SQLite and PostgreSQL.
+test: $(VENV)/.dev-installed system-deps
+	$(BIN)/ruff check .
+	$(MAKE) --no-print-directory check-migrations
+	$(BIN)/python -m pytest
+
+lint: $(VENV)/.dev-installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+## `alembic check` on a fresh database: fails when the models drift from the migrations.
+check-migrations: $(VENV)/.dev-installed
+	@tmp=$$(mktemp -d); export TRACKER_DATABASE_URL="sqlite:///$$tmp/check.db"; \
+	$(BIN)/alembic upgrade head && $(BIN)/alembic check; rc=$$?; rm -rf "$$tmp"; exit $$rc
+
+## Retake the screenshots in docs/screenshots with the browser tests.
+screenshots: $(VENV)/.dev-installed system-deps
+	$(BIN)/python -m pytest -m browser
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

@@ -1,0 +1,314 @@
+"""Typed SQLAlchemy 2 models: the whole schema, read top to bottom.
+
+Enumerations are strings guarded by CHECK constraints (portable across SQLite
+and PostgreSQL, and easy to migrate). Cross-row rules that a CHECK cannot
+express live in :mod:`db.rules` and run before every flush.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.ext.associationproxy import AssociationProxy, association_proxy
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from db.types import UTCDateTime, utc_now
+
+# Names every constraint and index, so batch migrations on SQLite can drop them
+# and error messages say which rule a row broke.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+FORECASTER_KINDS = ("person", "crowd")
+QUESTION_TYPES = ("binary", "multiple_choice")
+FORECAST_ORIGINS = ("manual", "import", "crowd")
+# "unresolved" is the row an undo appends: the latest row wins, so it reopens the question.
+RESOLUTION_OUTCOMES = ("yes", "no", "option", "annulled", "unresolved")
+SOURCE_KINDS = (
+    "manual",
+    "rss",
+    "atom",
+    "gdelt-doc",
+    "gdelt-events",
+    "manifold",
+    "polymarket",
+    "metaculus",
+)
+JOB_STATUSES = ("running", "ok", "error", "skipped")
+
+
+def _one_of(column: str, values: tuple[str, ...]) -> str:
+    quoted = ", ".join(f"'{value}'" for value in values)
+    return f"{column} IN ({quoted})"
+
+
+def _new_uid() -> str:
+    return uuid.uuid4().hex
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime()}
+
+
+class AppSetting(Base):
+    """Small key/value facts about this database (for example: demo already offered)."""
+
+    __tablename__ = "app_setting"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(default=utc_now, onupdate=utc_now)
+
+
+class Forecaster(Base):
+    """A person, or a crowd platform such as ``crowd:manifold``."""
+
+    __tablename__ = "forecaster"
+    __table_args__ = (CheckConstraint(_one_of("kind", FORECASTER_KINDS), name="kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    kind: Mapped[str] = mapped_column(String(16), default="person")
+    description: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+    forecasts: Mapped[list[Forecast]] = relationship(back_populates="forecaster")
+
+
+class Question(Base):
+    """Something that will be settled: binary, or multiple choice with named options."""
+
+    __tablename__ = "question"
+    __table_args__ = (
+        CheckConstraint(_one_of("type", QUESTION_TYPES), name="type"),
+        CheckConstraint(
+            "(type = 'binary' AND options IS NULL) OR (type = 'multiple_choice' AND options IS NOT NULL)",
+            name="options_match_type",
+        ),
+        CheckConstraint("closes_at IS NULL OR closes_at >= opens_at", name="closes_after_opens"),
+        CheckConstraint("resolve_by IS NULL OR resolve_by >= opens_at", name="resolve_by_after_opens"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Stable identity across databases: import/export and the demo key on it.
+    uid: Mapped[str] = mapped_column(String(64), unique=True, default=_new_uid)
+    title: Mapped[str] = mapped_column(String(500))
+    description: Mapped[str] = mapped_column(Text, default="")
+    resolution_criteria: Mapped[str] = mapped_column(Text, default="")
+    type: Mapped[str] = mapped_column(String(20), default="binary")
+    options: Mapped[list[str] | None] = mapped_column(JSON(none_as_null=True), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    opens_at: Mapped[datetime] = mapped_column(default=utc_now)
+    closes_at: Mapped[datetime | None]
+    resolve_by: Mapped[datetime | None]
+
+    tag_links: Mapped[list[QuestionTag]] = relationship(
+        cascade="all, delete-orphan", order_by="QuestionTag.tag"
+    )
+    tags: AssociationProxy[list[str]] = association_proxy(
+        "tag_links", "tag", creator=lambda tag: QuestionTag(tag=tag)
+    )
+    forecasts: Mapped[list[Forecast]] = relationship(
+        back_populates="question", cascade="all, delete-orphan", passive_deletes=True
+    )
+    resolutions: Mapped[list[Resolution]] = relationship(
+        back_populates="question",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="(Resolution.recorded_at, Resolution.id)",
+    )
+
+    @property
+    def latest_resolution(self) -> Resolution | None:
+        """The row that counts: resolutions are append-only and the latest wins."""
+        return self.resolutions[-1] if self.resolutions else None
+
+
+class QuestionTag(Base):
+    __tablename__ = "question_tag"
+
+    question_id: Mapped[int] = mapped_column(ForeignKey("question.id", ondelete="CASCADE"), primary_key=True)
+    tag: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+
+
+class Forecast(Base):
+    """One stated belief: P(yes) for a binary question, or one probability per option."""
+
+    __tablename__ = "forecast"
+    __table_args__ = (
+        # The natural key: a double submit of the same form cannot store two rows.
+        UniqueConstraint("question_id", "forecaster_id", "made_at"),
+        CheckConstraint(
+            "probability IS NULL OR (probability >= 0 AND probability <= 1)",
+            name="probability_range",
+        ),
+        CheckConstraint(
+            "(probability IS NULL) <> (option_probabilities IS NULL)",
+            name="one_kind_of_probability",
+        ),
+        CheckConstraint(_one_of("origin", FORECAST_ORIGINS), name="origin"),
+        Index("ix_forecast_question_made_at", "question_id", "made_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    question_id: Mapped[int] = mapped_column(ForeignKey("question.id", ondelete="CASCADE"))
+    forecaster_id: Mapped[int] = mapped_column(ForeignKey("forecaster.id"), index=True)
+    made_at: Mapped[datetime]
+    probability: Mapped[float | None] = mapped_column(Float)
+    option_probabilities: Mapped[list[float] | None] = mapped_column(JSON(none_as_null=True), default=None)
+    rationale: Mapped[str] = mapped_column(Text, default="")
+    origin: Mapped[str] = mapped_column(String(16), default="manual")
+    recorded_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+    question: Mapped[Question] = relationship(back_populates="forecasts")
+    forecaster: Mapped[Forecaster] = relationship(back_populates="forecasts")
+
+
+class Resolution(Base):
+    """How a question settled. Append-only: the latest row wins; undo appends "unresolved"."""
+
+    __tablename__ = "resolution"
+    __table_args__ = (
+        CheckConstraint(_one_of("outcome", RESOLUTION_OUTCOMES), name="outcome"),
+        CheckConstraint(
+            "(outcome = 'option' AND option IS NOT NULL) OR (outcome <> 'option' AND option IS NULL)",
+            name="option_only_for_option_outcome",
+        ),
+        CheckConstraint("outcome = 'unresolved' OR resolved_at IS NOT NULL", name="resolved_at_required"),
+        Index("ix_resolution_question_recorded_at", "question_id", "recorded_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    question_id: Mapped[int] = mapped_column(ForeignKey("question.id", ondelete="CASCADE"))
+    outcome: Mapped[str] = mapped_column(String(16))
+    option: Mapped[str | None] = mapped_column(String(200))
+    resolved_at: Mapped[datetime | None]  # when the world settled it
+    recorded_at: Mapped[datetime] = mapped_column(default=utc_now)  # when it was entered
+    note: Mapped[str] = mapped_column(Text, default="")
+    source: Mapped[str] = mapped_column(String(200), default="manual")
+
+    question: Mapped[Question] = relationship(back_populates="resolutions")
+
+
+class Source(Base):
+    """Where events or crowd forecasts come from, and how to poll it."""
+
+    __tablename__ = "source"
+    __table_args__ = (CheckConstraint(_one_of("kind", SOURCE_KINDS), name="kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    url: Mapped[str | None] = mapped_column(String(2000))
+    settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    every_seconds: Mapped[int | None] = mapped_column(Integer)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    question_id: Mapped[int | None] = mapped_column(ForeignKey("question.id", ondelete="SET NULL"))
+    # Conditional-GET state: sent back as If-None-Match / If-Modified-Since.
+    etag: Mapped[str | None] = mapped_column(String(500))
+    last_modified: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    updated_at: Mapped[datetime] = mapped_column(default=utc_now, onupdate=utc_now)
+
+    events: Mapped[list[Event]] = relationship(back_populates="source")
+
+
+class Event(Base):
+    """Something that happened, logged from a source; deduplicated per source."""
+
+    __tablename__ = "event"
+    __table_args__ = (UniqueConstraint("source_id", "dedupe_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("source.id"))
+    dedupe_key: Mapped[str] = mapped_column(String(512))
+    occurred_at: Mapped[datetime] = mapped_column(index=True)
+    title: Mapped[str] = mapped_column(String(1000))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    url: Mapped[str | None] = mapped_column(String(2000))
+    content_hash: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    updated_at: Mapped[datetime] = mapped_column(default=utc_now, onupdate=utc_now)
+
+    source: Mapped[Source] = relationship(back_populates="events")
+    tag_links: Mapped[list[EventTag]] = relationship(cascade="all, delete-orphan", order_by="EventTag.tag")
+    tags: AssociationProxy[list[str]] = association_proxy(
+        "tag_links", "tag", creator=lambda tag: EventTag(tag=tag)
+    )
+    question_links: Mapped[list[EventQuestion]] = relationship(cascade="all, delete-orphan")
+
+
+class EventTag(Base):
+    __tablename__ = "event_tag"
+
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), primary_key=True)
+    tag: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+
+
+class EventQuestion(Base):
+    """An event that bears on a question: drawn as a marker on its trajectory."""
+
+    __tablename__ = "event_question"
+
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), primary_key=True)
+    question_id: Mapped[int] = mapped_column(
+        ForeignKey("question.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+class JobRun(Base):
+    """One run of a worker job, written by the worker and read by the dashboard."""
+
+    __tablename__ = "job_run"
+    __table_args__ = (
+        CheckConstraint(_one_of("status", JOB_STATUSES), name="status"),
+        Index("ix_job_run_source_started_at", "source_id", "started_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job: Mapped[str] = mapped_column(String(120))
+    source_id: Mapped[int | None] = mapped_column(ForeignKey("source.id", ondelete="SET NULL"))
+    started_at: Mapped[datetime] = mapped_column(default=utc_now)
+    finished_at: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(String(16), default="running")
+    n_new: Mapped[int] = mapped_column(default=0)
+    n_updated: Mapped[int] = mapped_column(default=0)
+    n_duplicate: Mapped[int] = mapped_column(default=0)
+    n_unmatched: Mapped[int] = mapped_column(default=0)
+    n_rejected: Mapped[int] = mapped_column(default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class Heartbeat(Base):
+    """The worker's sign of life, one row per worker, refreshed about every 30 s."""
+
+    __tablename__ = "heartbeat"
+
+    worker: Mapped[str] = mapped_column(String(120), primary_key=True)
+    pid: Mapped[int]
+    hostname: Mapped[str] = mapped_column(String(255))
+    started_at: Mapped[datetime]
+    beat_at: Mapped[datetime]
+    state: Mapped[str] = mapped_column(String(32), default="running")

@@ -1,0 +1,1 @@
+"""The forecasting domain: questions, forecasts, resolutions, the demo scenario and scoring."""

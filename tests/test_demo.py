@@ -1,0 +1,162 @@
+"""The demo scenario: enough real history to be worth scoring, loaded once however often asked."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import func, select
+
+from db import Database
+from db.models import AppSetting, Event, Forecast, Forecaster, Question, Resolution
+from forecasts.demo import (
+    DEMO_DATA,
+    load_demo,
+    load_demo_on_first_open,
+    read_scenario,
+    remove_demo,
+)
+
+
+def _counts(database: Database) -> dict[str, int]:
+    with database.read_session() as session:
+        return {
+            model.__tablename__: session.scalar(select(func.count()).select_from(model))
+            for model in (Question, Forecast, Forecaster, Resolution, Event)
+        }
+
+
+def test_demo_loads_twice_without_duplicates(database: Database) -> None:
+    with database.write_session() as session:
+        first = load_demo(session)
+    after_first = _counts(database)
+    with database.write_session() as session:
+        second = load_demo(session)
+    assert second.total == 0
+    assert _counts(database) == after_first
+    assert first.added["questions"] == after_first["question"]
+
+
+def test_demo_has_the_promised_scope(database: Database) -> None:
+    with database.write_session() as session:
+        load_demo(session)
+    with database.read_session() as session:
+        questions = session.scalars(select(Question)).all()
+        events = session.scalars(select(Event)).all()
+        forecasters = session.scalars(select(Forecaster)).all()
+        assert len(questions) >= 25
+        assert {q.type for q in questions} == {"binary", "multiple_choice"}
+        assert len(events) >= 40
+        assert min(e.occurred_at for e in events) >= datetime(2016, 5, 1, tzinfo=UTC)
+        assert max(e.occurred_at for e in events) < datetime(2022, 4, 1, tzinfo=UTC)
+        assert sum(1 for e in events if (e.url or "").startswith("http")) >= 40
+        assert len([f for f in forecasters if f.kind == "person"]) >= 3
+        # Every question carries its real outcome.
+        assert all(q.latest_resolution is not None for q in questions)
+
+
+def test_seed_article_forecaster_states_what_the_article_implied(database: Database) -> None:
+    with database.write_session() as session:
+        load_demo(session)
+    with database.read_session() as session:
+
+        def article_says(uid: str) -> float:
+            return session.scalar(
+                select(Forecast.probability)
+                .join(Forecaster)
+                .join(Question)
+                .where(Forecaster.name == "seed-article", Question.uid == uid)
+            )
+
+        assert article_says("demo-clinton-wins-2016") >= 0.8  # "strongly favored"
+        assert article_says("demo-island-handover-at-summit") <= 0.1  # "no discussion ... at all"
+        assert 0.1 < article_says("demo-peace-treaty-2016") < 0.5  # "considering concessions"
+
+
+def test_forecasters_update_after_events(database: Database) -> None:
+    with database.write_session() as session:
+        load_demo(session)
+    with database.read_session() as session:
+        updates = session.execute(
+            select(Forecaster.name, func.count())
+            .join(Forecast)
+            .group_by(Forecaster.name, Forecast.question_id)
+            .having(func.count() >= 3)
+        ).all()
+    assert {name for name, _ in updates} >= {"analyst", "crowd:demo", "pundit"}
+
+
+def test_every_demo_forecast_is_made_while_its_question_is_open(database: Database) -> None:
+    with database.write_session() as session:
+        load_demo(session)
+    with database.read_session() as session:
+        for question in session.scalars(select(Question)):
+            resolved_at = question.latest_resolution.resolved_at
+            for forecast in question.forecasts:
+                assert question.opens_at <= forecast.made_at, (question.uid, forecast.made_at)
+                assert forecast.made_at < min(question.closes_at, resolved_at), (
+                    question.uid,
+                    forecast.made_at,
+                )
+            assert question.opens_at <= resolved_at <= question.closes_at, question.uid
+
+
+def test_demo_outcomes_match_the_scenario_file(database: Database) -> None:
+    expected = {q["uid"]: q.get("option", q["outcome"]) for q in read_scenario()["question"]}
+    with database.write_session() as session:
+        load_demo(session)
+    with database.read_session() as session:
+        for question in session.scalars(select(Question)):
+            latest = question.latest_resolution
+            assert (latest.option or latest.outcome) == expected[question.uid]
+    assert expected["demo-clinton-wins-2016"] == "no"
+    assert expected["demo-documents-count"] == "80 or more"
+
+
+def test_first_open_loads_the_demo_once(database: Database) -> None:
+    with database.write_session() as session:
+        assert load_demo_on_first_open(session, wanted=True).added["questions"] >= 25
+    with database.write_session() as session:
+        remove_demo(session)
+    with database.write_session() as session:
+        assert load_demo_on_first_open(session, wanted=True) is None
+    assert _counts(database)["question"] == 0
+
+
+@pytest.mark.parametrize("value", ["0", "false", "off"])
+def test_first_open_can_start_empty(database: Database, monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    monkeypatch.setenv("TRACKER_DEMO", value)
+    with database.write_session() as session:
+        assert load_demo_on_first_open(session) is None
+    assert _counts(database)["question"] == 0
+    with database.read_session() as session:
+        assert session.get(AppSetting, "first_open_done") is not None
+
+
+def test_first_open_leaves_a_database_with_questions_alone(database: Database) -> None:
+    with database.write_session() as session:
+        session.add(Question(title="My own question?"))
+    with database.write_session() as session:
+        assert load_demo_on_first_open(session, wanted=True) is None
+    assert _counts(database)["question"] == 1
+
+
+def test_remove_demo_keeps_the_users_own_rows(database: Database) -> None:
+    with database.write_session() as session:
+        load_demo(session)
+        mine = Question(title="Will Russia hand over Shikotan by 2030?")
+        session.add(mine)
+        analyst = session.scalar(select(Forecaster).where(Forecaster.name == "analyst"))
+        session.add(Forecast(question=mine, forecaster=analyst, made_at=datetime.now(UTC), probability=0.02))
+    with database.write_session() as session:
+        assert remove_demo(session) >= 25
+    counts = _counts(database)
+    assert counts["question"] == 1
+    assert counts["forecast"] == 1
+    assert counts["event"] == 0
+    with database.read_session() as session:
+        assert session.scalars(select(Forecaster.name)).all() == ["analyst"]
+
+
+def test_demo_data_files_ship_with_the_package() -> None:
+    assert {p.name for p in DEMO_DATA.iterdir()} >= {"scenario.toml", "events.csv", "forecasts.csv"}

@@ -1,0 +1,130 @@
+"""Alembic migrations: from nothing to head, with data on board, and no drift from the models."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import datetime
+
+from alembic import command
+from alembic.script import ScriptDirectory
+from sqlalchemy import inspect, select, text
+
+from db.engine import connect
+from db.migrate import (
+    PROJECT_ROOT,
+    alembic_config,
+    check_models_match_migrations,
+    current_revision,
+    head_revision,
+    upgrade_to_head,
+)
+from db.models import Base, Forecast, Question, Resolution
+
+FIRST_REVISION = "a850775d7eb3"
+
+
+def test_first_revision_is_the_oldest() -> None:
+    script = ScriptDirectory.from_config(alembic_config())
+    assert script.get_base() == FIRST_REVISION
+
+
+def test_upgrade_empty_database_to_head(database_url: str) -> None:
+    assert current_revision(database_url) is None
+    upgrade_to_head(database_url)
+    assert current_revision(database_url) == head_revision()
+    database = connect(database_url)
+    tables = set(inspect(database.engine).get_table_names())
+    database.dispose()
+    assert set(Base.metadata.tables) <= tables
+
+
+def test_upgrade_twice_changes_nothing(database_url: str) -> None:
+    upgrade_to_head(database_url)
+    upgrade_to_head(database_url)
+    assert current_revision(database_url) == head_revision()
+
+
+def test_models_and_migrations_do_not_drift(database_url: str) -> None:
+    """The same check as `alembic check` in CI: autogenerate finds nothing to do."""
+    upgrade_to_head(database_url)
+    check_models_match_migrations(database_url)
+
+
+def test_downgrade_to_base_and_back(database_url: str) -> None:
+    upgrade_to_head(database_url)
+    command.downgrade(alembic_config(database_url), "base")
+    database = connect(database_url)
+    leftover = set(inspect(database.engine).get_table_names()) - {"alembic_version"}
+    database.dispose()
+    assert leftover == set()
+    upgrade_to_head(database_url)
+    assert current_revision(database_url) == head_revision()
+
+
+def test_upgrade_keeps_rows_written_under_the_first_schema(database_url: str) -> None:
+    """Rows stored by the oldest schema survive every later migration unchanged."""
+    command.upgrade(alembic_config(database_url), FIRST_REVISION)
+    database = connect(database_url)
+    at = datetime(2016, 12, 15, 6, 0)  # naive UTC, as the first schema stores it
+    with database.write_session() as session:
+        session.execute(
+            text(
+                "INSERT INTO forecaster (id, name, kind, description, created_at) "
+                "VALUES (1, 'analyst', 'person', '', :at)"
+            ),
+            {"at": at},
+        )
+        session.execute(
+            text(
+                "INSERT INTO question (id, uid, title, description, resolution_criteria, type, options, "
+                "created_at, opens_at, closes_at, resolve_by) VALUES (1, 'q1', 'Treaty by 2016?', '', '', "
+                "'binary', NULL, :at, :at, NULL, NULL)"
+            ),
+            {"at": at},
+        )
+        session.execute(
+            text(
+                "INSERT INTO forecast (id, question_id, forecaster_id, made_at, probability, "
+                "option_probabilities, rationale, origin, recorded_at) "
+                "VALUES (1, 1, 1, :at, 0.07, NULL, 'gradual', 'manual', :at)"
+            ),
+            {"at": at},
+        )
+        session.execute(
+            text(
+                "INSERT INTO resolution (id, question_id, outcome, option, resolved_at, recorded_at, "
+                "note, source) VALUES (1, 1, 'no', NULL, :at, :at, '', 'manual')"
+            ),
+            {"at": at},
+        )
+    database.dispose()
+
+    upgrade_to_head(database_url)
+
+    database = connect(database_url)
+    with database.read_session() as session:
+        question = session.scalars(select(Question)).one()
+        assert question.title == "Treaty by 2016?"
+        assert question.opens_at.isoformat() == "2016-12-15T06:00:00+00:00"
+        assert session.scalars(select(Forecast.probability)).one() == 0.07
+        assert session.scalars(select(Resolution.outcome)).one() == "no"
+    database.dispose()
+
+
+def test_two_processes_upgrading_at_once_both_succeed(database_url: str) -> None:
+    """The dashboard and the worker may start together; the upgrade must not race."""
+    script = "import sys; from db.migrate import upgrade_to_head; upgrade_to_head(sys.argv[1])"
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", script, database_url],
+            cwd=PROJECT_ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    outputs = [process.communicate(timeout=120) for process in processes]
+    assert [process.returncode for process in processes] == [0, 0], outputs
+    assert current_revision(database_url) == head_revision()

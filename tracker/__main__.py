@@ -1,0 +1,3 @@
+from tracker.cli import cli
+
+cli(prog_name="python -m tracker")
