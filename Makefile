@@ -36,7 +36,7 @@ system-deps:
 		sudo=""; [ "$$(id -u)" = 0 ] || sudo="sudo"; \
 		echo "Installing Debian packages:$$missing"; \
 		$$sudo apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing; \
+		DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq $$missing; \
 	fi
 
 ## Lint, check that models and migrations agree, then run every test on SQLite and PostgreSQL.
