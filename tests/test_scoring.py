@@ -16,7 +16,13 @@ from sklearn.metrics import brier_score_loss
 from sklearn.metrics import log_loss as sklearn_log_loss
 
 from forecasts.scoring.calibration import DECILE_EDGES, bin_index, reliability_bins, wilson_interval
-from forecasts.scoring.decomposition import corp_brier, corp_log, murphy, pav_recalibrate
+from forecasts.scoring.decomposition import (
+    corp_brier,
+    corp_log,
+    corp_reliability_curve,
+    murphy,
+    pav_recalibrate,
+)
 from forecasts.scoring.rules import (
     brier_01,
     brier_02,
@@ -270,3 +276,86 @@ def test_expected_score_is_minimised_by_the_true_probability(truth: float, repor
     assert truth * gain([truth], [1])[0] + (1 - truth) * gain([truth], [0])[0] >= (
         truth * gain([report], [1])[0] + (1 - truth) * gain([report], [0])[0] - 1e-12
     )
+
+
+# --- Weights and the consistency band ---------------------------------------------------------
+
+
+@given(
+    st.lists(
+        st.tuples(stated_probabilities, st.integers(0, 1), st.integers(1, 4)),
+        min_size=1,
+        max_size=100,
+    )
+)
+@settings(max_examples=100)
+def test_integer_weights_equal_repeated_rows(rows: list[tuple[float, int, int]]) -> None:
+    p, y, w = (np.array(column, dtype=float) for column in zip(*rows, strict=True))
+    repeated_p, repeated_y = np.repeat(p, w.astype(int)), np.repeat(y, w.astype(int))
+    weighted, repeated = corp_brier(p, y, weights=w), corp_brier(repeated_p, repeated_y)
+    assert (weighted.mcb, weighted.dsc, weighted.unc) == pytest.approx(
+        (repeated.mcb, repeated.dsc, repeated.unc), abs=1e-12
+    )
+    split, plain = murphy(p, y, weights=w), murphy(repeated_p, repeated_y)
+    assert (split.rel, split.res, split.wbv, split.wbc) == pytest.approx(
+        (plain.rel, plain.res, plain.wbv, plain.wbc), abs=1e-12
+    )
+    assert split.rel - split.res + split.unc + split.wbv - split.wbc == pytest.approx(split.brier, abs=1e-12)
+    binned = reliability_bins(p, y, weights=w)
+    assert [b.observed for b in binned] == pytest.approx(
+        [b.observed for b in reliability_bins(repeated_p, repeated_y)]
+    )
+
+
+def test_consistency_band_contains_a_calibrated_forecaster() -> None:
+    rng = np.random.default_rng(1)
+    p = rng.choice(np.linspace(0.05, 0.95, 10), size=2000)
+    y = (rng.random(p.size) < p).astype(float)
+    curve = corp_reliability_curve(p, y, n_resamples=200, seed=3)
+    assert curve.level == 0.9
+    inside = (curve.band_low <= curve.forecast + 1e-9) & (curve.forecast - 1e-9 <= curve.band_high)
+    assert inside.all()
+    assert np.mean((curve.band_low <= curve.recalibrated) & (curve.recalibrated <= curve.band_high)) >= 0.7
+
+
+def test_consistency_band_exposes_overconfidence() -> None:
+    p = np.full(200, 0.9)
+    y = np.tile([1.0, 0.0], 100)  # says 90%, right half the time
+    curve = corp_reliability_curve(p, y, seed=5)
+    assert curve.recalibrated[0] == pytest.approx(0.5)
+    assert curve.recalibrated[0] < curve.band_low[0]
+
+
+def test_consistency_band_is_reproducible() -> None:
+    p, y = niamey()["EMOS"], niamey()["obs"]
+    first, second = corp_reliability_curve(p, y, seed=9), corp_reliability_curve(p, y, seed=9)
+    assert np.array_equal(first.band_low, second.band_low)
+
+
+# --- PredictionBook and Cleodora vectors --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("p", "y", "expected"),
+    [
+        ([0.8], [1], 0.04),  # PredictionBook score_calculator_spec: 80% judged right
+        ([1.0], [1], 0.0),
+        ([0.9, 0.7, 0.3], [0, 1, 0], 0.33),  # {90 wrong, 70 right, 30 wrong}
+    ],
+)
+def test_predictionbook_mean_squared_error(p: list[float], y: list[int], expected: float) -> None:
+    assert brier_01(p, y).mean() == pytest.approx(expected)
+
+
+def test_predictionbook_issue_3_log_score() -> None:
+    pairs = [
+        (1, 0.95), (0, 0.30), (1, 0.85), (1, 0.75), (0, 0.50), (0, 0.25), (0, 0.60),
+        (1, 0.70), (1, 0.65), (1, 0.60), (0, 0.30), (1, 0.50), (1, 0.90), (1, 0.40),
+    ]  # fmt: skip
+    y, p = zip(*pairs, strict=True)
+    assert -log_loss(p, y).sum() == pytest.approx(-6.12505, abs=1e-5)
+
+
+@pytest.mark.parametrize(("p_yes", "expected"), [(0.15, 0.045), (0.01, 0.0002)])
+def test_cleodora_resolves_no(p_yes: float, expected: float) -> None:
+    assert brier_02([p_yes], [0])[0] == pytest.approx(expected)

@@ -60,9 +60,18 @@ def wilson_interval(
     centre = (share + z**2 / (2 * n)) / denominator
     half_width = z / denominator * np.sqrt(share * (1 - share) / n + z**2 / (4 * n**2))
     # At k = 0 and k = n the exact bounds are 0 and 1; don't let rounding say otherwise.
-    low = np.where(k == 0, 0.0, np.clip(centre - half_width, 0.0, 1.0))
-    high = np.where(k == n, 1.0, np.clip(centre + half_width, 0.0, 1.0))
+    low = np.where(np.isclose(k, 0.0), 0.0, np.clip(centre - half_width, 0.0, 1.0))
+    high = np.where(np.isclose(k, n), 1.0, np.clip(centre + half_width, 0.0, 1.0))
     return low, high
+
+
+def _weights(p: NDArray[np.float64], weights: ArrayLike | None) -> NDArray[np.float64]:
+    if weights is None:
+        return np.ones_like(p)
+    w_arr = np.asarray(weights, dtype=np.float64)
+    if w_arr.shape != p.shape or np.any(w_arr < 0) or not np.all(np.isfinite(w_arr)):
+        raise ValueError("weights must be finite, non-negative and one per forecast")
+    return w_arr
 
 
 def reliability_bins(
@@ -70,24 +79,37 @@ def reliability_bins(
     y: ArrayLike,
     edges_percent: tuple[int, ...] = DECILE_EDGES,
     confidence: float = CONFIDENCE,
+    weights: ArrayLike | None = None,
 ) -> list[ReliabilityBin]:
-    """The non-empty bins: count, mean forecast (where the point is drawn), observed frequency, CI."""
+    """The non-empty bins: count, mean forecast (where the point is drawn), observed frequency, CI.
+
+    With ``weights`` (time-weighted samples) the means are weighted, ``count`` is
+    still the number of forecasts, and the Wilson interval uses Kish's effective
+    sample size (Σw)²/Σw², so down-weighted forecasts don't fake certainty.
+    """
     p_arr = np.asarray(p, dtype=np.float64)
     y_arr = np.asarray(y, dtype=np.float64)
+    w_arr = _weights(p_arr, weights)
+    keep = w_arr > 0
+    p_arr, y_arr, w_arr = p_arr[keep], y_arr[keep], w_arr[keep]
     index = bin_index(p_arr, edges_percent)
     n_bins = len(edges_percent) - 1
     counts = np.bincount(index, minlength=n_bins)
-    forecast_sums = np.bincount(index, weights=p_arr, minlength=n_bins)
-    hits = np.bincount(index, weights=y_arr, minlength=n_bins)
+    weight_sums = np.bincount(index, weights=w_arr, minlength=n_bins)
+    forecast_sums = np.bincount(index, weights=w_arr * p_arr, minlength=n_bins)
+    hit_sums = np.bincount(index, weights=w_arr * y_arr, minlength=n_bins)
+    squared_weights = np.bincount(index, weights=w_arr**2, minlength=n_bins)
     occupied = np.flatnonzero(counts)
-    low, high = wilson_interval(hits[occupied], counts[occupied], confidence)
+    observed = hit_sums[occupied] / weight_sums[occupied]
+    effective_n = weight_sums[occupied] ** 2 / squared_weights[occupied]
+    low, high = wilson_interval(observed * effective_n, effective_n, confidence)
     return [
         ReliabilityBin(
             lower=edges_percent[b] / 100,
             upper=edges_percent[b + 1] / 100,
             count=int(counts[b]),
-            mean_forecast=float(forecast_sums[b] / counts[b]),
-            observed=float(hits[b] / counts[b]),
+            mean_forecast=float(forecast_sums[b] / weight_sums[b]),
+            observed=float(observed[i]),
             ci_low=float(low[i]),
             ci_high=float(high[i]),
         )

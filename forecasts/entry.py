@@ -1,0 +1,119 @@
+"""Reading what people type: probabilities in any common notation, and quick-entry lines.
+
+``parse_probability`` accepts ``70``, ``70%``, ``0.7``, odds ``7:3`` and ``1 in 20``.
+``parse_quick_entry`` reads a line such as
+``Will Russia hand over Shikotan by 2017-12-31? 15%`` into a title, a date and
+a probability. Every rejection says which field and what is allowed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+
+from forecasts.errors import ValidationError
+
+PROBABILITY_HELP = "write 70, 70%, 0.7, odds 7:3 or 1 in 20"
+_NUMBER = r"\d+(?:\.\d+)?|\.\d+"
+_ODDS = re.compile(rf"^({_NUMBER})\s*:\s*({_NUMBER})$")
+_ONE_IN = re.compile(rf"^({_NUMBER})\s+in\s+({_NUMBER})$", re.IGNORECASE)
+_PERCENT = re.compile(rf"^({_NUMBER})\s*%$")
+_PLAIN = re.compile(rf"^({_NUMBER})$")
+
+
+def parse_probability(text: str, field: str = "probability") -> float:
+    """A probability in [0, 1] from any common notation.
+
+    A bare number above 1 is a percentage (``70`` → 0.7); a bare number with a
+    decimal point up to 1 is a probability (``0.7``). A bare ``1`` is ambiguous
+    (1% or certain?) and refused with a hint, like anything outside [0, 100%].
+    """
+    raw = (text or "").strip().replace(",", ".")
+    if not raw:
+        raise ValidationError(field, f"is empty; {PROBABILITY_HELP}")
+    if match := _PERCENT.match(raw):
+        value = float(match.group(1)) / 100
+    elif match := _ODDS.match(raw):
+        for_, against = float(match.group(1)), float(match.group(2))
+        if for_ + against == 0:
+            raise ValidationError(field, f"odds {raw!r} have nothing on either side; {PROBABILITY_HELP}")
+        value = for_ / (for_ + against)
+    elif match := _ONE_IN.match(raw):
+        hits, trials = float(match.group(1)), float(match.group(2))
+        if trials == 0 or hits > trials:
+            raise ValidationError(field, f"{raw!r} needs 0 < X ≤ N in 'X in N'; {PROBABILITY_HELP}")
+        value = hits / trials
+    elif match := _PLAIN.match(raw):
+        number = float(match.group(1))
+        if raw == "1":
+            raise ValidationError(field, "'1' is ambiguous: write 1% or 100% (or 1.0 for certainty)")
+        value = number if ("." in raw or number == 0) and number <= 1 else number / 100
+    else:
+        raise ValidationError(field, f"{raw!r} is not a probability; {PROBABILITY_HELP}")
+    if not 0.0 <= value <= 1.0:
+        raise ValidationError(field, f"{raw!r} is outside 0% to 100%; {PROBABILITY_HELP}")
+    return value
+
+
+_DATE_FORMATS = ("%Y-%m-%d", "%d %b %Y", "%d %B %Y", "%b %d %Y", "%B %d %Y", "%d/%m/%Y", "%Y/%m/%d")
+_MONTH_NAMES = (
+    r"jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
+    r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?"
+)
+_DATE_PATTERN = re.compile(
+    rf"\b(\d{{4}}-\d{{2}}-\d{{2}}|\d{{4}}/\d{{2}}/\d{{2}}|\d{{1,2}}/\d{{1,2}}/\d{{4}}|"
+    rf"\d{{1,2}}\s+(?:{_MONTH_NAMES})\.?,?\s+\d{{4}}|(?:{_MONTH_NAMES})\.?\s+\d{{1,2}},?\s+\d{{4}}|"
+    rf"(?:end of\s+)?\d{{4}})\b",
+    re.IGNORECASE,
+)
+# End of day, UTC: "by 31 Dec 2016" includes the 31st.
+END_OF_DAY = time(23, 59, 59)
+
+
+def parse_date(text: str, field: str = "date") -> date:
+    """A calendar date from ISO (2017-12-31), '31 Dec 2017', 'December 31, 2017', '31/12/2017', or a year."""
+    raw = re.sub(r"\s+", " ", text.strip().rstrip(".").replace(",", ""))
+    year_only = re.fullmatch(r"(?:end of )?(\d{4})", raw, re.IGNORECASE)
+    if year_only:
+        return date(int(year_only.group(1)), 12, 31)
+    for fmt in _DATE_FORMATS:
+        try:
+            return datetime.strptime(raw.replace("Sept ", "Sep "), fmt).date()
+        except ValueError:
+            continue
+    raise ValidationError(
+        field, f"{text!r} is not a date; write 2017-12-31, 31 Dec 2017 or December 31, 2017"
+    )
+
+
+@dataclass(frozen=True)
+class QuickEntry:
+    title: str
+    closes_at: datetime | None
+    probability: float
+
+
+def parse_quick_entry(line: str) -> QuickEntry:
+    """``Will Russia hand over Shikotan by 2017-12-31? 15%`` → title, closing date, probability.
+
+    The probability is whatever follows the last question mark; the closing
+    date is the last date in the title (end of that day, UTC), if any.
+    """
+    text = (line or "").strip()
+    if "?" not in text:
+        raise ValidationError(
+            "quick entry",
+            "write a question ending in '?' and then a probability, e.g. "
+            "'Will Russia hand over Shikotan by 2017-12-31? 15%'",
+        )
+    title, _, rest = text.rpartition("?")
+    title = title.strip() + "?"
+    if len(title) < 5:
+        raise ValidationError("title", "is too short: write the whole question")
+    probability = parse_probability(rest, "probability")
+    dates = _DATE_PATTERN.findall(title)
+    closes_at = None
+    if dates:
+        closes_at = datetime.combine(parse_date(dates[-1], "date"), END_OF_DAY, tzinfo=UTC)
+    return QuickEntry(title=title, closes_at=closes_at, probability=probability)

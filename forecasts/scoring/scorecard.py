@@ -1,0 +1,212 @@
+"""Everything we say about a set of resolved binary forecasts, from one flat table.
+
+This is the one orchestrator: it picks the calibration samples, then calls the
+pure rules, binning and decompositions. The CLI's ``score`` command and the
+dashboard both read a :class:`Scorecard`. A forecaster's question-level
+summary is the mean over questions, never over forecasts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+
+from forecasts.scoring.calibration import DECILE_EDGES, ReliabilityBin, reliability_bins
+from forecasts.scoring.decomposition import (
+    CorpDecomposition,
+    MurphyDecomposition,
+    corp_brier,
+    corp_log,
+    murphy,
+)
+from forecasts.scoring.rules import LOG_CLAMP, brier_01, log_loss
+from forecasts.scoring.samples import SampleMode, sample_weights
+from forecasts.scoring.timeline import (
+    Window,
+    daily_standing,
+    exact_time_average,
+    metaculus_baseline,
+    relative_to_median,
+    time_averaged_peer,
+)
+
+Floats = NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class ForecastTable:
+    """Resolved binary forecasts, one row each. Times are seconds since the epoch (UTC).
+
+    Window columns may be nan where unknown; time-averaged scores need
+    ``opens_at`` and ``closes_at`` for every question.
+    """
+
+    question: NDArray[np.str_]
+    forecaster: NDArray[np.str_]
+    made_at: Floats
+    probability: Floats
+    outcome: Floats
+    opens_at: Floats
+    closes_at: Floats
+    resolved_at: Floats
+
+    def __len__(self) -> int:
+        return int(self.probability.size)
+
+    def subset(self, mask: NDArray[np.bool_]) -> ForecastTable:
+        return ForecastTable(**{name: getattr(self, name)[mask] for name in self.__dataclass_fields__})
+
+    @property
+    def has_windows(self) -> bool:
+        return len(self) > 0 and bool(
+            np.all(np.isfinite(self.opens_at)) and np.all(np.isfinite(self.closes_at))
+        )
+
+
+@dataclass(frozen=True)
+class TimelineSummary:
+    """Question-level scores, each the mean over this forecaster's questions."""
+
+    n_questions: int
+    brier_exact: float  # 0–1 scale: time average while a forecast stood (exact timestamps)
+    coverage: float  # share of each question's scheduled lifetime with a forecast standing
+    brier_daily: float  # 0–1 scale: GJ Open style, mean over the full days with a forecast
+    relative_brier_daily: float  # 0–1 scale: daily Brier minus the day's median, zero when inactive
+    baseline: float  # Metaculus baseline score (gain; zero before the first forecast)
+    peer: float  # Metaculus peer score (gain; sums to zero across forecasters)
+
+
+@dataclass(frozen=True)
+class Scorecard:
+    n_forecasts: int
+    n_questions: int
+    n_forecasters: int
+    samples: SampleMode
+    n_samples: int
+    brier: float  # 0–1 scale, weighted mean over the calibration samples
+    log: float  # natural log, forecasts clamped to log_clamp
+    log_clamp: tuple[float, float]
+    calibration: list[ReliabilityBin]
+    corp: CorpDecomposition
+    corp_log: CorpDecomposition
+    murphy: MurphyDecomposition
+    timeline: TimelineSummary | None = None
+    by_forecaster: dict[str, Scorecard] = field(default_factory=dict)
+
+
+def _windows(table: ForecastTable) -> dict[str, Window]:
+    windows = {}
+    for question in np.unique(table.question):
+        rows = table.question == question
+        resolved = table.resolved_at[rows]
+        windows[str(question)] = Window(
+            opens=float(table.opens_at[rows].min()),
+            closes=float(table.closes_at[rows].max()),
+            resolved=float(np.nanmin(resolved)) if np.isfinite(resolved).any() else None,
+        )
+    return windows
+
+
+def _timelines(table: ForecastTable) -> dict[str, TimelineSummary]:
+    """Per forecaster, the mean over questions of each time-averaged score."""
+    per_forecaster: dict[str, dict[str, list[float]]] = {}
+    for question, window in _windows(table).items():
+        rows = np.flatnonzero(table.question == question)
+        outcome = int(table.outcome[rows[0]])
+        names = sorted(set(table.forecaster[rows].tolist()))
+        series, daily = [], []
+        for name in names:
+            mine = rows[table.forecaster[rows] == name]
+            mine = mine[np.argsort(table.made_at[mine], kind="stable")]
+            times, p = table.made_at[mine], table.probability[mine]
+            series.append((times, p))
+            brier = brier_01(p, np.full_like(p, outcome))
+            exact = exact_time_average(times, brier, window)
+            baseline = exact_time_average(times, metaculus_baseline(p, np.full_like(p, outcome)), window)
+            daily.append(daily_standing(times, brier, window))
+            scores = per_forecaster.setdefault(name, {})
+            for key, value in (
+                ("brier_exact", exact.standing_mean),
+                ("coverage", exact.coverage),
+                ("baseline", baseline.score),
+            ):
+                scores.setdefault(key, []).append(value)
+        relative = (
+            relative_to_median(np.vstack(daily)) if daily and daily[0].size else np.full(len(names), np.nan)
+        )
+        peers = time_averaged_peer(series, outcome, window)
+        for i, name in enumerate(names):
+            scores = per_forecaster[name]
+            with np.errstate(all="ignore"):
+                own_daily = float(np.nanmean(daily[i])) if np.isfinite(daily[i]).any() else float("nan")
+            scores.setdefault("brier_daily", []).append(own_daily)
+            scores.setdefault("relative_brier_daily", []).append(float(relative[i]))
+            scores.setdefault("peer", []).append(float(peers[i]))
+
+    def mean(values: list[float]) -> float:
+        finite = [v for v in values if np.isfinite(v)]
+        return float(np.mean(finite)) if finite else float("nan")
+
+    return {
+        name: TimelineSummary(
+            n_questions=len(scores["coverage"]),
+            **{key: mean(values) for key, values in scores.items()},
+        )
+        for name, scores in per_forecaster.items()
+    }
+
+
+def _card(
+    table: ForecastTable,
+    samples: SampleMode,
+    edges_percent: tuple[int, ...],
+    log_clamp: tuple[float, float],
+) -> Scorecard:
+    ends = np.fmin(table.closes_at, table.resolved_at)
+    weights = sample_weights(
+        table.question,
+        table.forecaster,
+        table.made_at,
+        samples,
+        table.opens_at,
+        np.where(np.isnan(ends), table.closes_at, ends),
+    )
+    chosen = weights > 0
+    p, y, w = table.probability[chosen], table.outcome[chosen], weights[chosen]
+    return Scorecard(
+        n_forecasts=len(table),
+        n_questions=int(np.unique(table.question).size),
+        n_forecasters=int(np.unique(table.forecaster).size),
+        samples=samples,
+        n_samples=int(chosen.sum()),
+        brier=float(np.average(brier_01(p, y), weights=w)),
+        log=float(np.average(log_loss(p, y, log_clamp), weights=w)),
+        log_clamp=log_clamp,
+        calibration=reliability_bins(p, y, edges_percent, weights=w),
+        corp=corp_brier(p, y, weights=w),
+        corp_log=corp_log(p, y, log_clamp, weights=w),
+        murphy=murphy(p, y, edges_percent, weights=w),
+    )
+
+
+def score_forecasts(
+    table: ForecastTable,
+    *,
+    samples: SampleMode = "last",
+    edges_percent: tuple[int, ...] = DECILE_EDGES,
+    log_clamp: tuple[float, float] = LOG_CLAMP,
+) -> Scorecard:
+    """The scorecard for everyone together, and one per forecaster."""
+    if len(table) == 0:
+        raise ValueError("no resolved forecasts to score")
+    if samples == "time" and not table.has_windows:
+        raise ValueError("time-weighted samples need opens_at and closes_at for every question")
+    timelines = _timelines(table) if table.has_windows else {}
+    overall = _card(table, samples, edges_percent, log_clamp)
+    by_forecaster = {}
+    for name in np.unique(table.forecaster).tolist():
+        card = _card(table.subset(table.forecaster == name), samples, edges_percent, log_clamp)
+        by_forecaster[name] = Scorecard(**{**card.__dict__, "timeline": timelines.get(name)})
+    return Scorecard(**{**overall.__dict__, "by_forecaster": by_forecaster})
