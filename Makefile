@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 PG_BIN := /usr/lib/postgresql/15/bin
 APT_PACKAGES := chromium postgresql-15
 
-.PHONY: run test lint check-migrations system-deps screenshots clean
+.PHONY: run test lint check-migrations system-deps screenshots bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +53,10 @@ lint: $(VENV)/.dev-installed
 check-migrations: $(VENV)/.dev-installed
 	@tmp=$$(mktemp -d); export TRACKER_DATABASE_URL="sqlite:///$$tmp/check.db"; \
 	$(BIN)/alembic upgrade head && $(BIN)/alembic check; rc=$$?; rm -rf "$$tmp"; exit $$rc
+
+## Benchmarks (printed, never timed in tests): see docs/benchmarks.md.
+bench: $(VENV)/.dev-installed
+	PYTHONPATH=. $(BIN)/python bench/bench_scoring.py
 
 ## Retake the screenshots in docs/screenshots with the browser tests.
 screenshots: $(VENV)/.dev-installed system-deps

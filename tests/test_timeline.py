@@ -155,3 +155,26 @@ def test_time_weighted_samples_weigh_each_pair_once() -> None:
 
 def test_every_forecast_counts_once() -> None:
     assert list(sample_weights(["a", "a"], ["x", "x"], [0, 1], "every")) == [1, 1]
+
+
+@given(
+    st.lists(
+        st.lists(st.one_of(st.none(), st.floats(min_value=0, max_value=2)), min_size=4, max_size=4),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_relative_to_median_matches_a_plain_loop(rows: list[list[float | None]]) -> None:
+    """Oracle: the statistics module, one day at a time."""
+    import statistics
+
+    matrix = np.array([[np.nan if v is None else v for v in row] for row in rows])
+    expected = np.zeros(len(rows))
+    for day in range(4):
+        active = [r for r in range(len(rows)) if rows[r][day] is not None]
+        if not active:
+            continue
+        median = statistics.median(rows[r][day] for r in active)
+        for r in active:
+            expected[r] += rows[r][day] - median
+    assert list(relative_to_median(matrix)) == pytest.approx(list(expected / 4))

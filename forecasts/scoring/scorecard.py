@@ -8,6 +8,7 @@ summary is the mean over questions, never over forecasts.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -96,54 +97,64 @@ class Scorecard:
     by_forecaster: dict[str, Scorecard] = field(default_factory=dict)
 
 
-def _windows(table: ForecastTable) -> dict[str, Window]:
-    windows = {}
-    for question in np.unique(table.question):
-        rows = table.question == question
-        resolved = table.resolved_at[rows]
-        windows[str(question)] = Window(
-            opens=float(table.opens_at[rows].min()),
-            closes=float(table.closes_at[rows].max()),
-            resolved=float(np.nanmin(resolved)) if np.isfinite(resolved).any() else None,
-        )
-    return windows
+def _question_groups(table: ForecastTable) -> tuple[NDArray[np.intp], list[tuple[int, int]]]:
+    """Row order sorted by question, forecaster and time, and each question's [start, stop)."""
+    question_codes = np.unique(table.question, return_inverse=True)[1]
+    forecaster_codes = np.unique(table.forecaster, return_inverse=True)[1]
+    order = np.lexsort((table.made_at, forecaster_codes, question_codes))
+    sorted_codes = question_codes[order]
+    starts = np.flatnonzero(np.r_[True, sorted_codes[1:] != sorted_codes[:-1]])
+    stops = np.r_[starts[1:], order.size]
+    return order, list(zip(starts.tolist(), stops.tolist(), strict=True))
+
+
+def _window(table: ForecastTable, rows: NDArray[np.intp]) -> Window:
+    resolved = table.resolved_at[rows]
+    return Window(
+        opens=float(table.opens_at[rows].min()),
+        closes=float(table.closes_at[rows].max()),
+        resolved=float(np.nanmin(resolved)) if np.isfinite(resolved).any() else None,
+    )
 
 
 def _timelines(table: ForecastTable) -> dict[str, TimelineSummary]:
     """Per forecaster, the mean over questions of each time-averaged score."""
     per_forecaster: dict[str, dict[str, list[float]]] = {}
-    for question, window in _windows(table).items():
-        rows = np.flatnonzero(table.question == question)
+    order, questions = _question_groups(table)
+    for start, stop in questions:
+        rows = order[start:stop]
+        window = _window(table, rows)
         outcome = int(table.outcome[rows[0]])
-        names = sorted(set(table.forecaster[rows].tolist()))
-        series, daily = [], []
-        for name in names:
-            mine = rows[table.forecaster[rows] == name]
-            mine = mine[np.argsort(table.made_at[mine], kind="stable")]
+        names = table.forecaster[rows]
+        boundaries = np.flatnonzero(np.r_[True, names[1:] != names[:-1], True])
+        series, daily, forecaster_names = [], [], []
+        for first, last in itertools.pairwise(boundaries.tolist()):
+            mine = rows[first:last]
+            name = str(table.forecaster[mine[0]])
             times, p = table.made_at[mine], table.probability[mine]
-            series.append((times, p))
-            brier = brier_01(p, np.full_like(p, outcome))
+            outcomes = np.full_like(p, outcome)
+            brier = brier_01(p, outcomes)
             exact = exact_time_average(times, brier, window)
-            baseline = exact_time_average(times, metaculus_baseline(p, np.full_like(p, outcome)), window)
-            daily.append(daily_standing(times, brier, window))
+            baseline = exact_time_average(times, metaculus_baseline(p, outcomes), window)
+            per_day = daily_standing(times, brier, window)
+            series.append((times, p))
+            daily.append(per_day)
+            forecaster_names.append(name)
             scores = per_forecaster.setdefault(name, {})
+            active = per_day[~np.isnan(per_day)]
             for key, value in (
                 ("brier_exact", exact.standing_mean),
                 ("coverage", exact.coverage),
                 ("baseline", baseline.score),
+                ("brier_daily", float(active.mean()) if active.size else float("nan")),
             ):
                 scores.setdefault(key, []).append(value)
-        relative = (
-            relative_to_median(np.vstack(daily)) if daily and daily[0].size else np.full(len(names), np.nan)
-        )
+        has_days = daily[0].size > 0
+        relative = relative_to_median(np.vstack(daily)) if has_days else np.full(len(daily), np.nan)
         peers = time_averaged_peer(series, outcome, window)
-        for i, name in enumerate(names):
-            scores = per_forecaster[name]
-            with np.errstate(all="ignore"):
-                own_daily = float(np.nanmean(daily[i])) if np.isfinite(daily[i]).any() else float("nan")
-            scores.setdefault("brier_daily", []).append(own_daily)
-            scores.setdefault("relative_brier_daily", []).append(float(relative[i]))
-            scores.setdefault("peer", []).append(float(peers[i]))
+        for i, name in enumerate(forecaster_names):
+            per_forecaster[name].setdefault("relative_brier_daily", []).append(float(relative[i]))
+            per_forecaster[name].setdefault("peer", []).append(float(peers[i]))
 
     def mean(values: list[float]) -> float:
         finite = [v for v in values if np.isfinite(v)]

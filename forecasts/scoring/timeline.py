@@ -22,7 +22,6 @@ Two conventions, as the platforms define them:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from itertools import pairwise
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -114,6 +113,15 @@ def daily_average(times: ArrayLike, scores: ArrayLike, window: Window) -> TimeAv
     )
 
 
+def _column_medians(matrix: Floats) -> Floats:
+    """Median of each column ignoring nan (0 for an empty column); nanmedian is slow on small arrays."""
+    ordered = np.sort(matrix, axis=0)  # nan sorts last
+    n = np.sum(~np.isnan(matrix), axis=0)
+    low = np.take_along_axis(ordered, np.maximum((n - 1) // 2, 0)[None, :], axis=0)[0]
+    high = np.take_along_axis(ordered, np.maximum(n // 2 - (n == 0), 0)[None, :], axis=0)[0]
+    return np.where(n > 0, (low + high) / 2, 0.0)
+
+
 def relative_to_median(daily_scores: ArrayLike) -> Floats:
     """Per forecaster: Σ over active days of (own score − that day's median) / all days.
 
@@ -124,9 +132,7 @@ def relative_to_median(daily_scores: ArrayLike) -> Floats:
     matrix = np.asarray(daily_scores, dtype=np.float64)
     if matrix.shape[1] == 0:
         return np.full(matrix.shape[0], np.nan)
-    with np.errstate(all="ignore"):
-        median = np.nanmedian(np.where(np.isnan(matrix).all(axis=0), 0.0, matrix), axis=0)
-    gaps = np.where(np.isnan(matrix), 0.0, matrix - median)
+    gaps = np.where(np.isnan(matrix), 0.0, matrix - _column_medians(matrix))
     return gaps.sum(axis=1) / matrix.shape[1]
 
 
@@ -159,21 +165,25 @@ def time_averaged_peer(
     Zero before a forecaster's first forecast and after an early resolution;
     divided by the scheduled lifetime.
     """
-    change_points = np.unique(
+    in_window = np.sort(
         np.concatenate(
             [np.clip(np.asarray(t, dtype=np.float64), window.opens, window.end) for t, _ in forecasts]
         )
     )
-    edges = np.append(change_points, window.end)
-    totals = np.zeros(len(forecasts))
-    for start, end in pairwise(edges.tolist()):
-        if end <= start:
-            continue
-        standing = []
-        for times, probabilities in forecasts:
-            index = np.searchsorted(np.asarray(times, dtype=np.float64), start, side="right") - 1
-            standing.append(np.asarray(probabilities, dtype=np.float64)[index] if index >= 0 else np.nan)
-        values = np.asarray(standing)
-        active = ~np.isnan(values)
-        totals[active] += peer_scores(values[active], y, bounds) * (end - start)
-    return totals / window.lifetime
+    change_points = in_window[np.r_[True, in_window[1:] != in_window[:-1]]]
+    starts = change_points
+    lengths = np.diff(np.append(change_points, window.end))
+    # standing[f, i]: forecaster f's probability during interval i (nan before their first).
+    standing = np.full((len(forecasts), starts.size), np.nan)
+    for row, (times, probabilities) in enumerate(forecasts):
+        index = np.searchsorted(np.asarray(times, dtype=np.float64), starts, side="right") - 1
+        values = np.asarray(probabilities, dtype=np.float64)
+        standing[row] = np.where(index >= 0, values[np.maximum(index, 0)], np.nan)
+    clipped = np.clip(standing, *bounds)
+    logs = np.log(clipped if y == 1 else 1.0 - clipped)
+    active = ~np.isnan(logs)
+    n = active.sum(axis=0)
+    mean_log = np.divide(np.where(active, logs, 0.0).sum(axis=0), n, out=np.zeros(starts.size), where=n > 0)
+    scale = np.divide(100.0 * n, n - 1, out=np.zeros(starts.size), where=n >= 2)
+    peer = np.where(active, scale * (logs - mean_log), 0.0)
+    return (peer * lengths).sum(axis=1) / window.lifetime
