@@ -20,14 +20,18 @@ from forecasts.scoring.decomposition import (
     corp_brier,
     corp_log,
     corp_reliability_curve,
+    ferro_fricker,
     murphy,
     pav_recalibrate,
 )
 from forecasts.scoring.rules import (
     brier_01,
     brier_02,
+    gj_ordered_brier,
     log_loss,
     multi_brier_02,
+    multi_log_loss,
+    multi_spherical_gain,
     ranked_probability_score,
     spherical_gain,
 )
@@ -359,3 +363,59 @@ def test_predictionbook_issue_3_log_score() -> None:
 @pytest.mark.parametrize(("p_yes", "expected"), [(0.15, 0.045), (0.01, 0.0002)])
 def test_cleodora_resolves_no(p_yes: float, expected: float) -> None:
     assert brier_02([p_yes], [0])[0] == pytest.approx(expected)
+
+
+# --- More published vectors --------------------------------------------------------------------
+
+
+def test_multiclass_log_loss_matches_sklearn_vector() -> None:
+    probabilities = [[0.2, 0.7, 0.1], [0.6, 0.2, 0.2], [0.6, 0.1, 0.3]]
+    assert multi_log_loss(probabilities, [1, 0, 2]).mean() == pytest.approx(0.6904911, abs=1e-7)
+    assert multi_log_loss(probabilities, [1, 0, 2]).mean() == pytest.approx(
+        sklearn_log_loss([1, 0, 2], probabilities)
+    )
+
+
+def test_multi_spherical_gain() -> None:
+    assert multi_spherical_gain([[0.5, 0.5, 0.0]], [0])[0] == pytest.approx(1 / np.sqrt(2))
+    assert multi_spherical_gain([[0.2, 0.8]], [1])[0] == pytest.approx(spherical_gain([0.8], [1])[0])
+
+
+def test_gj_ordered_categorical_example() -> None:
+    assert gj_ordered_brier([[0.25, 0.25, 0.30, 0.20]], [1])[0] == pytest.approx(0.235)
+
+
+def test_scoringrules_brier_vector() -> None:
+    assert brier_01([0.271], [0])[0] == pytest.approx(0.073441)
+
+
+def test_sklearn_calibration_curve_vector() -> None:
+    bins = reliability_bins([0, 0.1, 0.2, 0.8, 0.9, 1], [0, 0, 0, 1, 1, 1], (0, 50, 100))
+    assert [b.observed for b in bins] == [0.0, 1.0]
+    assert [b.mean_forecast for b in bins] == pytest.approx([0.1, 0.9])
+
+
+def test_ferro_fricker_toy_vector() -> None:
+    corrected = ferro_fricker(TOY_P, TOY_Y, TEN_PERCENT_EDGES)
+    assert (corrected.rel, corrected.res, corrected.unc) == pytest.approx(
+        (-0.03, 0.077778, 0.277778), abs=1e-6
+    )
+    plain = murphy(TOY_P, TOY_Y, TEN_PERCENT_EDGES)
+    assert corrected.rel - corrected.res + corrected.unc == pytest.approx(plain.rel - plain.res + plain.unc)
+
+
+def test_murphy_on_niamey_emos_matches_the_reference() -> None:
+    data = niamey()
+    split = murphy(data["EMOS"], data["obs"], TEN_PERCENT_EDGES)
+    assert (split.rel, split.res, split.wbv, split.wbc) == pytest.approx(
+        (0.011356, 0.022063, 0.000522, 0.002001), abs=1e-6
+    )
+
+
+@given(st.lists(stated_probabilities, min_size=2, max_size=2))
+def test_every_stated_probability_lands_in_the_bin_integer_arithmetic_says(pair: list[float]) -> None:
+    """Oracle: integer thousandths against integer-percent edges, no floats involved."""
+    for p in pair:
+        thousandths = round(p * 1000)
+        expected = max(i for i, edge in enumerate(DECILE_EDGES[:-1]) if edge * 10 <= thousandths)
+        assert bin_index([p])[0] == expected

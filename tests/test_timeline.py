@@ -16,6 +16,7 @@ from forecasts.scoring.timeline import (
     daily_standing,
     exact_time_average,
     metaculus_baseline,
+    metaculus_baseline_multi,
     peer_scores,
     relative_to_median,
     time_averaged_peer,
@@ -178,3 +179,18 @@ def test_relative_to_median_matches_a_plain_loop(rows: list[list[float | None]])
         for r in active:
             expected[r] += rows[r][day] - median
     assert list(relative_to_median(matrix)) == pytest.approx(list(expected / 4))
+
+
+@pytest.mark.parametrize(("outcome", "expected"), [(0, 0.0), (2, 50.0)])
+def test_metaculus_multiple_choice_baseline(outcome: int, expected: float) -> None:
+    p = [1 / 3, 1 - 1 / 3 - 1 / np.sqrt(3), 1 / np.sqrt(3)]
+    assert metaculus_baseline_multi([p], [outcome])[0] == pytest.approx(expected)
+
+
+def test_we_average_scores_not_forecasts_within_a_day() -> None:
+    """Fatebook scores the time-averaged *forecast* of a part-day (0.9 then 0.95 at 0.21 of a
+    0.7-day question → 2·(1 − 0.935)² = 0.00845). We average the *scores*, as Metaculus does,
+    which keeps the time average proper: 0.3·0.02 + 0.7·0.005 = 0.0095."""
+    window = Window(opens=0.0, closes=0.7 * DAY, resolved=0.7 * DAY)
+    result = exact_time_average([0.0, 0.21 * DAY], brier_02([0.9, 0.95], [1, 1]), window)
+    assert result.standing_mean == pytest.approx(0.0095)

@@ -74,6 +74,35 @@ def murphy(
     )
 
 
+@dataclass(frozen=True)
+class BiasCorrectedMurphy:
+    """Ferro & Fricker (2012): REL is biased up and UNC down in finite samples; these are
+    corrected (unclamped: REL′ may be negative). REL′ − RES′ + UNC′ = REL − RES + UNC."""
+
+    rel: float
+    res: float
+    unc: float
+
+
+def ferro_fricker(
+    p: ArrayLike, y: ArrayLike, edges_percent: tuple[int, ...] | None = DECILE_EDGES
+) -> BiasCorrectedMurphy:
+    p_arr, y_arr, _ = _arrays(p, y, None)
+    n = p_arr.size
+    plain = murphy(p_arr, y_arr, edges_percent)
+    if edges_percent is None:
+        _, index = np.unique(p_arr, return_inverse=True)
+    else:
+        index = bin_index(p_arr, edges_percent)
+    counts = np.bincount(index)
+    hits = np.bincount(index, weights=y_arr)
+    usable = counts >= 2
+    observed = hits[usable] / counts[usable]
+    c_s = float(np.sum(counts[usable] * observed * (1 - observed) / (counts[usable] - 1)) / n)
+    c_t = plain.unc / (n - 1) if n > 1 else 0.0
+    return BiasCorrectedMurphy(rel=plain.rel - c_s, res=plain.res - c_s + c_t, unc=plain.unc + c_t)
+
+
 def pav_recalibrate(p: ArrayLike, y: ArrayLike, weights: ArrayLike | None = None) -> Floats:
     """Isotonic (PAV) recalibration of ``p`` against ``y``; equal forecasts get one value.
 

@@ -92,3 +92,24 @@ def ranked_probability_score(probabilities: ArrayLike, outcome: ArrayLike) -> Fl
     cumulative_forecast = np.cumsum(matrix, axis=1)
     cumulative_observed = np.cumsum(_one_hot(index, matrix.shape[1]), axis=1)
     return np.sum((cumulative_forecast - cumulative_observed) ** 2, axis=1)
+
+
+def multi_log_loss(
+    probabilities: ArrayLike, outcome: ArrayLike, bounds: tuple[float, float] = LOG_CLAMP
+) -> Floats:
+    """−ln of the probability given to the option that happened, clamped like the binary log score."""
+    matrix, index = _categorical(probabilities, outcome)
+    return -np.log(clamp(matrix[np.arange(index.size), index], bounds))
+
+
+def multi_spherical_gain(probabilities: ArrayLike, outcome: ArrayLike) -> Floats:
+    """Spherical score p_outcome / ‖p‖₂, in [0, 1]; higher is better."""
+    matrix, index = _categorical(probabilities, outcome)
+    return matrix[np.arange(index.size), index] / np.linalg.norm(matrix, axis=1)
+
+
+def gj_ordered_brier(probabilities: ArrayLike, outcome: ArrayLike) -> Floats:
+    """GJ Open's ordered-categorical Brier: the mean 2-category Brier over the K − 1 cumulative splits,
+    which equals 2·RPS/(K − 1), in [0, 2]."""
+    matrix, _ = _categorical(probabilities, outcome)
+    return 2.0 * ranked_probability_score(probabilities, outcome) / (matrix.shape[1] - 1)

@@ -143,6 +143,17 @@ def metaculus_baseline(p: ArrayLike, y: ArrayLike, bounds: tuple[float, float] =
     return 100.0 * (np.log2(np.where(y_arr == 1.0, p_arr, 1.0 - p_arr)) + 1.0)
 
 
+def metaculus_baseline_multi(
+    probabilities: ArrayLike, outcome: ArrayLike, bounds: tuple[float, float] = LOG_CLAMP
+) -> Floats:
+    """Metaculus baseline for N options: 100·ln(N·p_outcome)/ln N, zero for a uniform forecast."""
+    matrix = np.atleast_2d(np.asarray(probabilities, dtype=np.float64))
+    index = np.atleast_1d(np.asarray(outcome, dtype=np.intp))
+    n_options = matrix.shape[1]
+    p_outcome = np.clip(matrix[np.arange(index.size), index], *bounds)
+    return 100.0 * np.log(n_options * p_outcome) / np.log(n_options)
+
+
 def peer_scores(p: ArrayLike, y: int, bounds: tuple[float, float] = LOG_CLAMP) -> Floats:
     """Metaculus peer scores at one moment: 100·n/(n−1)·(ln p_i − mean ln p), summing to zero."""
     p_arr = np.clip(np.asarray(p, dtype=np.float64), *bounds)
