@@ -24,6 +24,9 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy import (
+    false as sa_false,
+)
 from sqlalchemy.ext.associationproxy import AssociationProxy, association_proxy
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -225,9 +228,16 @@ class Source(Base):
     every_seconds: Mapped[int | None] = mapped_column(Integer)
     enabled: Mapped[bool] = mapped_column(Boolean, default=False)
     question_id: Mapped[int | None] = mapped_column(ForeignKey("question.id", ondelete="SET NULL"))
+    # Which items become events: a rule such as `kuril* OR "northern territories"` (None = all).
+    match_rule: Mapped[str | None] = mapped_column(Text)
     # Conditional-GET state: sent back as If-None-Match / If-Modified-Since.
     etag: Mapped[str | None] = mapped_column(String(500))
     last_modified: Mapped[str | None] = mapped_column(String(100))
+    # SHA-256 of the last body parsed: an unchanged body is not parsed again.
+    body_hash: Mapped[str | None] = mapped_column(String(64))
+    # Published by the worker for the dashboard; set after a 429 to pause polling.
+    next_run_at: Mapped[datetime | None]
+    backoff_until: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
     updated_at: Mapped[datetime] = mapped_column(default=utc_now, onupdate=utc_now)
 
@@ -248,6 +258,8 @@ class Event(Base):
     summary: Mapped[str] = mapped_column(Text, default="")
     url: Mapped[str | None] = mapped_column(String(2000))
     content_hash: Mapped[str | None] = mapped_column(String(64))
+    # True when the source gave no usable time (or one in the future) and the fetch time stands in.
+    occurred_at_estimated: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
     updated_at: Mapped[datetime] = mapped_column(default=utc_now, onupdate=utc_now)
 
@@ -299,6 +311,8 @@ class JobRun(Base):
     n_unmatched: Mapped[int] = mapped_column(default=0)
     n_rejected: Mapped[int] = mapped_column(default=0)
     error: Mapped[str | None] = mapped_column(Text)
+    # Item-level problems (rejected or adjusted items), one per line; the run itself may be ok.
+    notes: Mapped[str | None] = mapped_column(Text)
 
 
 class Heartbeat(Base):
@@ -312,3 +326,92 @@ class Heartbeat(Base):
     started_at: Mapped[datetime]
     beat_at: Mapped[datetime]
     state: Mapped[str] = mapped_column(String(32), default="running")
+
+
+class EventRevision(Base):
+    """What an event looked like before its source changed it under the same key."""
+
+    __tablename__ = "event_revision"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)
+    changed_at: Mapped[datetime] = mapped_column(default=utc_now)
+    previous: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class WorkerLease(Base):
+    """Who may run the scheduler: one live holder per database, renewed with each heartbeat."""
+
+    __tablename__ = "worker_lease"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(255))
+    acquired_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+
+
+COMMAND_KINDS = ("run_source",)
+COMMAND_STATUSES = ("pending", "running", "done", "failed")
+
+
+class Command(Base):
+    """A request from the dashboard or CLI to the worker, such as "run this source now"."""
+
+    __tablename__ = "command"
+    __table_args__ = (
+        CheckConstraint(_one_of("kind", COMMAND_KINDS), name="kind"),
+        CheckConstraint(_one_of("status", COMMAND_STATUSES), name="status"),
+        Index("ix_command_status_requested_at", "status", "requested_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    source_id: Mapped[int | None] = mapped_column(ForeignKey("source.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    requested_at: Mapped[datetime] = mapped_column(default=utc_now)
+    finished_at: Mapped[datetime | None]
+    result: Mapped[str | None] = mapped_column(Text)
+
+
+REMINDER_KINDS = ("ready_to_resolve", "stale")
+
+
+class Reminder(Base):
+    """A question that needs attention; set and cleared by the worker's reminder jobs."""
+
+    __tablename__ = "reminder"
+    __table_args__ = (
+        UniqueConstraint("question_id", "kind"),
+        CheckConstraint(_one_of("kind", REMINDER_KINDS), name="kind"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    question_id: Mapped[int] = mapped_column(ForeignKey("question.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))
+    raised_at: Mapped[datetime] = mapped_column(default=utc_now)
+    cleared_at: Mapped[datetime | None]
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+
+PROPOSAL_STATUSES = ("pending", "accepted", "dismissed")
+
+
+class ResolutionProposal(Base):
+    """A resolution suggested by a crowd platform; the user accepts or dismisses it."""
+
+    __tablename__ = "resolution_proposal"
+    __table_args__ = (
+        UniqueConstraint("question_id", "source_id", "outcome"),
+        CheckConstraint(_one_of("outcome", RESOLUTION_OUTCOMES), name="outcome"),
+        CheckConstraint(_one_of("status", PROPOSAL_STATUSES), name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    question_id: Mapped[int] = mapped_column(ForeignKey("question.id", ondelete="CASCADE"))
+    source_id: Mapped[int] = mapped_column(ForeignKey("source.id", ondelete="CASCADE"))
+    outcome: Mapped[str] = mapped_column(String(16))
+    option: Mapped[str | None] = mapped_column(String(200))
+    resolved_at: Mapped[datetime | None]
+    proposed_at: Mapped[datetime] = mapped_column(default=utc_now)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    detail: Mapped[str] = mapped_column(Text, default="")
