@@ -76,3 +76,12 @@ def sqlite_database(sqlite_url: str) -> Iterator[Database]:
     opened = open_database(sqlite_url)
     yield opened
     opened.dispose()
+
+
+@pytest.fixture
+def loopback():
+    """A real HTTP server on 127.0.0.1 serving recorded fixtures."""
+    from tests.loopback import loopback_server
+
+    with loopback_server() as server:
+        yield server

@@ -8,20 +8,26 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import math
 from pathlib import Path
 from typing import Any
 
 import click
-from sqlalchemy import make_url
+from sqlalchemy import make_url, select
 from sqlalchemy.exc import OperationalError
 
 from db import DATABASE_URL_ENV, DEFAULT_DATABASE_URL, Database, open_database, resolve_database_url
 from db.migrate import current_revision, head_revision
+from db.models import SOURCE_KINDS, Source
 from forecasts.demo import load_demo, remove_demo
+from forecasts.errors import ValidationError
 from forecasts.score_csv import REQUIRED, ScoreFileError, read_score_file
 from forecasts.scoring.samples import SAMPLE_MODES
 from forecasts.scoring.scorecard import Scorecard, score_forecasts
+from tracker.ingest import ingest_source
+from tracker.registry import add_source, format_interval, get_source, list_sources, remove_source, set_enabled
+from tracker.worker import run_worker
 
 # `score` exits with this when it scored the file but had to skip bad rows.
 EXIT_ROWS_SKIPPED = 3
@@ -223,3 +229,262 @@ def score(file: Path, as_json: bool, samples: str) -> None:
     if parsed.skipped:
         click.echo(f"{len(parsed.skipped)} rows skipped (see above); the rest was scored.", err=True)
         raise SystemExit(EXIT_ROWS_SKIPPED)
+
+
+# --- Sources, ingestion and the worker ---------------------------------------------------------
+
+LIST_SETTINGS = {"actors", "tags"}
+
+
+def _settings(pairs: tuple[str, ...], tags: tuple[str, ...]) -> dict[str, Any]:
+    settings: dict[str, Any] = {}
+    for pair in pairs:
+        key, separator, value = pair.partition("=")
+        if not separator or not key.strip():
+            raise click.BadParameter(
+                f"{pair!r}: write KEY=VALUE, e.g. query=kuril or market=abc123", param_hint="--setting"
+            )
+        key = key.strip()
+        settings[key] = (
+            [v.strip() for v in value.split(",") if v.strip()] if key in LIST_SETTINGS else value.strip()
+        )
+    plain_tags = [t.strip().lower() for t in tags if "=" not in t and t.strip()]
+    rules = {t.partition("=")[0].strip().lower(): t.partition("=")[2].strip() for t in tags if "=" in t}
+    if plain_tags:
+        settings["tags"] = sorted(set(settings.get("tags", [])) | set(plain_tags))
+    if rules:
+        settings["tag_rules"] = rules
+    return settings
+
+
+def _validation(error: ValidationError) -> click.ClickException:
+    return click.ClickException(f"{error.field}: {error.message}")
+
+
+@cli.group()
+def sources() -> None:
+    """Add, list, enable, disable and remove the sources the worker polls."""
+
+
+@sources.command("add")
+@click.argument("name")
+@click.option("--kind", required=True, type=click.Choice([k for k in SOURCE_KINDS if k != "manual"]))
+@click.option("--url", help="Feed address, or the API base URL for other kinds (defaults to the public API).")
+@click.option(
+    "--every",
+    metavar="INTERVAL",
+    help="How often to poll: 30s, 15m, 2h, 1d. Default 15m for feeds, 1h for crowds.",
+)
+@click.option(
+    "--match", "match", metavar="RULE", help="Topic rule, e.g. 'kuril* OR \"northern territories\"'."
+)
+@click.option(
+    "--question",
+    "question_id",
+    type=int,
+    help="Question id: crowd sources log forecasts on it; feeds link events to it.",
+)
+@click.option(
+    "--setting",
+    "settings",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="query= (gdelt-doc), actors=JPN,RUS (gdelt-events), market= / post= (crowd).",
+)
+@click.option(
+    "--tag", "tags", multiple=True, metavar="TAG[=RULE]", help="Tag every event, or only those matching RULE."
+)
+@click.option("--disabled", is_flag=True, help="Add it switched off (enable it later).")
+@click.pass_context
+def sources_add(
+    ctx: click.Context,
+    name: str,
+    kind: str,
+    url: str | None,
+    every: str | None,
+    match: str | None,
+    question_id: int | None,
+    settings: tuple[str, ...],
+    tags: tuple[str, ...],
+    disabled: bool,
+) -> None:
+    """Add a source called NAME.
+
+    \b
+    Examples:
+      sources add nhk --kind rss --url https://example.org/feed.xml --match 'kuril* OR "northern territories"'
+      sources add gdelt --kind gdelt-doc --setting 'query=(kuril OR shikotan) sourcelang:english'
+      sources add manifold-treaty --kind manifold --setting market=abc123 --question 12
+    """
+    database = _open(ctx)
+    try:
+        with database.write_session() as session:
+            source = add_source(
+                session,
+                name=name,
+                kind=kind,
+                url=url,
+                every=every,
+                match=match,
+                question_id=question_id,
+                settings=_settings(settings, tags),
+                enabled=not disabled,
+            )
+            state = "disabled" if disabled else f"polled every {format_interval(source.every_seconds)}"
+    except ValidationError as error:
+        raise _validation(error) from error
+    click.echo(
+        f"Added {kind} source {name!r} ({state}). Run it now with: python -m tracker ingest --source {name}"
+    )
+
+
+@sources.command("list")
+@click.pass_context
+def sources_list(ctx: click.Context) -> None:
+    """List the sources with their schedule, events and last run."""
+    database = _open(ctx)
+    with database.read_session() as session:
+        rows = list_sources(session)
+    if not rows:
+        click.echo("No sources yet. Add one with: python -m tracker sources add NAME --kind rss --url URL")
+        return
+    click.echo(f"{'name':<24} {'kind':<13} {'on':<3} {'every':>6} {'events':>7}  last run")
+    for row in rows:
+        last = "never"
+        if row.last_run_at:
+            last = f"{row.last_run_at:%Y-%m-%d %H:%M} UTC {row.last_status}"
+            if row.last_error:
+                last += f": {row.last_error}"
+        enabled = "yes" if row.enabled else "no"
+        click.echo(
+            f"{row.name[:24]:<24} {row.kind:<13} {enabled:<3} {row.every:>6} {row.n_events:>7}  {last}"
+        )
+        if row.match_rule:
+            click.echo(f"{'':<24} match: {row.match_rule}")
+
+
+@sources.command("remove")
+@click.argument("name")
+@click.option("--delete-events", is_flag=True, help="Also delete the events it logged (otherwise refused).")
+@click.pass_context
+def sources_remove(ctx: click.Context, name: str, delete_events: bool) -> None:
+    """Remove the source NAME. Its events are kept unless you pass --delete-events."""
+    database = _open(ctx)
+    try:
+        with database.write_session() as session:
+            n_events = remove_source(session, name, delete_events=delete_events)
+    except ValidationError as error:
+        raise _validation(error) from error
+    click.echo(f"Removed {name!r}" + (f" and its {n_events} events." if n_events else "."))
+
+
+def _toggle(ctx: click.Context, name: str, enabled: bool) -> None:
+    database = _open(ctx)
+    try:
+        with database.write_session() as session:
+            set_enabled(session, name, enabled)
+    except ValidationError as error:
+        raise _validation(error) from error
+    click.echo(
+        f"{'Enabled' if enabled else 'Disabled'} {name!r}; a running worker picks this up within 30 s."
+    )
+
+
+@sources.command("enable")
+@click.argument("name")
+@click.pass_context
+def sources_enable(ctx: click.Context, name: str) -> None:
+    """Switch the source NAME on: the worker polls it on its schedule."""
+    _toggle(ctx, name, True)
+
+
+@sources.command("disable")
+@click.argument("name")
+@click.pass_context
+def sources_disable(ctx: click.Context, name: str) -> None:
+    """Switch the source NAME off; its events stay."""
+    _toggle(ctx, name, False)
+
+
+@cli.command()
+@click.option("--source", "source_name", metavar="NAME", help="Run only this source (even if disabled).")
+@click.pass_context
+def ingest(ctx: click.Context, source_name: str | None) -> None:
+    """Poll sources now and store what they return; prints counts per source.
+
+    Without --source every enabled source runs. A failing source says why and
+    the others still run; the exit code is 1 if any failed.
+    """
+    database = _open(ctx)
+    with database.read_session() as session:
+        if source_name:
+            try:
+                targets = [(get_source(session, source_name).id, source_name)]
+            except ValidationError as error:
+                raise _validation(error) from error
+        else:
+            query = select(Source.id, Source.name).where(Source.enabled.is_(True), Source.kind != "manual")
+            targets = [tuple(row) for row in session.execute(query.order_by(Source.name))]
+    if not targets:
+        click.echo(
+            "No enabled sources. Add one with `sources add`, or enable one with `sources enable NAME`."
+        )
+        return
+    failed = 0
+    for source_id, _ in targets:
+        report = ingest_source(database, source_id)
+        click.echo(report.summary(), err=report.status == "error")
+        for note in report.notes[:10]:
+            click.echo(f"  note: {note}")
+        failed += report.status == "error"
+    if failed:
+        raise SystemExit(1)
+
+
+@cli.command()
+@click.option(
+    "--heartbeat",
+    "heartbeat_seconds",
+    type=float,
+    default=30.0,
+    show_default=True,
+    help="Seconds between heartbeats.",
+)
+@click.option(
+    "--command-poll",
+    "command_seconds",
+    type=float,
+    default=2.0,
+    show_default=True,
+    help="Seconds between checks for 'run now' requests.",
+)
+@click.option(
+    "--sync",
+    "sync_seconds",
+    type=float,
+    default=30.0,
+    show_default=True,
+    help="Seconds between re-reading the source list.",
+)
+@click.pass_context
+def scheduler(
+    ctx: click.Context, heartbeat_seconds: float, command_seconds: float, sync_seconds: float
+) -> None:
+    """Run the worker: poll sources on schedule until SIGTERM or Ctrl-C.
+
+    Only one worker runs per database: a second one refuses to start (exit
+    code 3). Its state (heartbeat, runs, next run per source) is in the
+    database, where the dashboard reads it.
+    """
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    database = _open(ctx)
+    code = run_worker(
+        database,
+        heartbeat_seconds=heartbeat_seconds,
+        command_seconds=command_seconds,
+        sync_seconds=sync_seconds,
+    )
+    database.dispose()
+    raise SystemExit(code)

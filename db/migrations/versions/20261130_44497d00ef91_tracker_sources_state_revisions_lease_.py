@@ -14,7 +14,6 @@ from alembic import op
 
 import db.types
 
-
 revision: str = "44497d00ef91"
 down_revision: str | None = "a850775d7eb3"
 branch_labels: str | Sequence[str] | None = None

@@ -1,0 +1,342 @@
+"""Each source kind against a real loopback HTTP server: normal replies and every failure."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from datetime import UTC, datetime
+
+import pytest
+
+from tests.loopback import FIXTURES, Loopback, Request, Route
+from tracker.sources import feeds, gdelt_doc, gdelt_events, manifold, metaculus, polymarket
+from tracker.sources.base import RateLimited, SourceConfig, SourceError, normalise_link
+from tracker.sources.http import Fetcher
+
+NOW = datetime(2016, 12, 16, 12, 0, tzinfo=UTC)
+RSS = "application/rss+xml; charset=utf-8"
+
+
+@pytest.fixture
+def fetcher():
+    with Fetcher(max_bytes=200_000, deadline=3.0) as client:
+        yield client
+
+
+def feed(url: str, **state: str | None) -> SourceConfig:
+    return SourceConfig(name="wire", kind="rss", url=url, **state)
+
+
+# --- RSS and Atom --------------------------------------------------------------------------------
+
+
+def test_rss_items_are_normalised(loopback: Loopback, fetcher: Fetcher) -> None:
+    url = loopback.serve_file("/rss", "summit_rss.xml", RSS, ETag='"v1"')
+    result = feeds.poll(feed(url), fetcher, NOW)
+    by_title = {item.title: item for item in result.items}
+    joint = by_title["Abe and Putin agree on joint economic activity on the Kuril Islands"]
+    assert joint.key == "wire-2016-12-16-001"  # the guid
+    assert joint.occurred_at == datetime(2016, 12, 16, 0, 30, tzinfo=UTC)  # +0900 → UTC
+    assert joint.summary == "Leaders in Tokyo sign about 80 documents."  # HTML → text
+    assert joint.tags == ("diplomacy",)
+    residents = by_title["Northern Territories: former residents hope for visits"]
+    assert (
+        residents.key
+        == normalise_link("http://127.0.0.1/news/residents")
+        == "http://127.0.0.1/news/residents"
+    )
+    script = by_title["<script>alert(1)</script> Kuril rumour"]  # kept as text, never as markup
+    assert script.estimated
+    assert script.occurred_at == NOW
+    future = by_title["Kuril fisheries talks scheduled"]
+    assert future.estimated
+    assert future.occurred_at == NOW
+    assert any("in the future" in note for note in result.notes)
+    assert len(result.items) == 6  # the untitled item falls back to its summary and a hash key
+    untitled = [item for item in result.items if item.key.startswith("sha256:")]
+    assert len(untitled) == 1
+    assert untitled[0].title.startswith("Kuril item")
+    assert result.etag == '"v1"'
+
+
+def test_atom_html_titles_become_text(loopback: Loopback, fetcher: Fetcher) -> None:
+    url = loopback.serve_file("/atom", "summit_atom.xml", "application/atom+xml")
+    items = feeds.poll(SourceConfig("atom", "atom", url), fetcher, NOW).items
+    assert items[0].title == "Putin in Nagato for talks on the Kuril islands"
+    assert items[0].occurred_at == datetime(2016, 12, 14, 21, 0, tzinfo=UTC)
+    assert items[1].occurred_at == datetime(2016, 12, 16, 1, 0, tzinfo=UTC)  # updated when no published
+
+
+def test_conditional_get_sends_validators_and_304_means_nothing_new(
+    loopback: Loopback, fetcher: Fetcher
+) -> None:
+    body = (FIXTURES / "summit_rss.xml").read_bytes()
+
+    def conditional(request: Request) -> Route:
+        if request.headers.get("if-none-match") == '"v1"':
+            return Route(b"", 304)
+        return Route(body, headers={"ETag": '"v1"', "Last-Modified": "Fri, 16 Dec 2016 10:00:00 GMT"})
+
+    url = loopback.serve("/conditional", conditional)
+    first = feeds.poll(feed(url), fetcher, NOW)
+    second = feeds.poll(feed(url, etag=first.etag, last_modified=first.last_modified), fetcher, NOW)
+    assert second.not_modified
+    assert second.items == []
+    assert loopback.requests[-1].headers["if-modified-since"] == "Fri, 16 Dec 2016 10:00:00 GMT"
+
+
+def test_unchanged_body_without_validators_is_not_parsed_again(loopback: Loopback, fetcher: Fetcher) -> None:
+    url = loopback.serve_file("/plain", "summit_rss.xml", RSS)
+    first = feeds.poll(feed(url), fetcher, NOW)
+    second = feeds.poll(feed(url, body_hash=first.body_hash), fetcher, NOW)
+    assert second.not_modified
+
+
+@pytest.mark.parametrize(
+    ("route", "message"),
+    [
+        (
+            Route(b"<html><body>Login</body></html>", headers={"Content-Type": "text/html"}),
+            "got an HTML page",
+        ),
+        (Route(b"<!DOCTYPE html><html></html>"), "got an HTML page"),
+        (Route(b"this is not xml at all"), "not an RSS or Atom feed"),
+        (Route(b"oops", 500), "HTTP 500"),
+        (Route(b"gone", 404), "HTTP 404"),
+        (Route(b"no", 403), "HTTP 403"),
+        (Route(b"x" * 300_000), "over the 200,000-byte cap"),
+        (Route(b"x" * 300_000, headers={"Content-Length": "300000"}), "over the 200,000-byte cap"),
+        (
+            Route(
+                b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;">]>'
+                b"<rss><channel><item><title>&lol2;</title></item></channel></rss>"
+            ),
+            "declares XML entities",
+        ),
+    ],
+)
+def test_feed_failures_say_why(loopback: Loopback, fetcher: Fetcher, route: Route, message: str) -> None:
+    url = loopback.serve("/bad", route)
+    with pytest.raises(SourceError, match=message):
+        feeds.poll(feed(url), fetcher, NOW)
+
+
+def test_malformed_xml_with_entries_is_read_leniently(loopback: Loopback, fetcher: Fetcher) -> None:
+    body = b"<rss version='2.0'><channel><item><title>Kuril & Shikotan</title><guid>a</guid></item></channel>"
+    result = feeds.poll(feed(loopback.serve("/broken", Route(body))), fetcher, NOW)
+    assert [item.title for item in result.items] == ["Kuril & Shikotan"]
+    assert any("not well-formed" in note for note in result.notes)
+
+
+def one_item_feed(declaration: str, title: str, guid: str) -> str:
+    item = f"<item><title>{title}</title><guid>{guid}</guid></item>"
+    return f"{declaration}<rss version='2.0'><channel>{item}</channel></rss>"
+
+
+def test_undeclared_legacy_encoding_is_decoded(loopback: Loopback, fetcher: Fetcher) -> None:
+    body = one_item_feed("<?xml version='1.0'?>", "Café Sakhalin – talks", "c")
+    url = loopback.serve("/cp1252", Route(body.encode("cp1252"), headers={"Content-Type": "application/xml"}))
+    assert feeds.poll(feed(url), fetcher, NOW).items[0].title == "Café Sakhalin – talks"
+
+
+def test_wrong_declared_encoding_is_survived(loopback: Loopback, fetcher: Fetcher) -> None:
+    body = one_item_feed("<?xml version='1.0' encoding='utf-8'?>", "Ёлка в Южно-Курильске", "k")
+    url = loopback.serve("/koi8", Route(body.replace("utf-8", "koi8-r").encode("utf-8")))
+    items = feeds.poll(feed(url), fetcher, NOW).items
+    assert len(items) == 1
+    assert items[0].key == "k"
+
+
+def test_rate_limit_carries_retry_after(loopback: Loopback, fetcher: Fetcher) -> None:
+    url = loopback.serve("/busy", Route(b"slow down", 429, headers={"Retry-After": "120"}))
+    with pytest.raises(RateLimited) as caught:
+        feeds.poll(feed(url), fetcher, NOW)
+    assert caught.value.retry_after == 120
+
+
+def test_redirect_loop(loopback: Loopback, fetcher: Fetcher) -> None:
+    loopback.serve("/a", Route(status=302, headers={"Location": "/b"}))
+    url = loopback.serve("/b", Route(status=302, headers={"Location": "/a"}))
+    with pytest.raises(SourceError, match="redirect loop"):
+        feeds.poll(feed(url), fetcher, NOW)
+
+
+def test_redirect_is_followed(loopback: Loopback, fetcher: Fetcher) -> None:
+    loopback.serve_file("/moved", "summit_rss.xml", RSS)
+    url = loopback.serve("/old", Route(status=301, headers={"Location": "/moved"}))
+    assert len(feeds.poll(feed(url), fetcher, NOW).items) == 6
+
+
+def test_timeout(loopback: Loopback) -> None:
+    import httpx
+
+    url = loopback.serve("/slow", Route(b"late", delay=1.5))
+    with Fetcher(timeout=httpx.Timeout(0.5, connect=0.5)) as slow_client:
+        with pytest.raises(SourceError, match="timed out"):
+            feeds.poll(feed(url), slow_client, NOW)
+
+
+def test_drip_feed_hits_the_deadline(loopback: Loopback) -> None:
+    url = loopback.serve("/drip", Route(b"x" * 20_000, drip=0.2))
+    with Fetcher(deadline=0.5) as client:
+        with pytest.raises(SourceError, match="took over"):
+            feeds.poll(feed(url), client, NOW)
+
+
+def test_refused_connection(fetcher: Fetcher) -> None:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with pytest.raises(SourceError, match="cannot connect"):
+        feeds.poll(feed(f"http://127.0.0.1:{port}/feed"), fetcher, NOW)
+
+
+# --- GDELT ---------------------------------------------------------------------------------------
+
+
+def doc_source(url: str) -> SourceConfig:
+    return SourceConfig("gdelt", "gdelt-doc", url, {"query": "kuril sourcelang:english", "timespan": "1d"})
+
+
+def test_gdelt_doc_articles(loopback: Loopback, fetcher: Fetcher) -> None:
+    body = (FIXTURES / "gdelt_artlist.json").read_bytes().replace(b"\\u0007", b"\x07")  # a raw control char
+    url = loopback.serve("/api/v2/doc/doc", Route(body, headers={"Content-Type": "application/json"}))
+    result = gdelt_doc.poll(doc_source(url), fetcher, NOW)
+    assert [item.title for item in result.items] == [
+        "Abe, Putin agree on joint activity on disputed isles",
+        "Nagato talks last three hours",
+    ]
+    assert result.items[0].occurred_at == datetime(2016, 12, 16, 4, 30, tzinfo=UTC)
+    assert result.items[0].key == "http://127.0.0.1/jp/2016/12/16/abe-putin"
+    assert result.items[0].summary == "example.jp · Japan · English"
+    assert result.rejected == ["article 3: no url or title"]
+    assert "query=kuril" in loopback.requests[-1].path
+    assert "mode=artlist" in loopback.requests[-1].path
+
+
+def test_gdelt_doc_no_hits(loopback: Loopback, fetcher: Fetcher) -> None:
+    url = loopback.serve("/api/v2/doc/doc", Route(b"{}"))
+    assert gdelt_doc.poll(doc_source(url), fetcher, NOW).items == []
+
+
+@pytest.mark.parametrize("status", [200, 429])
+def test_gdelt_doc_throttling_text(loopback: Loopback, fetcher: Fetcher, status: int) -> None:
+    body = b"Please limit requests to one every 5 seconds or contact us for larger queries."
+    url = loopback.serve("/api/v2/doc/doc", Route(body, status, headers={"Content-Type": "text/plain"}))
+    with pytest.raises(RateLimited):
+        gdelt_doc.poll(doc_source(url), fetcher, NOW)
+
+
+def test_gdelt_doc_error_page(loopback: Loopback, fetcher: Fetcher) -> None:
+    url = loopback.serve(
+        "/api/v2/doc/doc", Route(b"<html>Invalid query</html>", headers={"Content-Type": "text/html"})
+    )
+    with pytest.raises(SourceError, match="did not return JSON"):
+        gdelt_doc.poll(doc_source(url), fetcher, NOW)
+
+
+def serve_gdelt_export(loopback: Loopback, name: str = "20161216043000.export.CSV.zip") -> str:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as bundle:
+        bundle.writestr(name.removesuffix(".zip"), (FIXTURES / "gdelt_export.tsv").read_bytes())
+    archive = buffer.getvalue()
+    import hashlib
+
+    zip_url = loopback.serve(f"/gdeltv2/{name}", Route(archive))
+    digest = hashlib.md5(archive).hexdigest()
+    listing = f"{len(archive)} {digest} {zip_url}\n1 0 {zip_url}.mentions\n1 0 {zip_url}.gkg\n"
+    loopback.serve("/gdeltv2/lastupdate.txt", Route(listing.encode()))
+    return loopback.url("/gdeltv2/")
+
+
+def test_gdelt_events_export(loopback: Loopback, fetcher: Fetcher) -> None:
+    base = serve_gdelt_export(loopback)
+    config = SourceConfig("events", "gdelt-events", base, {"actors": ["JPN", "RUS"]})
+    result = gdelt_events.poll(config, fetcher, NOW)
+    assert [item.key for item in result.items] == ["gdelt:600001", "gdelt:600002", "gdelt:600004"]
+    first = result.items[0]
+    assert first.title == "JAPAN → RUSSIA: sign formal agreement"
+    assert "CAMEO 057" in first.summary  # leading zero kept
+    assert first.occurred_at == datetime(2016, 12, 16, tzinfo=UTC)
+    assert first.estimated
+    assert result.rejected == ["row 5: 3 columns, expected 61"]
+    again = gdelt_events.poll(
+        SourceConfig("events", "gdelt-events", base, {"actors": ["JPN", "RUS"]}, etag=result.etag),
+        fetcher,
+        NOW,
+    )
+    assert again.not_modified
+
+
+def test_gdelt_events_checksum_mismatch(loopback: Loopback, fetcher: Fetcher) -> None:
+    base = serve_gdelt_export(loopback)
+    listing = loopback.routes["/gdeltv2/lastupdate.txt"].body.replace(b" ", b" 0", 1)
+    loopback.serve("/gdeltv2/lastupdate.txt", Route(listing.replace(listing.split()[1], b"0" * 32)))
+    with pytest.raises(SourceError, match="does not match its MD5"):
+        gdelt_events.poll(SourceConfig("events", "gdelt-events", base), fetcher, NOW)
+
+
+# --- Crowd platforms -----------------------------------------------------------------------------
+
+
+def test_manifold_market(loopback: Loopback, fetcher: Fetcher) -> None:
+    loopback.serve_file("/v0/market/fixtureMkt1", "manifold_market.json", "application/json")
+    config = SourceConfig("mf", "manifold", loopback.url(""), {"market": "fixtureMkt1"})
+    snapshot = manifold.poll(config, fetcher, NOW).snapshot
+    assert snapshot.probability == 0.062
+    assert snapshot.resolution is None
+
+
+def test_manifold_resolved_market_proposes(loopback: Loopback, fetcher: Fetcher) -> None:
+    loopback.serve_file("/v0/market/fixtureMkt1", "manifold_resolved.json", "application/json")
+    config = SourceConfig("mf", "manifold", loopback.url(""), {"market": "fixtureMkt1"})
+    snapshot = manifold.poll(config, fetcher, NOW).snapshot
+    assert snapshot.resolution == "no"
+    assert snapshot.resolved_at == datetime(2017, 1, 1, tzinfo=UTC)  # milliseconds since the epoch
+
+
+def test_polymarket_prices_inside_strings(loopback: Loopback, fetcher: Fetcher) -> None:
+    loopback.serve_file("/markets/501234", "polymarket_market.json", "application/json")
+    config = SourceConfig("pm", "polymarket", loopback.url(""), {"market": "501234"})
+    assert polymarket.poll(config, fetcher, NOW).snapshot.probability == 0.085
+
+
+def test_metaculus_with_token(loopback: Loopback, fetcher: Fetcher, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("METACULUS_TOKEN", "fixture-token")
+    loopback.serve_file("/api/posts/45179/", "metaculus_post.json", "application/json")
+    config = SourceConfig("mc", "metaculus", loopback.url(""), {"post": "45179"})
+    assert metaculus.poll(config, fetcher, NOW).snapshot.probability == 0.04
+    assert loopback.requests[-1].headers["authorization"] == "Token fixture-token"
+
+
+def test_metaculus_without_aggregation_says_so(loopback: Loopback, fetcher: Fetcher) -> None:
+    loopback.serve_file("/api/posts/45179/", "metaculus_no_aggregation.json", "application/json")
+    result = metaculus.poll(
+        SourceConfig("mc", "metaculus", loopback.url(""), {"post": "45179"}), fetcher, NOW
+    )
+    assert result.snapshot.probability is None
+    assert "METACULUS_TOKEN" in result.notes[0]
+
+
+@pytest.mark.parametrize(
+    ("module", "settings", "path", "body", "message"),
+    [
+        (manifold, {"market": "x"}, "/v0/market/x", b"not json", "did not return JSON"),
+        (manifold, {"market": "x"}, "/v0/market/x", b'{"foo": 1}', "not a Manifold market"),
+        (
+            polymarket,
+            {"market": "x"},
+            "/markets/x",
+            b'{"outcomes": "[\\"Yes\\", \\"No\\"]", "outcomePrices": "[broken"}',
+            "not a JSON list",
+        ),
+        (metaculus, {"post": "x"}, "/api/posts/x/", b'{"question": {"type": "numeric"}}', "only binary"),
+        (manifold, {}, "/v0/market/x", b"{}", "needs the market id"),
+    ],
+)
+def test_crowd_failures(loopback: Loopback, fetcher: Fetcher, module, settings, path, body, message) -> None:
+    loopback.serve(path, Route(body))
+    with pytest.raises(SourceError, match=message):
+        module.poll(SourceConfig("c", "crowd", loopback.url(""), settings), fetcher, NOW)
