@@ -22,9 +22,12 @@ $(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@ $(VENV)/.runtime-installed
 
-## Start the dashboard on http://127.0.0.1:8501 (SQLite at data/tracker.db unless TRACKER_DATABASE_URL is set).
+## Start the worker and the dashboard on http://127.0.0.1:8501 (SQLite at data/tracker.db unless
+## TRACKER_DATABASE_URL is set). Ctrl-C stops both.
 run: $(VENV)/.runtime-installed
 	$(BIN)/python -m tracker init
+	@trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT; \
+	$(BIN)/python -m tracker scheduler & worker=$$!; \
 	$(BIN)/streamlit run app.py --server.address 127.0.0.1
 
 ## Debian packages the tests need: Chromium for the browser tests, PostgreSQL 15 for the second backend.

@@ -229,6 +229,31 @@ def _load_events(session: Session, path: Path, questions: dict[str, Question], r
         report.count("events")
 
 
+def _load_sources(session: Session, scenario: dict[str, Any], report: LoadReport) -> None:
+    """Live sources for the topic, added switched off: the demo must work offline."""
+    known = set(session.scalars(select(Source.name)))
+    for entry in scenario.get("source", []):
+        if entry["name"] in known:
+            continue
+        settings = dict(entry.get("settings", {}))
+        if entry.get("tags"):
+            settings["tags"] = list(entry["tags"])
+        if entry.get("tag_rules"):
+            settings["tag_rules"] = dict(entry["tag_rules"])
+        session.add(
+            Source(
+                name=entry["name"],
+                kind=entry["kind"],
+                url=entry.get("url"),
+                every_seconds=entry.get("every"),
+                match_rule=entry.get("match"),
+                settings=settings,
+                enabled=False,
+            )
+        )
+        report.count("sources")
+
+
 def load_demo(session: Session, data_dir: Path = DEMO_DATA) -> LoadReport:
     """Add whatever part of the demo scenario is missing; return what was added."""
     report = LoadReport()
@@ -237,6 +262,7 @@ def load_demo(session: Session, data_dir: Path = DEMO_DATA) -> LoadReport:
     questions = _load_questions(session, scenario, report)
     _load_forecasts(session, data_dir / "forecasts.csv", questions, forecasters, report)
     _load_events(session, data_dir / "events.csv", questions, report)
+    _load_sources(session, scenario, report)
     session.flush()
     return report
 
@@ -249,7 +275,16 @@ def remove_demo(session: Session) -> int:
     if source_id is not None:
         session.execute(delete(Event).where(Event.source_id == source_id))
         session.execute(delete(Source).where(Source.id == source_id))
-    demo_names = [entry["name"] for entry in read_scenario()["forecaster"]]
+    scenario = read_scenario()
+    # The demo's live sources go too, unless the user enabled one and it logged events.
+    with_events = select(Event.source_id).distinct()
+    session.execute(
+        delete(Source).where(
+            Source.name.in_([entry["name"] for entry in scenario.get("source", [])]),
+            Source.id.not_in(with_events),
+        )
+    )
+    demo_names = [entry["name"] for entry in scenario["forecaster"]]
     still_used = select(Forecast.forecaster_id).distinct()
     session.execute(
         delete(Forecaster).where(Forecaster.name.in_(demo_names), Forecaster.id.not_in(still_used))

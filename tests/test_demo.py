@@ -160,3 +160,26 @@ def test_remove_demo_keeps_the_users_own_rows(database: Database) -> None:
 
 def test_demo_data_files_ship_with_the_package() -> None:
     assert {p.name for p in DEMO_DATA.iterdir()} >= {"scenario.toml", "events.csv", "forecasts.csv"}
+
+
+def test_demo_sources_are_valid_and_switched_off(database: Database) -> None:
+    from db.models import Source
+    from tracker.matching import compile_rule
+
+    with database.write_session() as session:
+        load_demo(session)
+    with database.read_session() as session:
+        sources = session.scalars(select(Source).where(Source.kind != "manual")).all()
+    assert len(sources) >= 4
+    assert not any(source.enabled for source in sources)
+    for source in sources:
+        compile_rule(source.match_rule)
+        for rule in (source.settings.get("tag_rules") or {}).values():
+            compile_rule(rule)
+    tass = next(s for s in sources if s.name == "tass-world")
+    from tracker.matching import rule_matches
+
+    assert rule_matches(
+        compile_rule(tass.match_rule), "Russia halts peace treaty talks with Japan over sanctions"
+    )
+    assert not rule_matches(compile_rule(tass.match_rule), "Russia and China hold naval drills")

@@ -131,7 +131,8 @@ def store_items(
             )
         )
         event.title, event.summary, event.url = item.title, item.summary, item.url
-        event.occurred_at, event.occurred_at_estimated = item.occurred_at, item.estimated
+        if not item.estimated:  # an undated item keeps the time it was first seen
+            event.occurred_at, event.occurred_at_estimated = item.occurred_at, False
         event.content_hash = item.content_hash
         report.n_updated += 1
     if not fresh:

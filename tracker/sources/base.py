@@ -50,7 +50,9 @@ class Item:
 
     @property
     def content_hash(self) -> str:
-        text = "\x1f".join((self.title, self.summary, self.url or "", self.occurred_at.isoformat()))
+        # An estimated time is the fetch time: it changes every run and is not content.
+        when = "" if self.estimated else self.occurred_at.isoformat()
+        text = "\x1f".join((self.title, self.summary, self.url or "", when))
         return hashlib.sha256(text.encode()).hexdigest()
 
 

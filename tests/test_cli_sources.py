@@ -1,0 +1,102 @@
+"""`sources` and `ingest` from the command line, as a new user would type them."""
+
+from __future__ import annotations
+
+from click.testing import CliRunner
+
+from tests.loopback import Loopback, Route
+from tracker.cli import cli
+
+
+def run(database_url: str, *args: str):
+    return CliRunner().invoke(cli, ["--db", database_url, *args])
+
+
+def test_add_a_feed_and_ingest_it_twice(sqlite_url: str, loopback: Loopback) -> None:
+    url = loopback.serve_file("/rss", "summit_rss.xml", "application/rss+xml")
+    added = run(
+        sqlite_url,
+        "sources",
+        "add",
+        "wire",
+        "--kind",
+        "rss",
+        "--url",
+        url,
+        "--match",
+        'kuril* OR "northern territories"',
+        "--every",
+        "15m",
+        "--tag",
+        "summit",
+    )
+    assert added.exit_code == 0, added.output
+    assert "Added rss source 'wire' (polled every 15m)" in added.output
+    first = run(sqlite_url, "ingest")
+    assert first.exit_code == 0
+    assert "wire: 5 new, 0 updated, 0 already stored, 1 not matching the rule, 0 rejected" in first.output
+    second = run(sqlite_url, "ingest", "--source", "wire")
+    assert "wire: nothing new" in second.output
+    listing = run(sqlite_url, "sources", "list")
+    assert "wire" in listing.output
+    assert "15m" in listing.output
+    assert "ok" in listing.output
+    assert 'match: kuril* OR "northern territories"' in listing.output
+
+
+def test_one_failing_source_does_not_stop_the_others(sqlite_url: str, loopback: Loopback) -> None:
+    good = loopback.serve_file("/rss", "summit_rss.xml", "application/rss+xml")
+    bad = loopback.serve("/html", Route(b"<html>login</html>"))
+    run(sqlite_url, "sources", "add", "a-broken", "--kind", "rss", "--url", bad)
+    run(sqlite_url, "sources", "add", "b-good", "--kind", "rss", "--url", good)
+    result = CliRunner().invoke(cli, ["--db", sqlite_url, "ingest"])
+    assert result.exit_code == 1
+    assert "a-broken: FAILED: a-broken: got an HTML page, not an RSS or Atom feed" in result.stderr
+    assert "b-good: 6 new" in result.stdout
+    listing = run(sqlite_url, "sources", "list")
+    assert "error: a-broken: got an HTML page" in listing.output
+
+
+def test_add_rejections_name_the_field(sqlite_url: str) -> None:
+    cases = [
+        (["sources", "add", "x", "--kind", "rss"], "url: a feed source needs --url"),
+        (
+            ["sources", "add", "x", "--kind", "rss", "--url", "ftp://x"],
+            "url: must start with http:// or https://",
+        ),
+        (
+            ["sources", "add", "x", "--kind", "rss", "--url", "http://x", "--match", "(kuril"],
+            "match: a '(' is never closed",
+        ),
+        (
+            ["sources", "add", "x", "--kind", "rss", "--url", "http://x", "--every", "fortnightly"],
+            "every: 'fortnightly' is not an interval",
+        ),
+        (
+            ["sources", "add", "x", "--kind", "manifold", "--setting", "market=a"],
+            "question: a manifold source logs crowd forecasts",
+        ),
+        (["sources", "add", "x y", "--kind", "rss", "--url", "http://x"], "name: use letters, digits"),
+        (
+            ["sources", "add", "x", "--kind", "gdelt-doc"],
+            "setting: a gdelt-doc source needs --setting query=",
+        ),
+    ]
+    for args, message in cases:
+        result = run(sqlite_url, *args)
+        assert result.exit_code == 1, (args, result.output)
+        assert message in result.output, (args, result.output)
+
+
+def test_remove_keeps_events_unless_asked(sqlite_url: str, loopback: Loopback) -> None:
+    url = loopback.serve_file("/rss", "summit_rss.xml", "application/rss+xml")
+    run(sqlite_url, "sources", "add", "wire", "--kind", "rss", "--url", url)
+    run(sqlite_url, "ingest")
+    refused = run(sqlite_url, "sources", "remove", "wire")
+    assert refused.exit_code == 1
+    assert "has 6 events; disable it to keep them" in refused.output
+    assert run(sqlite_url, "sources", "disable", "wire").exit_code == 0
+    assert "No enabled sources" in run(sqlite_url, "ingest").output
+    removed = run(sqlite_url, "sources", "remove", "wire", "--delete-events")
+    assert "Removed 'wire' and its 6 events." in removed.output
+    assert "no source called 'wire'" in run(sqlite_url, "sources", "enable", "wire").output

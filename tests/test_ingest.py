@@ -1,0 +1,249 @@
+"""Ingestion on a real database: stored once however often it runs, changes recorded, failures kept
+on the job_run with nothing already stored lost."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from db import Database
+from db.models import Event, EventRevision, EventTag, Forecast, JobRun, ResolutionProposal, Source
+from forecasts.services import create_question
+from tests.loopback import FIXTURES, Loopback, Route
+from tracker.ingest import ingest_source
+from tracker.registry import add_source
+from tracker.reminders import refresh_reminders
+
+KURIL_RULE = 'kuril* OR "northern territories" OR nagato'
+
+
+def rss_source(database: Database, url: str, **options) -> int:
+    with database.write_session() as session:
+        return add_source(session, name=options.pop("name", "wire"), kind="rss", url=url, **options).id
+
+
+def count(database: Database, model) -> int:
+    with database.read_session() as session:
+        return session.scalar(select(func.count()).select_from(model))
+
+
+def test_feed_items_are_stored_once(database: Database, loopback: Loopback) -> None:
+    url = loopback.serve_file("/rss", "summit_rss.xml", "application/rss+xml")
+    source_id = rss_source(
+        database,
+        url,
+        match=KURIL_RULE,
+        settings={"tags": ["summit"], "tag_rules": {"territory": "kuril* OR territories"}},
+    )
+    first = ingest_source(database, source_id)
+    assert (first.status, first.n_new, first.n_unmatched) == ("ok", 5, 1)  # the football item is not stored
+    with database.write_session() as session:  # forget the body hash: force a full re-parse
+        session.get(Source, source_id).body_hash = None
+    second = ingest_source(database, source_id)
+    assert (second.n_new, second.n_duplicate) == (0, 5)
+    assert count(database, Event) == 5
+    with database.read_session() as session:
+        title = "Abe and Putin agree on joint economic activity on the Kuril Islands"
+        event = session.scalar(select(Event).where(Event.title == title))
+        assert sorted(event.tags) == ["diplomacy", "summit", "territory"]
+        runs = session.scalars(select(JobRun).order_by(JobRun.id)).all()
+        assert [(r.status, r.n_new, r.n_duplicate) for r in runs] == [("ok", 5, 0), ("ok", 0, 5)]
+        assert "in the future" in runs[0].notes
+        script = session.scalar(select(Event).where(Event.title.like("<script>%")))
+        assert script.title == "<script>alert(1)</script> Kuril rumour"
+        assert script.occurred_at_estimated
+
+
+def test_unchanged_feed_is_not_parsed_again(database: Database, loopback: Loopback) -> None:
+    source_id = rss_source(database, loopback.serve_file("/rss", "summit_rss.xml", "application/rss+xml"))
+    ingest_source(database, source_id)
+    again = ingest_source(database, source_id)
+    assert again.not_modified
+    assert "nothing new" in again.summary()
+
+
+def test_changed_item_is_updated_and_the_old_version_kept(database: Database, loopback: Loopback) -> None:
+    body = (FIXTURES / "summit_rss.xml").read_bytes()
+    url = loopback.serve("/rss", Route(body))
+    source_id = rss_source(database, url)
+    ingest_source(database, source_id)
+    loopback.serve(
+        "/rss", Route(body.replace(b"sign about 80 documents", b"sign 80 documents worth 300 bn yen"))
+    )
+    report = ingest_source(database, source_id)
+    assert (report.n_new, report.n_updated) == (0, 1)
+    with database.read_session() as session:
+        revision = session.scalars(select(EventRevision)).one()
+        assert revision.previous["summary"] == "Leaders in Tokyo sign about 80 documents."
+        assert (
+            session.get(Event, revision.event_id).summary
+            == "Leaders in Tokyo sign 80 documents worth 300 bn yen."
+        )
+
+
+@pytest.mark.parametrize(
+    ("route", "message"),
+    [
+        (Route(b"<html><body>Sign in</body></html>"), "got an HTML page"),
+        (Route(b"boom", 503), "HTTP 503"),
+        (Route(b"<?xml version='1.0'?><!DOCTYPE x [<!ENTITY a 'aaaa'>]><rss/>"), "declares XML entities"),
+    ],
+)
+def test_a_failure_is_recorded_and_nothing_is_lost(
+    database: Database, loopback: Loopback, route: Route, message: str
+) -> None:
+    url = loopback.serve_file("/rss", "summit_rss.xml", "application/rss+xml")
+    source_id = rss_source(database, url)
+    ingest_source(database, source_id)
+    loopback.serve("/rss", route)
+    report = ingest_source(database, source_id)
+    assert report.status == "error"
+    assert message in report.error
+    assert count(database, Event) == 6
+    with database.read_session() as session:
+        run = session.scalars(select(JobRun).order_by(JobRun.id.desc())).first()
+        assert (run.status, run.finished_at is not None) == ("error", True)
+        assert message in run.error
+
+
+def test_429_backs_off(database: Database, loopback: Loopback) -> None:
+    url = loopback.serve("/rss", Route(b"slow", 429, headers={"Retry-After": "600"}))
+    source_id = rss_source(database, url)
+    assert ingest_source(database, source_id).status == "error"
+    skipped = ingest_source(database, source_id)
+    assert skipped.status == "skipped"
+    assert "backing off until" in skipped.error
+    assert len(loopback.requests) == 1  # the second run did not call the server
+    later = ingest_source(database, source_id, now=datetime.now(UTC) + timedelta(minutes=11))
+    assert later.status == "error"  # polled again after the back-off (still 429)
+
+
+def test_gdelt_doc_rule_filters(database: Database, loopback: Loopback) -> None:
+    url = loopback.serve_file("/doc", "gdelt_artlist.json", "application/json")
+    with database.write_session() as session:
+        source_id = add_source(
+            session, name="gdelt", kind="gdelt-doc", url=url, match="nagato", settings={"query": "kuril"}
+        ).id
+    report = ingest_source(database, source_id)
+    assert (report.n_new, report.n_unmatched, report.n_rejected) == (1, 1, 1)
+
+
+@pytest.fixture
+def treaty(database: Database) -> int:
+    with database.write_session() as session:
+        return create_question(
+            session,
+            title="Will Japan and Russia sign a peace treaty in 2016?",
+            opens_at=datetime(2016, 10, 15, tzinfo=UTC),
+        ).id
+
+
+def test_crowd_poll_logs_a_forecast(database: Database, loopback: Loopback, treaty: int) -> None:
+    loopback.serve_file("/v0/market/fixtureMkt1", "manifold_market.json", "application/json")
+    with database.write_session() as session:
+        source_id = add_source(
+            session,
+            name="mf",
+            kind="manifold",
+            url=loopback.url(""),
+            question_id=treaty,
+            settings={"market": "fixtureMkt1"},
+        ).id
+    assert ingest_source(database, source_id).n_new == 1
+    with database.read_session() as session:
+        forecast = session.scalars(select(Forecast)).one()
+        assert (forecast.probability, forecast.origin, forecast.forecaster.name) == (
+            0.062,
+            "crowd",
+            "crowd:manifold",
+        )
+        assert forecast.forecaster.kind == "crowd"
+
+
+def test_resolved_market_proposes_once(database: Database, loopback: Loopback, treaty: int) -> None:
+    loopback.serve_file("/v0/market/fixtureMkt1", "manifold_resolved.json", "application/json")
+    with database.write_session() as session:
+        source_id = add_source(
+            session,
+            name="mf",
+            kind="manifold",
+            url=loopback.url(""),
+            question_id=treaty,
+            settings={"market": "fixtureMkt1"},
+        ).id
+    ingest_source(database, source_id)
+    ingest_source(database, source_id)
+    with database.read_session() as session:
+        proposal = session.scalars(select(ResolutionProposal)).one()
+        assert (proposal.outcome, proposal.status) == ("no", "pending")
+        assert session.scalar(select(func.count()).select_from(Forecast)) == 0
+
+
+def test_metaculus_without_aggregate_is_noted(database: Database, loopback: Loopback, treaty: int) -> None:
+    loopback.serve_file("/api/posts/45179/", "metaculus_no_aggregation.json", "application/json")
+    with database.write_session() as session:
+        source_id = add_source(
+            session,
+            name="mc",
+            kind="metaculus",
+            url=loopback.url(""),
+            question_id=treaty,
+            settings={"post": "45179"},
+        ).id
+    report = ingest_source(database, source_id)
+    assert (report.status, report.n_rejected) == ("ok", 1)
+    assert "METACULUS_TOKEN" in report.notes[0]
+
+
+def test_gdelt_events_tags(database: Database, loopback: Loopback) -> None:
+    from tests.test_sources import serve_gdelt_export
+
+    base = serve_gdelt_export(loopback)
+    with database.write_session() as session:
+        source_id = add_source(
+            session, name="ev", kind="gdelt-events", url=base, settings={"actors": ["JPN", "RUS"]}
+        ).id
+    assert ingest_source(database, source_id).n_new == 3
+    with database.read_session() as session:
+        assert set(session.scalars(select(EventTag.tag).distinct())) == {
+            "gdelt",
+            "cameo-05",
+            "cameo-04",
+            "cameo-06",
+        }
+
+
+def test_reminders_are_idempotent(database: Database) -> None:
+    now = datetime(2017, 2, 1, tzinfo=UTC)
+    with database.write_session() as session:
+        from forecasts.services import add_forecast
+
+        due = create_question(
+            session,
+            title="Due question resolves by January?",
+            opens_at=datetime(2016, 10, 1, tzinfo=UTC),
+            closes_at=datetime(2017, 1, 1, tzinfo=UTC),
+            now=datetime(2016, 10, 1, tzinfo=UTC),
+        )
+        quiet = create_question(
+            session, title="A quiet open question?", opens_at=datetime(2016, 10, 1, tzinfo=UTC)
+        )
+        add_forecast(
+            session,
+            question_id=quiet.id,
+            forecaster="analyst",
+            probability=0.3,
+            now=datetime(2017, 1, 1, tzinfo=UTC),
+        )
+    with database.write_session() as session:
+        first = refresh_reminders(session, now)
+    with database.write_session() as session:
+        second = refresh_reminders(session, now)
+    assert (first.raised, second.raised) == (2, 0)
+    from db.models import Reminder
+
+    with database.read_session() as session:
+        kinds = {(r.question_id, r.kind) for r in session.scalars(select(Reminder))}
+    assert kinds == {(due.id, "ready_to_resolve"), (quiet.id, "stale")}
