@@ -60,6 +60,7 @@ check-migrations: $(VENV)/.dev-installed
 ## Benchmarks (printed, never timed in tests): see docs/benchmarks.md.
 bench: $(VENV)/.dev-installed
 	PYTHONPATH=. $(BIN)/python bench/bench_scoring.py
+	PYTHONPATH=. $(BIN)/python bench/bench_ingest.py
 
 ## Retake the screenshots in docs/screenshots with the browser tests.
 screenshots: $(VENV)/.dev-installed system-deps
