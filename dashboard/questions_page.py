@@ -52,7 +52,7 @@ else:
         width="stretch",
         height="content",
         column_config={
-            "Question": st.column_config.TextColumn(width=560),
+            "Question": st.column_config.TextColumn(width=440),
             "Status": st.column_config.TextColumn(width="small"),
             "Opens": st.column_config.DatetimeColumn(format="YYYY-MM-DD", timezone="UTC", width="small"),
             "Closes": st.column_config.DatetimeColumn(format="YYYY-MM-DD", timezone="UTC", width="small"),

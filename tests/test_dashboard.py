@@ -40,6 +40,7 @@ def test_first_open_lists_the_demo_questions(app_env: str) -> None:
     clinton = table[table["Question"].str.startswith("Will Hillary Clinton")].iloc[0]
     assert (clinton["Status"], clinton["Outcome"]) == ("resolved", "no")
     assert any("forecasts are illustrative" in caption.value for caption in app.caption)
+    assert "Worker never started on this database" in app.sidebar.warning[0].value
 
 
 def test_empty_start_says_how_to_load_the_demo(app_env: str, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -30,11 +30,11 @@ from db import Database
 from db.models import Command, Heartbeat, JobRun, Source, WorkerLease
 from tracker.ingest import ingest_source, mark_stale_runs
 from tracker.reminders import refresh_reminders
+from tracker.status import WORKER_NAME
 
 log = logging.getLogger("tracker.worker")
 
 LEASE_NAME = "scheduler"
-WORKER_NAME = "scheduler"
 STOP_TIMEOUT = 8.0  # seconds to let running jobs finish after SIGTERM; the rest is the 10 s promise
 
 

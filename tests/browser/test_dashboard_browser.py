@@ -18,5 +18,6 @@ def test_questions_page_lists_the_demo(dashboard_url: str, page: Page) -> None:
     expect(page.get_by_text("forecasts are illustrative")).to_be_visible()
     expect(page.get_by_test_id("stDataFrame")).to_be_visible()
     expect(page.get_by_test_id("stMetricValue").first).to_be_visible()
+    expect(page.get_by_text("Worker never started on this database")).to_be_visible()
     assert page.get_by_test_id("stException").count() == 0
     save_screenshot(page, "questions")

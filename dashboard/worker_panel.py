@@ -1,0 +1,22 @@
+"""The worker's heartbeat in the sidebar, refreshed on its own every 15 s."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import streamlit as st
+
+from dashboard.database import get_database
+from tracker.status import worker_status
+
+
+@st.fragment(run_every="15s")
+def show_worker_status() -> None:
+    now = datetime.now(UTC)
+    with get_database().read_session() as session:
+        status = worker_status(session, now)
+    message = status.describe(now)
+    if status.alive:
+        st.sidebar.success(message, icon="🟢")
+    else:
+        st.sidebar.warning(message, icon="⚠️")
