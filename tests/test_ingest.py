@@ -140,17 +140,22 @@ def treaty(database: Database) -> int:
         ).id
 
 
-def test_crowd_poll_logs_a_forecast(database: Database, loopback: Loopback, treaty: int) -> None:
-    loopback.serve_file("/v0/market/fixtureMkt1", "manifold_market.json", "application/json")
+def crowd_source(
+    database: Database, loopback: Loopback, kind: str, path: str, fixture: str, question: int
+) -> int:
+    """A crowd source on ``question`` whose platform serves ``fixture`` at ``path``."""
+    loopback.serve_file(path, fixture, "application/json")
+    setting = {"manifold": {"market": "fixtureMkt1"}, "metaculus": {"post": "45179"}}[kind]
     with database.write_session() as session:
-        source_id = add_source(
-            session,
-            name="mf",
-            kind="manifold",
-            url=loopback.url(""),
-            question_id=treaty,
-            settings={"market": "fixtureMkt1"},
+        return add_source(
+            session, name=kind, kind=kind, url=loopback.url(""), question_id=question, settings=setting
         ).id
+
+
+def test_crowd_poll_logs_a_forecast(database: Database, loopback: Loopback, treaty: int) -> None:
+    source_id = crowd_source(
+        database, loopback, "manifold", "/v0/market/fixtureMkt1", "manifold_market.json", treaty
+    )
     assert ingest_source(database, source_id).n_new == 1
     with database.read_session() as session:
         forecast = session.scalars(select(Forecast)).one()
@@ -163,16 +168,9 @@ def test_crowd_poll_logs_a_forecast(database: Database, loopback: Loopback, trea
 
 
 def test_resolved_market_proposes_once(database: Database, loopback: Loopback, treaty: int) -> None:
-    loopback.serve_file("/v0/market/fixtureMkt1", "manifold_resolved.json", "application/json")
-    with database.write_session() as session:
-        source_id = add_source(
-            session,
-            name="mf",
-            kind="manifold",
-            url=loopback.url(""),
-            question_id=treaty,
-            settings={"market": "fixtureMkt1"},
-        ).id
+    source_id = crowd_source(
+        database, loopback, "manifold", "/v0/market/fixtureMkt1", "manifold_resolved.json", treaty
+    )
     ingest_source(database, source_id)
     ingest_source(database, source_id)
     with database.read_session() as session:
@@ -182,16 +180,9 @@ def test_resolved_market_proposes_once(database: Database, loopback: Loopback, t
 
 
 def test_metaculus_without_aggregate_is_noted(database: Database, loopback: Loopback, treaty: int) -> None:
-    loopback.serve_file("/api/posts/45179/", "metaculus_no_aggregation.json", "application/json")
-    with database.write_session() as session:
-        source_id = add_source(
-            session,
-            name="mc",
-            kind="metaculus",
-            url=loopback.url(""),
-            question_id=treaty,
-            settings={"post": "45179"},
-        ).id
+    source_id = crowd_source(
+        database, loopback, "metaculus", "/api/posts/45179/", "metaculus_no_aggregation.json", treaty
+    )
     report = ingest_source(database, source_id)
     assert (report.status, report.n_rejected) == ("ok", 1)
     assert "METACULUS_TOKEN" in report.notes[0]
@@ -247,3 +238,21 @@ def test_reminders_are_idempotent(database: Database) -> None:
     with database.read_session() as session:
         kinds = {(r.question_id, r.kind) for r in session.scalars(select(Reminder))}
     assert kinds == {(due.id, "ready_to_resolve"), (quiet.id, "stale")}
+
+
+def test_overlapping_runs_store_each_item_once(database: Database, loopback: Loopback) -> None:
+    import threading
+
+    url = loopback.serve("/rss", Route((FIXTURES / "summit_rss.xml").read_bytes(), delay=0.2))
+    source_id = rss_source(database, url)
+    reports = []
+    threads = [
+        threading.Thread(target=lambda: reports.append(ingest_source(database, source_id))) for _ in range(3)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [r.status for r in reports] == ["ok"] * 3
+    assert sum(r.n_new for r in reports) == 6
+    assert count(database, Event) == 6

@@ -291,13 +291,8 @@ def ingest_source(
         run_id, config, rule_text = run.id, _config(source), source.match_rule
         backoff_until = source.backoff_until
     if backoff_until is not None and backoff_until > now:
-        report.status, report.error = (
-            "skipped",
-            f"backing off until {backoff_until:%Y-%m-%d %H:%M:%S} UTC (HTTP 429)",
-        )
-        with database.write_session() as session:
-            _finish(session, run_id, report)
-        return report
+        message = f"backing off until {backoff_until:%Y-%m-%d %H:%M:%S} UTC (HTTP 429)"
+        return _close_run(database, run_id, report, "skipped", message)
 
     result: PollResult | None = None
     retry_after: float | None = None
@@ -331,12 +326,15 @@ def ingest_source(
             _store(session, source_id, run_id, result, rules, retry_after, report, now)
     except Exception as error:
         # The batch rolled back as a whole: nothing half-stored. Record why on the run.
-        report.status, report.error = (
-            "error",
-            f"{config.name}: storing failed: {type(error).__name__}: {error}",
-        )
-        with database.write_session() as session:
-            _finish(session, run_id, report)
+        message = f"{config.name}: storing failed: {type(error).__name__}: {error}"
+        return _close_run(database, run_id, report, "error", message)
+    return report
+
+
+def _close_run(database: Database, run_id: int, report: RunReport, status: str, error: str) -> RunReport:
+    report.status, report.error = status, error
+    with database.write_session() as session:
+        _finish(session, run_id, report)
     return report
 
 
