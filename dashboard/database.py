@@ -18,3 +18,24 @@ def get_database() -> Database:
     with database.write_session() as session:
         load_demo_on_first_open(session)
     return database
+
+
+def data_version() -> tuple[int, ...]:
+    """A cheap fingerprint of the data: cached reads take it as an argument, so a new forecast,
+    resolution or event (from this session or the worker) is seen on the next rerun."""
+    from sqlalchemy import func, select
+
+    from db.models import Event, Forecast, JobRun, Question, Resolution
+
+    with get_database().read_session() as session:
+        row = session.execute(
+            select(
+                select(func.coalesce(func.max(Forecast.id), 0)).scalar_subquery(),
+                select(func.count()).select_from(Forecast).scalar_subquery(),
+                select(func.coalesce(func.max(Resolution.id), 0)).scalar_subquery(),
+                select(func.coalesce(func.max(Event.id), 0)).scalar_subquery(),
+                select(func.coalesce(func.max(Question.id), 0)).scalar_subquery(),
+                select(func.coalesce(func.max(JobRun.id), 0)).scalar_subquery(),
+            )
+        ).one()
+    return tuple(int(v) for v in row)

@@ -221,3 +221,50 @@ def score_forecasts(
         card = _card(table.subset(table.forecaster == name), samples, edges_percent, log_clamp)
         by_forecaster[name] = Scorecard(**{**card.__dict__, "timeline": timelines.get(name)})
     return Scorecard(**{**overall.__dict__, "by_forecaster": by_forecaster})
+
+
+@dataclass(frozen=True)
+class QuestionScore:
+    question: str
+    forecaster: str
+    n_forecasts: int
+    last_probability: float
+    outcome: float
+    brier_last: float  # 0–1 scale, the final forecast
+    brier_exact: float  # 0–1 scale, time average while a forecast stood (nan without a window)
+    coverage: float
+    resolved_at: float  # seconds since the epoch (nan if unknown)
+
+
+def per_question_scores(table: ForecastTable) -> list[QuestionScore]:
+    """One row per forecaster and question: the numbers behind "scores by question"."""
+    scores: list[QuestionScore] = []
+    if len(table) == 0:
+        return scores
+    order, questions = _question_groups(table)
+    for start, stop in questions:
+        rows = order[start:stop]
+        window = _window(table, rows) if table.has_windows else None
+        names = table.forecaster[rows]
+        boundaries = np.flatnonzero(np.r_[True, names[1:] != names[:-1], True])
+        for first, last in itertools.pairwise(boundaries.tolist()):
+            mine = rows[first:last]
+            p, y = table.probability[mine], table.outcome[mine]
+            brier = brier_01(p, y)
+            exact = exact_time_average(table.made_at[mine], brier, window) if window else None
+            scores.append(
+                QuestionScore(
+                    question=str(table.question[mine[0]]),
+                    forecaster=str(table.forecaster[mine[0]]),
+                    n_forecasts=int(mine.size),
+                    last_probability=float(p[-1]),
+                    outcome=float(y[-1]),
+                    brier_last=float(brier[-1]),
+                    brier_exact=exact.standing_mean if exact else float("nan"),
+                    coverage=exact.coverage if exact else float("nan"),
+                    resolved_at=float(np.nanmin(table.resolved_at[mine]))
+                    if np.isfinite(table.resolved_at[mine]).any()
+                    else float("nan"),
+                )
+            )
+    return scores

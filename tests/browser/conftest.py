@@ -96,7 +96,7 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, timezone_id="Asia/Tokyo")
+    context = browser.new_context(viewport={"width": 1400, "height": 2400}, timezone_id="Asia/Tokyo")
     opened = context.new_page()
     yield opened
     context.close()

@@ -1,0 +1,194 @@
+"""Chart builders: pure functions from frames already aggregated to ``alt.Chart``.
+
+Time axes are UTC scales so every viewer sees the same instant; probabilities
+are on fixed [0, 1] axes shown as percentages.
+"""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+PERCENT = alt.Axis(format="%", tickCount=5)
+UNIT = alt.Scale(domain=[0, 1])
+UTC_TIME = alt.Scale(type="utc")
+
+
+def trajectory_chart(
+    forecasts: pd.DataFrame, events: pd.DataFrame, resolutions: pd.DataFrame
+) -> alt.LayerChart:
+    """Step lines per forecaster, event markers along the bottom, the resolution as a dashed rule."""
+    base = alt.Chart(forecasts)
+    lines = base.mark_line(interpolate="step-after", strokeWidth=2).encode(
+        x=alt.X("made_at:T", title="Time (UTC)", scale=UTC_TIME),
+        y=alt.Y("probability:Q", title="P(yes)", scale=UNIT, axis=PERCENT),
+        color=alt.Color("forecaster:N", title="Forecaster"),
+        strokeDash=alt.StrokeDash(
+            "kind:N", title="Kind", scale=alt.Scale(domain=["person", "crowd"], range=[[1, 0], [4, 3]])
+        ),
+    )
+    points = base.mark_point(filled=True, size=40).encode(
+        x=alt.X("made_at:T", scale=UTC_TIME),
+        y=alt.Y("probability:Q", scale=UNIT),
+        color="forecaster:N",
+        tooltip=[
+            alt.Tooltip("forecaster:N"),
+            alt.Tooltip("made_at:T", title="when (UTC)", format="%Y-%m-%d %H:%M"),
+            alt.Tooltip("probability:Q", format=".0%"),
+        ],
+    )
+    layers: list[alt.Chart] = [
+        alt.Chart(pd.DataFrame({"y": [0.5]})).mark_rule(color="#bbb", strokeDash=[2, 2]).encode(y="y:Q"),
+        lines,
+        points,
+    ]
+    if not events.empty:
+        layers.append(
+            alt.Chart(events.assign(y=0.02))
+            .mark_point(shape="triangle-up", size=90, color="#555", filled=True)
+            .encode(
+                x=alt.X("occurred_at:T", scale=UTC_TIME),
+                y="y:Q",
+                href="url:N",
+                tooltip=[
+                    alt.Tooltip("occurred_at:T", title="event (UTC)", format="%Y-%m-%d"),
+                    alt.Tooltip("title:N", title="event"),
+                    alt.Tooltip("source:N"),
+                ],
+            )
+        )
+    if not resolutions.empty:
+        layers.append(
+            alt.Chart(resolutions)
+            .mark_rule(color="#c0392b", strokeDash=[6, 4], strokeWidth=2)
+            .encode(
+                x=alt.X("resolved_at:T", scale=UTC_TIME),
+                tooltip=[
+                    alt.Tooltip("outcome:N", title="resolved"),
+                    alt.Tooltip("resolved_at:T", format="%Y-%m-%d"),
+                ],
+            )
+        )
+    return alt.layer(*layers).properties(height=320)
+
+
+def event_timeline_chart(counts: pd.DataFrame, brush_name: str = "when") -> alt.Chart:
+    """Events per day and source, with an x-interval brush the page reads back."""
+    brush = alt.selection_interval(name=brush_name, encodings=["x"])
+    return (
+        alt.Chart(counts)
+        .mark_bar()
+        .encode(
+            x=alt.X("day:T", title="Day (UTC)", scale=UTC_TIME),
+            y=alt.Y("sum(events):Q", title="Events"),
+            color=alt.Color("source:N", title="Source"),
+            tooltip=[
+                alt.Tooltip("day:T", format="%Y-%m-%d"),
+                "source:N",
+                alt.Tooltip("sum(events):Q", title="events"),
+            ],
+        )
+        .add_params(brush)
+        .properties(height=200)
+    )
+
+
+def reliability_chart(bins: pd.DataFrame) -> alt.VConcatChart:
+    """Binned reliability: points at the bins' mean forecast, 95 % Wilson bars, counts beneath."""
+    diagonal = (
+        alt.Chart(pd.DataFrame({"x": [0, 1], "y": [0, 1]}))
+        .mark_line(color="#999", strokeDash=[4, 4])
+        .encode(
+            x=alt.X("x:Q", scale=UNIT, axis=PERCENT, title="Forecast"),
+            y=alt.Y("y:Q", scale=UNIT, axis=PERCENT),
+        )
+    )
+    bars = (
+        alt.Chart(bins)
+        .mark_rule(strokeWidth=2)
+        .encode(x=alt.X("mean_forecast:Q", scale=UNIT), y=alt.Y("ci_low:Q", scale=UNIT), y2="ci_high:Q")
+    )
+    points = (
+        alt.Chart(bins)
+        .mark_circle(color="#1f77b4")
+        .encode(
+            x=alt.X("mean_forecast:Q", scale=UNIT, axis=PERCENT, title="Forecast (mean in bin)"),
+            y=alt.Y("observed:Q", scale=UNIT, axis=PERCENT, title="Happened"),
+            size=alt.Size("count:Q", title="Forecasts", scale=alt.Scale(range=[40, 400])),
+            tooltip=[
+                alt.Tooltip("mean_forecast:Q", title="mean forecast", format=".0%"),
+                alt.Tooltip("observed:Q", title="happened", format=".0%"),
+                alt.Tooltip("count:Q", title="forecasts"),
+                alt.Tooltip("ci_low:Q", title="95% low", format=".0%"),
+                alt.Tooltip("ci_high:Q", title="95% high", format=".0%"),
+            ],
+        )
+    )
+    counts = (
+        alt.Chart(bins)
+        .mark_bar(width=8)
+        .encode(
+            x=alt.X("mean_forecast:Q", scale=UNIT, axis=PERCENT, title="Forecast"),
+            y=alt.Y("count:Q", title="Count"),
+            tooltip=["count:Q"],
+        )
+    )
+    return alt.vconcat(alt.layer(diagonal, bars, points).properties(height=300), counts.properties(height=80))
+
+
+def corp_chart(curve: pd.DataFrame) -> alt.LayerChart:
+    """CORP: the PAV-recalibrated curve over the consistency band of a calibrated forecaster."""
+    band = (
+        alt.Chart(curve)
+        .mark_area(opacity=0.25, color="#f39c12", interpolate="step-after")
+        .encode(
+            x=alt.X("forecast:Q", scale=UNIT, axis=PERCENT, title="Forecast"),
+            y=alt.Y("band_low:Q", scale=UNIT, axis=PERCENT, title="Recalibrated (what happened)"),
+            y2="band_high:Q",
+        )
+    )
+    diagonal = (
+        alt.Chart(pd.DataFrame({"x": [0, 1], "y": [0, 1]}))
+        .mark_line(color="#999", strokeDash=[4, 4])
+        .encode(x=alt.X("x:Q", scale=UNIT), y=alt.Y("y:Q", scale=UNIT))
+    )
+    line = (
+        alt.Chart(curve)
+        .mark_line(interpolate="step-after", color="#1f77b4", point=True)
+        .encode(
+            x=alt.X("forecast:Q", scale=UNIT),
+            y=alt.Y("recalibrated:Q", scale=UNIT),
+            tooltip=[alt.Tooltip("forecast:Q", format=".1%"), alt.Tooltip("recalibrated:Q", format=".1%")],
+        )
+    )
+    return alt.layer(band, diagonal, line).properties(height=300)
+
+
+def sharpness_chart(probabilities: pd.DataFrame) -> alt.Chart:
+    """How often each probability was used, in 5-point bins."""
+    return (
+        alt.Chart(probabilities)
+        .mark_bar()
+        .encode(
+            x=alt.X("probability:Q", bin=alt.Bin(step=0.05, extent=[0, 1]), axis=PERCENT, title="Forecast"),
+            y=alt.Y("count():Q", title="Forecasts"),
+        )
+        .properties(height=160)
+    )
+
+
+def score_over_time_chart(scores: pd.DataFrame) -> alt.Chart:
+    """Brier (0–1 scale) per resolved question by resolution date, per forecaster."""
+    return (
+        alt.Chart(scores)
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("resolved_at:T", title="Resolved (UTC)", scale=UTC_TIME),
+            y=alt.Y(
+                "brier:Q", title="Brier score (0–1 scale, lower is better)", scale=alt.Scale(domain=[0, 1])
+            ),
+            color=alt.Color("forecaster:N", title="Forecaster"),
+            tooltip=["forecaster:N", "question:N", alt.Tooltip("brier:Q", format=".3f")],
+        )
+        .properties(height=220)
+    )
