@@ -7,8 +7,12 @@ from dashboard.worker_panel import show_worker_status
 st.set_page_config(page_title="Summit Watch", page_icon="🗾", layout="wide")
 navigation = st.navigation(
     [
-        st.Page("dashboard/questions_page.py", title="Questions", url_path="questions", default=True),
+        st.Page("dashboard/overview_page.py", title="Overview", url_path="overview", default=True),
+        st.Page("dashboard/timeline_page.py", title="Timeline", url_path="timeline"),
+        st.Page("dashboard/questions_page.py", title="Questions", url_path="questions"),
+        st.Page("dashboard/add_forecast_page.py", title="Add forecast", url_path="add"),
         st.Page("dashboard/calibration_page.py", title="Calibration & scores", url_path="calibration"),
+        st.Page("dashboard/sources_page.py", title="Sources & jobs", url_path="sources"),
     ]
 )
 with st.sidebar:

@@ -60,9 +60,10 @@ def trajectories(session: Session, question_ids: Sequence[int], now: datetime) -
         resolution = current_resolution(question)
         candidates = [now] + [t for t in (question.closes_at, resolution and resolution.resolved_at) if t]
         ends[question_id] = min(candidates)
+    frame["made_at"] = pd.to_datetime(frame["made_at"], utc=True)
     last = frame.groupby(["question_id", "forecaster"], as_index=False).last()
-    last["made_at"] = last["question_id"].map(ends)
-    last = last[last["made_at"] > frame.groupby(["question_id", "forecaster"])["made_at"].max().values]
+    end = pd.to_datetime(last["question_id"].map(ends), utc=True)
+    last = last.assign(made_at=end)[end > last["made_at"]]
     return pd.concat([frame, last], ignore_index=True).sort_values(["question_id", "forecaster", "made_at"])
 
 

@@ -1,0 +1,117 @@
+"""Overview: what needs attention now, the latest events, and the headline scores."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import streamlit as st
+
+from dashboard.database import data_version, get_database
+from dashboard.forms import local
+from db.models import ResolutionProposal
+from forecasts.errors import ValidationError
+from forecasts.scoring.scorecard import score_forecasts
+from forecasts.scoring_data import resolved_binary_table
+from forecasts.services import resolve_question
+from forecasts.views import attention, events_frame
+from tracker.status import worker_status
+
+
+@st.cache_data(ttl=30, show_spinner=False)
+def headline(version: tuple[int, ...]) -> dict[str, tuple[int, float]]:
+    with get_database().read_session() as session:
+        table = resolved_binary_table(session)
+    if len(table) == 0:
+        return {}
+    card = score_forecasts(table)
+    return {name: (c.n_questions, c.brier) for name, c in card.by_forecaster.items()}
+
+
+def accept(proposal_id: int) -> None:
+    try:
+        _accept(proposal_id)
+    except ValidationError as error:
+        st.session_state["overview_error"] = str(error)
+
+
+def _accept(proposal_id: int) -> None:
+    with get_database().write_session() as session:
+        proposal = session.get(ResolutionProposal, proposal_id)
+        resolve_question(
+            session,
+            proposal.question_id,
+            outcome=proposal.outcome,
+            option=proposal.option,
+            resolved_at=min(proposal.resolved_at or datetime.now(UTC), datetime.now(UTC)),
+            note=f"confirmed from {proposal.detail}",
+            source=f"crowd:{proposal.source_id}",
+        )
+        proposal.status = "accepted"
+    st.cache_data.clear()
+
+
+def dismiss(proposal_id: int) -> None:
+    with get_database().write_session() as session:
+        session.get(ResolutionProposal, proposal_id).status = "dismissed"
+
+
+st.title("Overview")
+now = datetime.now(UTC)
+with get_database().read_session() as session:
+    todo = attention(session)
+    status = worker_status(session, now)
+    latest = events_frame(session, limit=8)
+
+st.subheader("Needs attention")
+if message := st.session_state.pop("overview_error", None):
+    st.error(message)
+if not status.alive:
+    st.warning(status.describe(now))
+if todo.total == 0:
+    st.success("Nothing needs you right now.")
+for _, row in todo.ready_to_resolve.iterrows():
+    st.page_link(
+        "dashboard/questions_page.py",
+        label=f"Ready to resolve: {row['title']} ({row['detail']})",
+        query_params={"question": str(row["question_id"])},
+        icon="⏰",
+    )
+for _, row in todo.stale.iterrows():
+    st.page_link(
+        "dashboard/questions_page.py",
+        label=f"Stale forecast: {row['title']} ({row['detail']})",
+        query_params={"question": str(row["question_id"])},
+        icon="🕸️",
+    )
+for _, row in todo.proposals.iterrows():
+    with st.container(border=True, horizontal=True):
+        st.markdown(f"**{row['source']}** proposes **{row['outcome']}** for *{row['title']}*")
+        st.button("Accept", key=f"accept-{row['id']}", on_click=accept, args=(int(row["id"]),))
+        st.button("Dismiss", key=f"dismiss-{row['id']}", on_click=dismiss, args=(int(row["id"]),))
+for _, row in todo.failing_sources.iterrows():
+    st.error(f"Source {row['source']} failed at {local(row['at'])}: {row['error']}", icon="📡")
+
+left, right = st.columns(2)
+with left:
+    st.subheader("Latest events")
+    if latest.empty:
+        st.caption("No events yet.")
+    for _, event in latest.iterrows():
+        title = event["title"]
+        link = f" · [source]({event['url']})" if event["url"] else ""
+        st.markdown(
+            f"**{local(event['occurred_at'].to_pydatetime(), '%Y-%m-%d')}** · {event['source']}{link}"
+        )
+        st.text(title)  # plain text: titles come from the outside world
+with right:
+    st.subheader("Scores so far")
+    scores = headline(data_version())
+    if not scores:
+        st.caption("Scores appear once questions resolve.")
+    for name, (n, brier) in sorted(scores.items(), key=lambda item: item[1][1]):
+        st.metric(
+            name,
+            f"{brier:.3f}",
+            help=f"Brier score, 0–1 scale (lower is better), last forecast on {n} resolved questions",
+        )
+    st.page_link("dashboard/calibration_page.py", label="Calibration & scores →")
