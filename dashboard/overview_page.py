@@ -67,8 +67,10 @@ if message := st.session_state.pop("overview_error", None):
     st.error(message)
 if not status.alive:
     st.warning(status.describe(now))
-if todo.total == 0:
+if todo.total == 0 and status.alive:
     st.success("Nothing needs you right now.")
+elif todo.total == 0:
+    st.info("No reminders, proposals or failing sources (reminders are raised by the worker).")
 for _, row in todo.ready_to_resolve.iterrows():
     st.page_link(
         "dashboard/questions_page.py",
@@ -98,7 +100,8 @@ with left:
         st.caption("No events yet.")
     for _, event in latest.iterrows():
         title = event["title"]
-        link = f" · [source]({event['url']})" if event["url"] else ""
+        url = event["url"]
+        link = f" · [source]({url})" if isinstance(url, str) and url else ""
         st.markdown(
             f"**{local(event['occurred_at'].to_pydatetime(), '%Y-%m-%d')}** · {event['source']}{link}"
         )

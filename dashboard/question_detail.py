@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 import streamlit as st
@@ -95,8 +95,15 @@ def resolution_form(question_id: int, question_type: str, options: list[str], re
         outcome = st.radio("Outcome", choices, horizontal=True, key=f"r-outcome-{question_id}")
         errors.slot("outcome")
         errors.slot("option")
-        day = st.date_input("Settled on (your time zone)", key=f"r-day-{question_id}", format="YYYY-MM-DD")
-        at = st.time_input("at", value=time(12, 0), key=f"r-time-{question_id}")
+        # Default: now, rounded up to the minute (the form can't take seconds; a minute ahead is allowed).
+        default = (datetime.now(zone) + timedelta(seconds=59)).replace(second=0, microsecond=0)
+        day = st.date_input(
+            "Settled on (your time zone)",
+            value=default.date(),
+            key=f"r-day-{question_id}",
+            format="YYYY-MM-DD",
+        )
+        at = st.time_input("at", value=default.time(), key=f"r-time-{question_id}", step=60)
         errors.slot("resolved_at")
         note = st.text_input("Note or source link", key=f"r-note-{question_id}")
         submitted = st.form_submit_button("Resolve question")
@@ -142,7 +149,7 @@ def show_question(question_id: int) -> None:
                 .order_by(Forecast.made_at.desc())
                 .limit(50)
             ).all(),
-            columns=["forecaster", "made_at", "probability", "options", "rationale"],
+            columns=["Forecaster", "When", "probability", "options", "Why"],
         )
         title, kind, options = question.title, question.type, list(question.options or [])
         criteria, tags = question.resolution_criteria, list(question.tags)
@@ -180,7 +187,7 @@ def show_question(question_id: int) -> None:
                 latest["probability"] = latest["options"].map(
                     lambda v: " / ".join(f"{o}: {p:.0%}" for o, p in zip(options, v or [], strict=False))
                 )
-            latest["made_at"] = latest["made_at"].map(local)
+            latest["When"] = latest["When"].map(local)
             st.dataframe(
                 latest.drop(columns="options"),
                 hide_index=True,

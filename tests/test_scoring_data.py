@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from db import Database
-from db.models import Forecast, Question
+from db.models import Forecast, Question, Resolution
 from forecasts.demo import load_demo
 from forecasts.scoring.scorecard import score_forecasts
 from forecasts.scoring_data import resolved_binary_table
@@ -25,8 +25,12 @@ def demo(database: Database) -> Database:
 def test_table_holds_every_forecast_on_resolved_binary_questions(demo: Database) -> None:
     with demo.read_session() as session:
         table = resolved_binary_table(session)
+        resolved = select(Resolution.question_id)
         expected = session.scalar(
-            select(func.count()).select_from(Forecast).join(Question).where(Question.type == "binary")
+            select(func.count())
+            .select_from(Forecast)
+            .join(Question)
+            .where(Question.type == "binary", Question.id.in_(resolved))
         )
     assert len(table) == expected
     assert set(table.outcome.tolist()) == {0.0, 1.0}

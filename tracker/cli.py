@@ -92,9 +92,9 @@ def init(ctx: click.Context) -> None:
 def demo(ctx: click.Context, remove: bool) -> None:
     """Load the demo scenario: the December 2016 Abe–Putin summit, 2016–2022.
 
-    29 questions with their real outcomes and dates, 42 dated events with
-    source links, and illustrative forecasts by four forecasters, among them
-    what the seed article implied in autumn 2016. Loading twice adds nothing;
+    29 resolved questions with their real outcomes and dates, 3 still open,
+    42 dated events with source links, and illustrative forecasts by four
+    forecasters, among them what the seed article implied in autumn 2016. Loading twice adds nothing;
     your own edits to demo rows are kept.
     """
     database = _open(ctx)

@@ -39,9 +39,40 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+SCRIPT_TITLE = "<script>alert(1)</script>"
+
+
+def prepare_database(path: Path) -> None:
+    """The demo, plus an event whose title is markup: it must show as text, never run."""
+    from datetime import UTC, datetime
+
+    from db import open_database
+    from db.models import Event, Source
+    from forecasts.demo import load_demo, load_demo_on_first_open
+
+    database = open_database(f"sqlite:///{path}")
+    with database.write_session() as session:
+        load_demo_on_first_open(session, wanted=True)
+        load_demo(session)
+        source = Source(name="hostile-feed", kind="rss", url="http://127.0.0.1:9/feed", enabled=False)
+        session.add(source)
+        session.add(
+            Event(
+                source=source,
+                dedupe_key="x1",
+                occurred_at=datetime.now(UTC),
+                title=SCRIPT_TITLE,
+                summary="",
+                url=None,
+            )
+        )
+    database.dispose()
+
+
 @pytest.fixture(scope="module")
 def dashboard_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     database = tmp_path_factory.mktemp("browser") / "tracker.db"
+    prepare_database(database)
     port = _free_port()
     env = os.environ | {"TRACKER_DATABASE_URL": f"sqlite:///{database}", "TRACKER_DEMO": "1"}
     log = open(database.with_suffix(".log"), "w")  # noqa: SIM115  (closed below)
