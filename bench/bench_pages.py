@@ -1,0 +1,128 @@
+"""Server-side run time of every dashboard page (AppTest) on a big database.
+
+Run: ``make bench``. Builds a SQLite file with 1,000,000 forecasts on 10,000
+questions and 100,000 events (once; kept in /tmp between runs), then times
+each page's first run (cold caches) and second run (warm), next to an empty
+page in the same process. Target (issue 5): under 1.5 s for every page.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+
+N_QUESTIONS = 10_000
+N_FORECASTS = 1_000_000
+N_EVENTS = 100_000
+DB = Path(tempfile.gettempdir()) / "summit-bench-pages.db"
+ROOT = Path(__file__).resolve().parent.parent
+FORMAT = "%Y-%m-%d %H:%M:%S.%f"
+
+
+def build(path: Path) -> None:
+    from db import open_database
+
+    open_database(f"sqlite:///{path}").dispose()  # schema via the migrations
+    rng = np.random.default_rng(1)
+    start = datetime(2016, 1, 1)
+    stamp = lambda days: (start + timedelta(days=float(days))).strftime(FORMAT)  # noqa: E731
+    connection = sqlite3.connect(path)
+    with connection:
+        connection.executemany(
+            "INSERT INTO forecaster (id, name, kind, description, created_at) VALUES (?, ?, ?, '', ?)",
+            [
+                (1, "analyst", "person", stamp(0)),
+                (2, "pundit", "person", stamp(0)),
+                (3, "crowd:manifold", "crowd", stamp(0)),
+            ],
+        )
+        opens = rng.uniform(0, 2000, N_QUESTIONS)
+        closes = opens + rng.uniform(30, 400, N_QUESTIONS)
+        connection.executemany(
+            "INSERT INTO question (id, uid, title, description, resolution_criteria, type, options, created_at, opens_at, closes_at, resolve_by)"
+            " VALUES (?, ?, ?, '', '', 'binary', NULL, ?, ?, ?, ?)",
+            [
+                (i + 1, f"bench-{i}", f"Bench question {i}?", stamp(o), stamp(o), stamp(c), stamp(c))
+                for i, (o, c) in enumerate(zip(opens, closes, strict=False))
+            ],
+        )
+        truth = rng.uniform(0, 1, N_QUESTIONS)
+        resolved = rng.uniform(0, 1, N_QUESTIONS) < 0.8
+        connection.executemany(
+            "INSERT INTO resolution (question_id, outcome, option, resolved_at, recorded_at, note, source) VALUES (?, ?, NULL, ?, ?, '', 'bench')",
+            [
+                (int(i) + 1, "yes" if rng.uniform() < truth[i] else "no", stamp(closes[i]), stamp(closes[i]))
+                for i in np.flatnonzero(resolved)
+            ],
+        )
+        question = rng.integers(0, N_QUESTIONS, N_FORECASTS)
+        made = opens[question] + rng.uniform(0, 1, N_FORECASTS) * (closes[question] - opens[question]) * 0.99
+        p = np.clip(np.round(truth[question] + rng.normal(0, 0.15, N_FORECASTS), 2), 0, 1)
+        forecaster = rng.integers(1, 4, N_FORECASTS)
+        connection.executemany(
+            "INSERT OR IGNORE INTO forecast (question_id, forecaster_id, made_at, probability, option_probabilities, rationale, origin, recorded_at)"
+            " VALUES (?, ?, ?, ?, NULL, '', 'import', ?)",
+            (
+                (int(q) + 1, int(f), stamp(m), float(v), stamp(m))
+                for q, f, m, v in zip(question, forecaster, made, p, strict=False)
+            ),
+        )
+        connection.execute(
+            "INSERT INTO source (id, name, kind, settings, enabled, created_at, updated_at) VALUES (1, 'bench-feed', 'rss', '{}', 0, ?, ?)",
+            (stamp(0), stamp(0)),
+        )
+        days = rng.uniform(0, 2400, N_EVENTS)
+        connection.executemany(
+            "INSERT INTO event (source_id, dedupe_key, occurred_at, title, summary, url, content_hash, occurred_at_estimated, created_at, updated_at)"
+            " VALUES (1, ?, ?, ?, '', NULL, NULL, 0, ?, ?)",
+            ((f"e{i}", stamp(d), f"Bench event {i}", stamp(d), stamp(d)) for i, d in enumerate(days)),
+        )
+        connection.execute(
+            "INSERT INTO app_setting (key, value, updated_at) VALUES ('first_open_done', 'bench', ?)",
+            (stamp(0),),
+        )
+    connection.close()
+
+
+def main() -> None:
+    if not DB.exists():
+        started = time.perf_counter()
+        build(DB)
+        print(f"built {DB} in {time.perf_counter() - started:.0f} s")
+    os.environ["TRACKER_DATABASE_URL"] = f"sqlite:///{DB}"
+    from streamlit.testing.v1 import AppTest
+
+    empty = AppTest.from_string("import streamlit as st\nst.title('empty')", default_timeout=600)
+    started = time.perf_counter()
+    empty.run()
+    baseline = time.perf_counter() - started
+    print(
+        f"{N_FORECASTS:,} forecasts, {N_QUESTIONS:,} questions, {N_EVENTS:,} events; empty page {baseline:.3f} s\n"
+    )
+    print(f"{'page':<24} {'cold':>8} {'warm':>8}   target 1.5 s")
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600)
+    started = time.perf_counter()
+    app.run()  # the first open: engine, schema check, and the default page (Overview)
+    print(f"{'first open (Overview)':<24} {time.perf_counter() - started:7.2f}s")
+    for page in ("overview", "timeline", "questions", "add_forecast", "calibration", "sources"):
+        timings = []
+        for _ in range(2):
+            app.switch_page(f"dashboard/{page}_page.py")
+            started = time.perf_counter()
+            app.run()
+            timings.append(time.perf_counter() - started)
+        problems = f"  EXCEPTION: {app.exception[0].value}" if app.exception else ""
+        verdict = "ok" if max(timings[1], 0) < 1.5 and timings[0] < 1.5 else "over"
+        print(f"{page:<24} {timings[0]:7.2f}s {timings[1]:7.2f}s   {verdict}{problems}")
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
+    main()
