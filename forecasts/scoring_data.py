@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import String, cast, select
 from sqlalchemy.orm import Session
 
 from db.models import Forecast, Forecaster, Question, QuestionTag
@@ -19,8 +19,16 @@ from forecasts.questions import latest_resolutions
 from forecasts.scoring.scorecard import ForecastTable
 
 
-def _seconds(values: Sequence[datetime | None]) -> np.ndarray:
-    return np.array([v.timestamp() if v is not None else np.nan for v in values], dtype=np.float64)
+def _seconds(values: Sequence[str | None]) -> np.ndarray:
+    """Stored UTC timestamps, read as text, to seconds since the epoch (nan where missing).
+
+    Reading timestamps as text and parsing them in numpy is several times faster
+    than building a timezone-aware datetime per row, which matters at a million rows.
+    """
+    stamps = np.array(["NaT" if v is None else v for v in values], dtype="datetime64[us]")
+    seconds = stamps.astype("int64").astype(np.float64) / 1e6
+    seconds[np.isnat(stamps)] = np.nan
+    return seconds
 
 
 def resolved_binary_table(
@@ -36,12 +44,12 @@ def resolved_binary_table(
         select(
             Question.uid,
             Forecaster.name,
-            Forecast.made_at,
+            cast(Forecast.made_at, String),
             Forecast.probability,
             latest.c.outcome,
-            Question.opens_at,
-            Question.closes_at,
-            latest.c.resolved_at,
+            cast(Question.opens_at, String),
+            cast(Question.closes_at, String),
+            cast(latest.c.resolved_at, String),
         )
         .join(Question, Question.id == Forecast.question_id)
         .join(Forecaster, Forecaster.id == Forecast.forecaster_id)
@@ -57,7 +65,8 @@ def resolved_binary_table(
         query = query.where(latest.c.resolved_at >= resolved_from)
     if resolved_until is not None:
         query = query.where(latest.c.resolved_at < resolved_until)
-    rows = session.execute(query).all()
+    # Core, not ORM, execution: plain tuples, no per-row entity loading.
+    rows = session.connection().execute(query).all()
     columns = list(zip(*rows, strict=True)) if rows else [[] for _ in range(8)]
     return ForecastTable(
         question=np.asarray(columns[0], dtype=str),

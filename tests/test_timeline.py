@@ -194,3 +194,38 @@ def test_we_average_scores_not_forecasts_within_a_day() -> None:
     window = Window(opens=0.0, closes=0.7 * DAY, resolved=0.7 * DAY)
     result = exact_time_average([0.0, 0.21 * DAY], brier_02([0.9, 0.95], [1, 1]), window)
     assert result.standing_mean == pytest.approx(0.0095)
+
+
+def test_per_question_scores_match_the_plain_time_average() -> None:
+    """The vectorised per-question table agrees with exact_time_average pair by pair."""
+    from forecasts.scoring.scorecard import ForecastTable, per_question_scores
+
+    rng = np.random.default_rng(5)
+    n = 300
+    question = rng.integers(0, 20, n)
+    opens = np.zeros(n)
+    closes = np.full(n, 100 * DAY)
+    resolved = np.where(question % 3 == 0, 60 * DAY, np.nan)
+    table = ForecastTable(
+        question=question.astype(str),
+        forecaster=np.array(["a", "b", "c"])[rng.integers(0, 3, n)],
+        made_at=rng.uniform(-5, 99, n) * DAY,
+        probability=rng.uniform(0, 1, n),
+        outcome=(question % 2).astype(float),
+        opens_at=opens,
+        closes_at=closes,
+        resolved_at=resolved,
+    )
+    for row in per_question_scores(table):
+        mine = (table.question == row.question) & (table.forecaster == row.forecaster)
+        order = np.argsort(table.made_at[mine], kind="stable")
+        times, p, y = table.made_at[mine][order], table.probability[mine][order], table.outcome[mine][order]
+        window = Window(0.0, 100 * DAY, 60 * DAY if int(row.question) % 3 == 0 else None)
+        expected = exact_time_average(times, brier_01(p, y), window)
+        assert row.n_forecasts == mine.sum()
+        assert row.last_probability == p[-1]
+        assert row.coverage == pytest.approx(expected.coverage)
+        if np.isnan(expected.standing_mean):
+            assert np.isnan(row.brier_exact)
+        else:
+            assert row.brier_exact == pytest.approx(expected.standing_mean)
