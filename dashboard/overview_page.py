@@ -10,21 +10,15 @@ from dashboard.database import data_version, get_database
 from dashboard.forms import local
 from db.models import ResolutionProposal
 from forecasts.errors import ValidationError
-from forecasts.scoring.scorecard import score_forecasts
-from forecasts.scoring_data import resolved_binary_table
 from forecasts.services import resolve_question
-from forecasts.views import attention, events_frame
+from forecasts.views import attention, events_frame, headline_scores
 from tracker.status import worker_status
 
 
 @st.cache_data(ttl=30, show_spinner=False)
 def headline(version: tuple[int, ...]) -> dict[str, tuple[int, float]]:
     with get_database().read_session() as session:
-        table = resolved_binary_table(session)
-    if len(table) == 0:
-        return {}
-    card = score_forecasts(table)
-    return {name: (c.n_questions, c.brier) for name, c in card.by_forecaster.items()}
+        return headline_scores(session)
 
 
 def accept(proposal_id: int) -> None:

@@ -13,7 +13,7 @@ from dashboard.forms import FieldErrors, local
 from db.models import SOURCE_KINDS, Command, JobRun, Source
 from forecasts.errors import ValidationError
 from tracker.matching import RuleError, compile_rule
-from tracker.registry import add_source, list_sources, parse_interval, set_enabled
+from tracker.registry import add_source, format_interval, list_sources, parse_interval, set_enabled
 from tracker.status import worker_status
 from tracker.worker import request_run
 
@@ -112,7 +112,7 @@ if names:
             st.rerun()
     with st.form("edit_source"):
         errors = FieldErrors()
-        new_every = st.text_input("Every", value=f"{every}s" if every else "", key="src_every")
+        new_every = st.text_input("Every", value=format_interval(every) if every else "", key="src_every")
         errors.slot("every")
         new_rule = st.text_input("Topic rule", value=rule, key="src_rule")
         errors.slot("match")

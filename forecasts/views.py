@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from db.models import (
@@ -197,3 +197,36 @@ def linked_question_ids(session: Session) -> list[tuple[int, str]]:
         tuple(row)
         for row in session.execute(select(Question.id, Question.title).order_by(Question.opens_at.desc()))
     ]
+
+
+def headline_scores(session: Session) -> dict[str, tuple[int, float]]:
+    """Per forecaster: resolved yes/no questions and the mean Brier (0–1) of the last forecast on each.
+
+    The same numbers as the scorecard's ``brier`` with the default samples, computed in the
+    database, so the Overview stays fast on a large history.
+    """
+    from forecasts.questions import latest_resolutions
+
+    latest = latest_resolutions()
+    ranked = select(
+        Forecast.question_id,
+        Forecast.forecaster_id,
+        Forecast.probability,
+        func.row_number()
+        .over(
+            partition_by=(Forecast.question_id, Forecast.forecaster_id),
+            order_by=(Forecast.made_at.desc(), Forecast.id.desc()),
+        )
+        .label("rank"),
+    ).subquery()
+    outcome = case((latest.c.outcome == "yes", 1.0), else_=0.0)
+    error = (ranked.c.probability - outcome) * (ranked.c.probability - outcome)
+    rows = session.execute(
+        select(Forecaster.name, func.count(), func.avg(error))
+        .join(ranked, ranked.c.forecaster_id == Forecaster.id)
+        .join(latest, latest.c.question_id == ranked.c.question_id)
+        .join(Question, Question.id == ranked.c.question_id)
+        .where(ranked.c.rank == 1, latest.c.outcome.in_(("yes", "no")), Question.type == "binary")
+        .group_by(Forecaster.name)
+    ).all()
+    return {name: (int(n), float(brier)) for name, n, brier in rows}

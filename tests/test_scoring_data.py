@@ -64,3 +64,15 @@ def test_demo_scorecard_tells_the_story(demo: Database) -> None:
     assert analyst.brier < article.brier < pundit.brier
     assert analyst.timeline.relative_brier_daily < 0 < pundit.timeline.relative_brier_daily
     assert card.corp.mcb - card.corp.dsc + card.corp.unc == pytest.approx(card.brier)
+
+
+def test_overview_headline_matches_the_scorecard(demo: Database) -> None:
+    from forecasts.views import headline_scores
+
+    with demo.read_session() as session:
+        headline = headline_scores(session)
+        card = score_forecasts(resolved_binary_table(session))
+    assert set(headline) == set(card.by_forecaster)
+    for name, mine in card.by_forecaster.items():
+        assert headline[name][0] == mine.n_questions
+        assert headline[name][1] == pytest.approx(mine.brier)
