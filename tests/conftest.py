@@ -15,10 +15,15 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from hypothesis import settings
 from sqlalchemy import make_url
 
 from db import Database, open_database
 from tests.postgres_cluster import postgres_cluster
+
+# No per-example deadline: on a loaded 2-core CI machine a slow example is not a failure.
+settings.register_profile("summit", deadline=None)
+settings.load_profile("summit")
 
 BACKENDS = [
     b.strip() for b in os.environ.get("SUMMIT_TEST_BACKENDS", "sqlite,postgresql").split(",") if b.strip()
