@@ -61,6 +61,16 @@ def save(
     return question_id, f"{probability:.0%}"
 
 
+def confirm(forecaster: str, shown: str, title: str, question_id: int) -> None:
+    """After a save: remember who is forecasting, refresh cached reads, link to the question."""
+    st.session_state["me"] = forecaster.strip()
+    st.cache_data.clear()
+    st.success(f"Saved {shown} on “{title}”.")
+    st.page_link(
+        "dashboard/questions_page.py", label="Open the question", query_params={"question": str(question_id)}
+    )
+
+
 st.title("Add a forecast")
 st.caption("Probabilities can be written as 70, 70%, 0.7, odds 7:3 or 1 in 20.")
 quick, explicit = st.tabs(["Quick entry", "Fields"])
@@ -95,14 +105,7 @@ with quick, st.form("quick_entry", enter_to_submit=True):
         except ValidationError as error:
             errors.show(error.field, error.message)
         else:
-            st.session_state["me"] = who.strip()
-            st.cache_data.clear()
-            st.success(f"Saved {shown} on “{entry.title}”.")
-            st.page_link(
-                "dashboard/questions_page.py",
-                label="Open the question",
-                query_params={"question": str(question_id)},
-            )
+            confirm(who, shown, entry.title, question_id)
 
 with explicit:
     choices = open_binary_questions()
@@ -140,11 +143,4 @@ with explicit:
             except ValidationError as error:
                 errors.show(error.field, error.message)
             else:
-                st.session_state["me"] = forecaster.strip()
-                st.cache_data.clear()
-                st.success(f"Saved {shown} on “{title}”.")
-                st.page_link(
-                    "dashboard/questions_page.py",
-                    label="Open the question",
-                    query_params={"question": str(question_id)},
-                )
+                confirm(forecaster, shown, title, question_id)

@@ -49,14 +49,6 @@ def count(url: str, model, *where) -> int:
     return n
 
 
-def question_id(url: str, uid: str) -> int:
-    database = open_database(url)
-    with database.read_session() as session:
-        found = session.scalar(select(Question.id).where(Question.uid == uid))
-    database.dispose()
-    return found
-
-
 @pytest.mark.parametrize("page", PAGES)
 def test_every_page_runs(app_env: str, page: str) -> None:
     app = run_app(page)
