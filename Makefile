@@ -61,6 +61,7 @@ check-migrations: $(VENV)/.dev-installed
 bench: $(VENV)/.dev-installed
 	PYTHONPATH=. $(BIN)/python bench/bench_scoring.py
 	PYTHONPATH=. $(BIN)/python bench/bench_ingest.py
+	PYTHONPATH=. $(BIN)/python bench/bench_pages.py
 
 ## Retake the screenshots in docs/screenshots with the browser tests.
 screenshots: $(VENV)/.dev-installed system-deps
