@@ -65,20 +65,17 @@ if todo.total == 0 and status.alive:
     st.success("Nothing needs you right now.")
 elif todo.total == 0:
     st.info("No reminders, proposals or failing sources (reminders are raised by the worker).")
-for _, row in todo.ready_to_resolve.iterrows():
-    st.page_link(
-        "dashboard/questions_page.py",
-        label=f"Ready to resolve: {row['title']} ({row['detail']})",
-        query_params={"question": str(row["question_id"])},
-        icon="⏰",
-    )
-for _, row in todo.stale.iterrows():
-    st.page_link(
-        "dashboard/questions_page.py",
-        label=f"Stale forecast: {row['title']} ({row['detail']})",
-        query_params={"question": str(row["question_id"])},
-        icon="🕸️",
-    )
+for kind, frame, icon in (
+    ("Ready to resolve", todo.ready_to_resolve, "⏰"),
+    ("Stale forecast", todo.stale, "🕸️"),
+):
+    for _, row in frame.iterrows():
+        st.page_link(
+            "dashboard/questions_page.py",
+            label=f"{kind}: {row['title']} ({row['detail']})",
+            query_params={"question": str(row["question_id"])},
+            icon=icon,
+        )
 for _, row in todo.proposals.iterrows():
     with st.container(border=True, horizontal=True):
         st.markdown(f"**{row['source']}** proposes **{row['outcome']}** for *{row['title']}*")

@@ -187,3 +187,18 @@ def test_sources_page_adds_a_source_and_requests_a_run(app_env: str) -> None:
     from db.models import Command
 
     assert count(app_env, Command, Command.status == "pending") == 1
+
+
+def test_overview_lists_what_needs_attention(app_env: str) -> None:
+    run_app()  # first open loads the demo
+    from tracker.reminders import refresh_reminders
+
+    database = open_database(app_env)
+    with database.write_session() as session:
+        assert refresh_reminders(session, datetime.now(UTC)).raised == 3  # the demo's open questions
+    database.dispose()
+    st.cache_data.clear()
+    app = run_app()
+    labels = [link.label for link in app.get("page_link")]
+    assert sum(label.startswith("Stale forecast: ") for label in labels) == 3
+    assert "Worker never started" in app.warning[0].value
