@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import streamlit as st
+from sqlalchemy import func, select
 
 from db import Database, open_database
+from db.models import Event, Forecast, JobRun, Question, Resolution
 from forecasts.demo import load_demo_on_first_open
 
 
@@ -23,10 +25,6 @@ def get_database() -> Database:
 def data_version() -> tuple[int, ...]:
     """A cheap fingerprint of the data: cached reads take it as an argument, so a new forecast,
     resolution or event (from this session or the worker) is seen on the next rerun."""
-    from sqlalchemy import func, select
-
-    from db.models import Event, Forecast, JobRun, Question, Resolution
-
     with get_database().read_session() as session:
         row = session.execute(
             select(

@@ -9,6 +9,7 @@ import streamlit as st
 
 from dashboard.database import data_version, get_database
 from dashboard.question_detail import show_question
+from forecasts.demo import DEMO_UID_PREFIX
 from forecasts.questions import list_questions
 from forecasts.views import attention, resolving_soon_ids
 
@@ -29,6 +30,7 @@ def load_questions(version: tuple[int, ...]) -> tuple[pd.DataFrame, set[int], se
     frame = pd.DataFrame(
         {
             "id": [r.id for r in rows],
+            "uid": [r.uid for r in rows],
             "Question": [r.title for r in rows],
             "Status": [r.status for r in rows],
             "Outcome": [r.outcome or "" for r in rows],
@@ -52,7 +54,7 @@ def show_list() -> None:
             "or load the demo with `python -m tracker demo`."
         )
         return
-    if questions["Question"].str.len().gt(0).any() and (questions["Tags"] != "").any():
+    if questions["uid"].str.startswith(DEMO_UID_PREFIX).any():
         st.caption(DEMO_NOTE)
     with st.container(horizontal=True):
         text = st.text_input("Search", key="q_text", placeholder="words in the question")
@@ -82,7 +84,7 @@ def show_list() -> None:
     columns[3].metric("Forecasts", int(questions["Forecasts"].sum()))
     st.caption(f"{len(shown)} shown. Times in UTC; open a question for its chart and forms.")
     st.dataframe(
-        shown.drop(columns="id"),
+        shown.drop(columns=["id", "uid"]),
         hide_index=True,
         width="stretch",
         height="content" if len(shown) <= 40 else 600,

@@ -13,7 +13,14 @@ from dashboard.forms import FieldErrors, local
 from db.models import SOURCE_KINDS, Command, JobRun, Source
 from forecasts.errors import ValidationError
 from tracker.matching import RuleError, compile_rule
-from tracker.registry import add_source, format_interval, list_sources, parse_interval, set_enabled
+from tracker.registry import (
+    add_source,
+    format_interval,
+    list_sources,
+    parse_interval,
+    parse_settings,
+    set_enabled,
+)
 from tracker.status import worker_status
 from tracker.worker import request_run
 
@@ -145,13 +152,14 @@ with st.form("add_source"):
     match = st.text_input("Topic rule", key="new_src_match", placeholder='kuril* OR "northern territories"')
     errors.slot("match")
     setting = st.text_input(
-        "Settings (key=value, comma-separated: query=…, market=…, post=…)", key="new_src_settings"
+        "Settings (key=value, separated by ';': query=…; market=…; post=…; actors=JPN,RUS)",
+        key="new_src_settings",
     )
     errors.slot("setting")
     errors.slot("question")
     if st.form_submit_button("Add source"):
-        settings = dict(part.split("=", 1) for part in setting.split(",") if "=" in part)
         try:
+            settings = parse_settings(part for part in setting.split(";") if part.strip())
             with get_database().write_session() as session:
                 add_source(
                     session,

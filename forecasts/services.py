@@ -16,11 +16,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.models import QUESTION_TYPES, Forecast, Forecaster, Question, Resolution
+from db.rules import SUM_TOLERANCE
 from forecasts.errors import NotFoundError, ValidationError
 
 # A second identical forecast this soon after the first is a double submit, not an update.
 DOUBLE_SUBMIT_WINDOW = timedelta(minutes=2)
-SUM_TOLERANCE = 1e-6
 
 
 def _now(now: datetime | None) -> datetime:

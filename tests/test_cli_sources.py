@@ -100,3 +100,17 @@ def test_remove_keeps_events_unless_asked(sqlite_url: str, loopback: Loopback) -
     removed = run(sqlite_url, "sources", "remove", "wire", "--delete-events")
     assert "Removed 'wire' and its 6 events." in removed.output
     assert "no source called 'wire'" in run(sqlite_url, "sources", "enable", "wire").output
+
+
+def test_settings_are_parsed_the_same_everywhere(sqlite_url: str) -> None:
+    from tracker.registry import parse_settings
+
+    assert parse_settings(["actors=jpn, RUS", "query=kuril"], ["summit", "territory=kuril*"]) == {
+        "actors": ["jpn", "RUS"],
+        "query": "kuril",
+        "tags": ["summit"],
+        "tag_rules": {"territory": "kuril*"},
+    }
+    result = run(sqlite_url, "sources", "add", "x", "--kind", "gdelt-events", "--setting", "actors")
+    assert result.exit_code == 1
+    assert "setting: 'actors': write KEY=VALUE" in result.output

@@ -26,7 +26,15 @@ from forecasts.score_csv import REQUIRED, ScoreFileError, read_score_file
 from forecasts.scoring.samples import SAMPLE_MODES
 from forecasts.scoring.scorecard import Scorecard, score_forecasts
 from tracker.ingest import ingest_source
-from tracker.registry import add_source, format_interval, get_source, list_sources, remove_source, set_enabled
+from tracker.registry import (
+    add_source,
+    format_interval,
+    get_source,
+    list_sources,
+    parse_settings,
+    remove_source,
+    set_enabled,
+)
 from tracker.worker import run_worker
 
 # `score` exits with this when it scored the file but had to skip bad rows.
@@ -233,29 +241,6 @@ def score(file: Path, as_json: bool, samples: str) -> None:
 
 # --- Sources, ingestion and the worker ---------------------------------------------------------
 
-LIST_SETTINGS = {"actors", "tags"}
-
-
-def _settings(pairs: tuple[str, ...], tags: tuple[str, ...]) -> dict[str, Any]:
-    settings: dict[str, Any] = {}
-    for pair in pairs:
-        key, separator, value = pair.partition("=")
-        if not separator or not key.strip():
-            raise click.BadParameter(
-                f"{pair!r}: write KEY=VALUE, e.g. query=kuril or market=abc123", param_hint="--setting"
-            )
-        key = key.strip()
-        settings[key] = (
-            [v.strip() for v in value.split(",") if v.strip()] if key in LIST_SETTINGS else value.strip()
-        )
-    plain_tags = [t.strip().lower() for t in tags if "=" not in t and t.strip()]
-    rules = {t.partition("=")[0].strip().lower(): t.partition("=")[2].strip() for t in tags if "=" in t}
-    if plain_tags:
-        settings["tags"] = sorted(set(settings.get("tags", [])) | set(plain_tags))
-    if rules:
-        settings["tag_rules"] = rules
-    return settings
-
 
 def _validation(error: ValidationError) -> click.ClickException:
     return click.ClickException(f"{error.field}: {error.message}")
@@ -327,7 +312,7 @@ def sources_add(
                 every=every,
                 match=match,
                 question_id=question_id,
-                settings=_settings(settings, tags),
+                settings=parse_settings(settings, tags),
                 enabled=not disabled,
             )
             state = "disabled" if disabled else f"polled every {format_interval(source.every_seconds)}"

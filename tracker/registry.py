@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -43,6 +44,30 @@ def format_interval(seconds: int | None) -> str:
         if seconds % size == 0:
             return f"{seconds // size}{unit}"
     return f"{seconds}s"
+
+
+LIST_SETTINGS = {"actors", "tags"}  # settings whose value is a comma-separated list
+
+
+def parse_settings(pairs: Iterable[str], tags: Iterable[str] = ()) -> dict[str, Any]:
+    """``KEY=VALUE`` pairs and ``TAG`` / ``TAG=RULE`` entries into a source's settings."""
+    settings: dict[str, Any] = {}
+    for pair in pairs:
+        key, separator, value = pair.partition("=")
+        if not separator or not key.strip():
+            raise ValidationError("setting", f"{pair!r}: write KEY=VALUE, e.g. query=kuril or market=abc123")
+        key = key.strip()
+        settings[key] = (
+            [v.strip() for v in value.split(",") if v.strip()] if key in LIST_SETTINGS else value.strip()
+        )
+    tags = list(tags)
+    plain_tags = [t.strip().lower() for t in tags if "=" not in t and t.strip()]
+    rules = {t.partition("=")[0].strip().lower(): t.partition("=")[2].strip() for t in tags if "=" in t}
+    if plain_tags:
+        settings["tags"] = sorted(set(settings.get("tags", [])) | set(plain_tags))
+    if rules:
+        settings["tag_rules"] = rules
+    return settings
 
 
 def get_source(session: Session, name: str) -> Source:

@@ -270,10 +270,9 @@ class Worker:
             log.info("run now: %s", result)
 
     def reminders(self) -> None:
-        now = _now()
-        started = now
+        started = _now()
         with self.database.write_session() as session:
-            counts = refresh_reminders(session, now)
+            counts = refresh_reminders(session, started)
             session.add(
                 JobRun(
                     job="reminders",
