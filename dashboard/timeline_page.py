@@ -10,7 +10,7 @@ import streamlit as st
 from dashboard.charts import event_timeline_chart, trajectory_chart
 from dashboard.database import data_version, get_database
 from forecasts.services import current_resolution, get_question
-from forecasts.views import event_counts, events_frame, linked_question_ids, trajectories
+from forecasts.views import event_counts, events_frame, question_titles, trajectories
 
 BRUSH = "when"
 
@@ -62,7 +62,7 @@ st.dataframe(
 
 st.subheader("Forecasts around the events")
 with get_database().read_session() as session:
-    questions = dict(linked_question_ids(session))
+    questions = dict(question_titles(session))
 titles = {title: qid for qid, title in questions.items()}
 picked = st.multiselect(
     "Questions", list(titles), default=list(titles)[:1], key="tl_questions", max_selections=4

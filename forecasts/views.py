@@ -192,7 +192,8 @@ def resolving_soon_ids(session: Session, now: datetime, days: int = 7) -> set[in
     )
 
 
-def linked_question_ids(session: Session) -> list[tuple[int, str]]:
+def question_titles(session: Session) -> list[tuple[int, str]]:
+    """(id, title) of every question, newest first: for pickers."""
     return [
         tuple(row)
         for row in session.execute(select(Question.id, Question.title).order_by(Question.opens_at.desc()))
