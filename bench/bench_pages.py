@@ -3,7 +3,9 @@
 Run: ``make bench``. Builds a SQLite file with 1,000,000 forecasts on 10,000
 questions and 100,000 events (once; kept in /tmp between runs), then times
 each page's first run (cold caches) and second run (warm), next to an empty
-page in the same process. Target (issue 5): under 1.5 s for every page.
+page in the same process, with the scores kept current as the worker keeps
+them; then the two score pages again right after a new forecast, before the
+worker has rescored. Target (issue 5): under 1.5 s for every page.
 """
 
 from __future__ import annotations
@@ -13,10 +15,15 @@ import sqlite3
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+from sqlalchemy import text
+
+if TYPE_CHECKING:
+    from streamlit.testing.v1 import AppTest
 
 N_QUESTIONS = 10_000
 N_FORECASTS = 1_000_000
@@ -46,10 +53,19 @@ def build(path: Path) -> None:
         opens = rng.uniform(0, 2000, N_QUESTIONS)
         closes = opens + rng.uniform(30, 400, N_QUESTIONS)
         connection.executemany(
-            "INSERT INTO question (id, uid, title, description, resolution_criteria, type, options, created_at, opens_at, closes_at, resolve_by)"
-            " VALUES (?, ?, ?, '', '', 'binary', NULL, ?, ?, ?, ?)",
+            "INSERT INTO question (id, uid, title, description, resolution_criteria, type, options, created_at, updated_at, opens_at, closes_at, resolve_by)"
+            " VALUES (?, ?, ?, '', '', 'binary', NULL, ?, ?, ?, ?, ?)",
             [
-                (i + 1, f"bench-{i}", f"Bench question {i}?", stamp(o), stamp(o), stamp(c), stamp(c))
+                (
+                    i + 1,
+                    f"bench-{i}",
+                    f"Bench question {i}?",
+                    stamp(o),
+                    stamp(o),
+                    stamp(o),
+                    stamp(c),
+                    stamp(c),
+                )
                 for i, (o, c) in enumerate(zip(opens, closes, strict=False))
             ],
         )
@@ -91,27 +107,8 @@ def build(path: Path) -> None:
     connection.close()
 
 
-def main() -> None:
-    if not DB.exists():
-        started = time.perf_counter()
-        build(DB)
-        print(f"built {DB} in {time.perf_counter() - started:.0f} s")
-    os.environ["TRACKER_DATABASE_URL"] = f"sqlite:///{DB}"
-    from streamlit.testing.v1 import AppTest
-
-    empty = AppTest.from_string("import streamlit as st\nst.title('empty')", default_timeout=600)
-    started = time.perf_counter()
-    empty.run()
-    baseline = time.perf_counter() - started
-    print(
-        f"{N_FORECASTS:,} forecasts, {N_QUESTIONS:,} questions, {N_EVENTS:,} events; empty page {baseline:.3f} s\n"
-    )
-    print(f"{'page':<24} {'cold':>8} {'warm':>8}   target 1.5 s")
-    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600)
-    started = time.perf_counter()
-    app.run()  # the first open: engine, schema check, and the default page (Overview)
-    print(f"{'first open (Overview)':<24} {time.perf_counter() - started:7.2f}s")
-    for page in ("overview", "timeline", "questions", "add_forecast", "calibration", "sources"):
+def time_pages(app: AppTest, pages: tuple[str, ...]) -> None:
+    for page in pages:
         timings = []
         for _ in range(2):
             app.switch_page(f"dashboard/{page}_page.py")
@@ -119,8 +116,76 @@ def main() -> None:
             app.run()
             timings.append(time.perf_counter() - started)
         problems = f"  EXCEPTION: {app.exception[0].value}" if app.exception else ""
-        verdict = "ok" if max(timings[1], 0) < 1.5 and timings[0] < 1.5 else "over"
+        verdict = "ok" if max(timings) < 1.5 else "over"
         print(f"{page:<24} {timings[0]:7.2f}s {timings[1]:7.2f}s   {verdict}{problems}")
+
+
+def main() -> None:
+    if not DB.exists():
+        started = time.perf_counter()
+        build(DB)
+        print(f"built {DB} in {time.perf_counter() - started:.0f} s")
+    url = f"sqlite:///{DB}"
+    os.environ["TRACKER_DATABASE_URL"] = url
+    from streamlit.testing.v1 import AppTest
+
+    from db import open_database
+    from forecasts.calibration_report import refresh_stored_report
+
+    database = open_database(url)  # brings an older bench file up to the current schema
+    with database.write_session() as session:
+        session.execute(text("DELETE FROM score_snapshot"))
+    started = time.perf_counter()
+    refresh_stored_report(database)
+    rescoring = time.perf_counter() - started
+
+    empty = AppTest.from_string("import streamlit as st\nst.title('empty')", default_timeout=600)
+    started = time.perf_counter()
+    empty.run()
+    baseline = time.perf_counter() - started
+    print(
+        f"{N_FORECASTS:,} forecasts, {N_QUESTIONS:,} questions, {N_EVENTS:,} events; "
+        f"empty page {baseline:.3f} s; the worker's rescoring (in the background) {rescoring:.2f} s\n"
+    )
+    print(f"{'page':<24} {'cold':>8} {'warm':>8}   target 1.5 s")
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600)
+    started = time.perf_counter()
+    app.run()  # the first open: engine, schema check, and the default page (Overview)
+    print(f"{'first open (Overview)':<24} {time.perf_counter() - started:7.2f}s")
+    time_pages(app, ("overview", "timeline", "questions", "add_forecast", "calibration", "sources"))
+
+    # A new forecast makes the kept scores stale until the worker rescores (within 30 s).
+    with database.write_session() as session:
+        session.execute(
+            text(
+                "INSERT INTO forecast (question_id, forecaster_id, made_at, probability, rationale, origin, "
+                "recorded_at) SELECT id, 1, opens_at, 0.5, 'bench-change', 'manual', opens_at FROM question WHERE id = 1"
+            )
+        )
+    print("\nright after a new forecast, before the worker has rescored; no worker running:")
+    time_pages(app, ("overview", "calibration"))
+    with database.write_session() as session:  # a second change, now with the worker's heartbeat fresh
+        session.execute(text("UPDATE forecast SET probability = 0.6 WHERE rationale = 'bench-change'"))
+        session.execute(text("DELETE FROM heartbeat"))
+        session.execute(
+            text(
+                "INSERT INTO heartbeat (worker, pid, hostname, started_at, beat_at, state) "
+                "VALUES ('scheduler', 0, 'bench', :now, :now, 'running')"
+            ),
+            {"now": datetime.now(UTC).replace(tzinfo=None)},
+        )
+        session.execute(
+            text(
+                "INSERT INTO resolution (question_id, outcome, resolved_at, recorded_at, note, source) SELECT question_id, 'no', recorded_at, recorded_at, 'bench-change', 'bench' FROM forecast WHERE rationale = 'bench-change'"
+            )
+        )
+    print("the same, with the worker up (it rescores in the background; the page shows the kept scores):")
+    time_pages(app, ("overview", "calibration"))
+    with database.write_session() as session:  # leave the bench file as it was
+        session.execute(text("DELETE FROM forecast WHERE rationale = 'bench-change'"))
+        session.execute(text("DELETE FROM resolution WHERE note = 'bench-change'"))
+        session.execute(text("DELETE FROM heartbeat"))
+    database.dispose()
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, datetime, time
 
 import numpy as np
 import pandas as pd
@@ -11,44 +11,34 @@ from sqlalchemy import select
 
 from dashboard.charts import corp_chart, reliability_chart, score_over_time_chart, sharpness_chart
 from dashboard.database import data_version, get_database
-from db.models import Forecaster, Question, QuestionTag
-from forecasts.scoring.decomposition import corp_reliability_curve
-from forecasts.scoring.scorecard import Scorecard, per_question_scores, score_forecasts
-from forecasts.scoring_data import resolved_binary_table
+from dashboard.forms import local
+from db.models import Forecaster, QuestionTag
+from forecasts.calibration_report import (
+    CalibrationReport,
+    ReportFilters,
+    current_report,
+    kept_report_is_current,
+)
+from tracker.status import worker_status
 
 BRIER = "Brier (0–1 scale)"
 
 
-Loaded = tuple[Scorecard, pd.DataFrame, pd.DataFrame, pd.DataFrame] | None
-
-
 @st.cache_data(ttl=60, show_spinner="Scoring…")
-def load_scores(
-    version: tuple[int, ...],
-    forecasters: tuple[str, ...],
-    tag: str | None,
-    since: date | None,
-    until: date | None,
-) -> Loaded:
-    start = datetime.combine(since, time.min, tzinfo=UTC) if since else None
-    end = datetime.combine(until, time.max, tzinfo=UTC) if until else None
+def load_report(version: tuple[int, ...], filters: ReportFilters) -> CalibrationReport | None:
+    """The kept report when current (the worker keeps it so); else scored now, or, when that
+    would be slow and the worker is up, the kept one marked stale while the worker rescores."""
+    database = get_database()
+    with database.read_session() as session:
+        alive = worker_status(session, datetime.now(UTC)).alive
+    return current_report(database, filters, worker_alive=alive)
+
+
+@st.fragment(run_every=3)
+def refresh_when_rescored() -> None:
     with get_database().read_session() as session:
-        table = resolved_binary_table(
-            session, forecasters=forecasters or None, tag=tag, resolved_from=start, resolved_until=end
-        )
-        titles = dict(session.execute(select(Question.uid, Question.title)).all())
-        tags = pd.DataFrame(
-            session.execute(select(Question.uid, QuestionTag.tag).join(QuestionTag)).all(),
-            columns=["uid", "tag"],
-        )
-    if len(table) == 0:
-        return None
-    card = score_forecasts(table)
-    rows = pd.DataFrame([s.__dict__ for s in per_question_scores(table)])
-    rows["title"] = rows["question"].map(titles)
-    rows["resolved_at"] = pd.to_datetime(rows["resolved_at"], unit="s", utc=True)
-    probabilities = pd.DataFrame({"forecaster": table.forecaster, "probability": table.probability})
-    return card, rows, tags, probabilities
+        if kept_report_is_current(session):
+            st.rerun(scope="app")
 
 
 @st.cache_data(ttl=60, show_spinner=False)
@@ -87,11 +77,23 @@ with st.container(horizontal=True):
     tag = st.selectbox("Tag", ["(all)", *all_tags], key="cal_tag")
     dates = st.date_input("Resolved between", value=(), key="cal_dates", format="YYYY-MM-DD")
 since, until = (dates[0], dates[1]) if isinstance(dates, tuple) and len(dates) == 2 else (None, None)
-loaded = load_scores(version, tuple(chosen), None if tag == "(all)" else tag, since, until)
-if loaded is None:
+filters = ReportFilters(
+    forecasters=() if set(chosen) == set(everyone) else tuple(sorted(chosen)),
+    tag=None if tag == "(all)" else tag,
+    resolved_from=datetime.combine(since, time.min, tzinfo=UTC) if since else None,
+    resolved_until=datetime.combine(until, time.max, tzinfo=UTC) if until else None,
+)
+report = load_report(version, filters)
+if report is None:
     st.info("No resolved yes/no questions match these filters yet. Resolve a question to see scores here.")
     st.stop()
-card, rows, tags, probabilities = loaded
+card, rows, tags = report.card, report.questions, report.tags
+if report.stale:
+    st.info(
+        f"These scores were computed {local(report.computed_at)}. The newest forecasts and resolutions "
+        f"are being scored now (about {report.compute_seconds:.0f} s); this page updates by itself."
+    )
+    refresh_when_rescored()
 
 # The ten-second story: who did best, on the same scale, with the seed article called out.
 summary = pd.DataFrame(
@@ -116,7 +118,9 @@ story = (
 )
 if "seed-article" in card.by_forecaster:
     article = card.by_forecaster["seed-article"]
-    worst = rows[(rows["forecaster"] == "seed-article")].sort_values("brier_last").iloc[-1]
+    # Ties (85 % on a miss costs what 15 % on a hit does) go to the first title, so the story is stable.
+    article_rows = rows[rows["forecaster"] == "seed-article"]
+    worst = article_rows.sort_values(["brier_last", "title"], ascending=[False, True], kind="stable").iloc[0]
     story += (
         f" The **seed article** scored {article.brier:.3f} on its {article.n_questions} questions; "
         "its costliest call was "
@@ -137,7 +141,8 @@ st.caption(
     f"Scores use each forecaster's last forecast per question "
     f"({card.n_samples} of {card.n_forecasts} forecasts). "
     "Log scores clamp p to [0.1 %, 99.9 %]. MCB − DSC + UNC = Brier (CORP). "
-    "Negative 'vs median' and positive peer scores beat the crowd."
+    "Negative 'vs median' and positive peer scores beat the crowd. "
+    f"Scored {local(report.computed_at)} in {report.compute_seconds:.1f} s."
 )
 download(summary, "scores-by-forecaster")
 
@@ -159,19 +164,10 @@ with left:
     st.altair_chart(reliability_chart(bins), width="stretch")
     download(bins, f"reliability-{subject}")
 with right:
-    last_rows = rows[rows["forecaster"] == subject]
-    curve = corp_reliability_curve(last_rows["last_probability"].to_numpy(), last_rows["outcome"].to_numpy())
-    curve_frame = pd.DataFrame(
-        {
-            "forecast": curve.forecast,
-            "recalibrated": curve.recalibrated,
-            "band_low": curve.band_low,
-            "band_high": curve.band_high,
-        }
-    )
+    curve_frame = report.curves[subject]
     st.markdown(
         "**CORP reliability** — isotonic recalibration; shaded: where a calibrated forecaster "
-        f"lands {curve.level:.0%} of the time"
+        f"lands {curve_frame['level'].iloc[0]:.0%} of the time"
     )
     st.altair_chart(corp_chart(curve_frame), width="stretch")
     m1, m2, m3 = st.columns(3)
@@ -181,7 +177,9 @@ with right:
     download(curve_frame, f"corp-{subject}")
 
 st.subheader("Sharpness")
-st.altair_chart(sharpness_chart(probabilities[probabilities["forecaster"] == subject]), width="stretch")
+sharpness = report.sharpness[report.sharpness["forecaster"] == subject]
+st.altair_chart(sharpness_chart(sharpness), width="stretch")
+download(sharpness, f"sharpness-{subject}")
 
 st.subheader("Scores by question")
 by_question = rows[

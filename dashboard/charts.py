@@ -15,14 +15,22 @@ UTC_TIME = alt.Scale(type="utc")
 
 
 def trajectory_chart(
-    forecasts: pd.DataFrame, events: pd.DataFrame, resolutions: pd.DataFrame
+    forecasts: pd.DataFrame,
+    events: pd.DataFrame,
+    resolutions: pd.DataFrame,
+    *,
+    series: str = "forecaster",
+    y_title: str = "P(yes)",
+    reference: float = 0.5,
 ) -> alt.LayerChart:
-    """Step lines per forecaster, event markers along the bottom, the resolution as a dashed rule."""
+    """Step lines per ``series`` (forecasters; or options of a multiple-choice question), event
+    markers along the bottom, the resolution as a dashed rule, a faint line at ``reference``
+    (a coin flip, or an even split over the options)."""
     base = alt.Chart(forecasts)
     lines = base.mark_line(interpolate="step-after", strokeWidth=2).encode(
         x=alt.X("made_at:T", title="Time (UTC)", scale=UTC_TIME),
-        y=alt.Y("probability:Q", title="P(yes)", scale=UNIT, axis=PERCENT),
-        color=alt.Color("forecaster:N", title="Forecaster"),
+        y=alt.Y("probability:Q", title=y_title, scale=UNIT, axis=PERCENT),
+        color=alt.Color(f"{series}:N", title=series.capitalize()),
         strokeDash=alt.StrokeDash(
             "kind:N", title="Kind", scale=alt.Scale(domain=["person", "crowd"], range=[[1, 0], [4, 3]])
         ),
@@ -30,15 +38,18 @@ def trajectory_chart(
     points = base.mark_point(filled=True, size=40).encode(
         x=alt.X("made_at:T", scale=UTC_TIME),
         y=alt.Y("probability:Q", scale=UNIT),
-        color="forecaster:N",
+        color=f"{series}:N",
         tooltip=[
             alt.Tooltip("forecaster:N"),
+            *([alt.Tooltip(f"{series}:N")] if series != "forecaster" else []),
             alt.Tooltip("made_at:T", title="when (UTC)", format="%Y-%m-%d %H:%M"),
             alt.Tooltip("probability:Q", format=".0%"),
         ],
     )
     layers: list[alt.Chart] = [
-        alt.Chart(pd.DataFrame({"y": [0.5]})).mark_rule(color="#bbb", strokeDash=[2, 2]).encode(y="y:Q"),
+        alt.Chart(pd.DataFrame({"y": [reference]}))
+        .mark_rule(color="#bbb", strokeDash=[2, 2])
+        .encode(y="y:Q"),
         lines,
         points,
     ]
@@ -164,14 +175,20 @@ def corp_chart(curve: pd.DataFrame) -> alt.LayerChart:
     return alt.layer(band, diagonal, line).properties(height=300)
 
 
-def sharpness_chart(probabilities: pd.DataFrame) -> alt.Chart:
-    """How often each probability was used, in 5-point bins."""
+def sharpness_chart(counts: pd.DataFrame) -> alt.Chart:
+    """How often each probability was used: ``lower``, ``upper`` and ``forecasts`` per 5-point bin."""
     return (
-        alt.Chart(probabilities)
+        alt.Chart(counts)
         .mark_bar()
         .encode(
-            x=alt.X("probability:Q", bin=alt.Bin(step=0.05, extent=[0, 1]), axis=PERCENT, title="Forecast"),
-            y=alt.Y("count():Q", title="Forecasts"),
+            x=alt.X("lower:Q", scale=alt.Scale(domain=[0, 1]), axis=PERCENT, title="Forecast"),
+            x2="upper:Q",
+            y=alt.Y("forecasts:Q", title="Forecasts"),
+            tooltip=[
+                alt.Tooltip("lower:Q", format=".0%", title="From"),
+                alt.Tooltip("upper:Q", format=".0%", title="Below"),
+                alt.Tooltip("forecasts:Q", title="Forecasts"),
+            ],
         )
         .properties(height=160)
     )

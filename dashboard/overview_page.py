@@ -9,6 +9,7 @@ import streamlit as st
 from dashboard.database import data_version, get_database
 from dashboard.forms import local
 from db.models import ResolutionProposal
+from forecasts.calibration_report import stored_report
 from forecasts.errors import ValidationError
 from forecasts.services import resolve_question
 from forecasts.views import attention, events_frame, headline_scores
@@ -16,9 +17,22 @@ from tracker.status import worker_status
 
 
 @st.cache_data(ttl=30, show_spinner=False)
-def headline(version: tuple[int, ...]) -> dict[str, tuple[int, float]]:
+def headline(version: tuple[int, ...]) -> tuple[dict[str, tuple[int, float]], datetime | None]:
+    """Per forecaster: resolved questions and Brier, and when they were scored if not just now.
+
+    From the kept report when there is one (a stale one is fine here: it says so, and the
+    worker is rescoring), else one aggregate query.
+    """
     with get_database().read_session() as session:
-        return headline_scores(session)
+        kept = stored_report(session)
+        if kept is not None:
+            report, current = kept
+            if report is not None:
+                scores = {name: (c.n_questions, c.brier) for name, c in report.card.by_forecaster.items()}
+                return scores, None if current else report.computed_at
+            if current:
+                return {}, None
+        return headline_scores(session), None
 
 
 def accept(proposal_id: int) -> None:
@@ -99,9 +113,14 @@ with left:
         st.text(title)  # plain text: titles come from the outside world
 with right:
     st.subheader("Scores so far")
-    scores = headline(data_version())
+    scores, scored_at = headline(data_version())
     if not scores:
         st.caption("Scores appear once questions resolve.")
+    if scored_at is not None:
+        st.caption(
+            f"As scored {local(scored_at)}: newer forecasts and resolutions are not counted yet. "
+            "The worker rescores within a minute; the Calibration page rescores on opening."
+        )
     for name, (n, brier) in sorted(scores.items(), key=lambda item: item[1][1]):
         st.metric(
             name,

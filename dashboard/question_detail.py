@@ -21,7 +21,7 @@ from forecasts.services import (
     resolve_question,
     undo_resolution,
 )
-from forecasts.views import events_frame, trajectories
+from forecasts.views import events_frame, option_trajectories, trajectories
 
 
 def _refresh() -> None:
@@ -134,6 +134,7 @@ def show_question(question_id: int) -> None:
         question = get_question(session, question_id)
         resolution = current_resolution(question)
         paths = trajectories(session, [question_id], now)
+        option_paths = option_trajectories(session, question_id, now)
         events = events_frame(session, question_ids=[question_id], limit=500)
         latest = pd.DataFrame(
             session.execute(
@@ -166,17 +167,28 @@ def show_question(question_id: int) -> None:
     st.markdown(f"{status} · opened {local(opens, '%Y-%m-%d')} · tags: {', '.join(tags) or '—'}")
     if criteria:
         st.caption(f"Resolution criteria: {criteria}")
+    rule = (
+        pd.DataFrame({"resolved_at": [resolved_at], "outcome": [outcome_text]})
+        if resolution
+        else pd.DataFrame()
+    )
+    markers = "▲ events: hover for the title, click to open the source. Red dashes: the resolution."
     if kind == "binary" and not paths.empty:
-        rule = (
-            pd.DataFrame({"resolved_at": [resolved_at], "outcome": [outcome_text]})
-            if resolution
-            else pd.DataFrame()
-        )
         st.altair_chart(trajectory_chart(paths, events, rule), width="stretch")
-        st.caption(
-            "Step lines: each forecaster's standing forecast (dashed: crowds). "
-            "▲ events: hover for the title, click to open the source. Red dashes: the resolution."
+        st.caption(f"Step lines: each forecaster's standing forecast (dashed: crowds). {markers}")
+    elif kind != "binary" and not option_paths.empty:
+        people = sorted(option_paths["forecaster"].unique())
+        whose = st.selectbox("Whose forecasts", people, key=f"q-whose-{question_id}")
+        chart = trajectory_chart(
+            option_paths[option_paths["forecaster"] == whose],
+            events,
+            rule,
+            series="option",
+            y_title="Probability",
+            reference=1 / len(options),
         )
+        st.altair_chart(chart, width="stretch")
+        st.caption(f"Step lines: {whose}'s standing probability for each option. {markers}")
     left, right = st.columns([3, 2])
     with left:
         st.subheader("Latest forecasts")

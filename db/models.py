@@ -125,6 +125,8 @@ class Question(Base):
     opens_at: Mapped[datetime] = mapped_column(default=utc_now)
     closes_at: Mapped[datetime | None]
     resolve_by: Mapped[datetime | None]
+    # Bumped by every edit (tags included), so cached scores know a question changed.
+    updated_at: Mapped[datetime] = mapped_column(default=utc_now, onupdate=utc_now)
 
     tag_links: Mapped[list[QuestionTag]] = relationship(
         cascade="all, delete-orphan", order_by="QuestionTag.tag"
@@ -326,6 +328,23 @@ class Heartbeat(Base):
     started_at: Mapped[datetime]
     beat_at: Mapped[datetime]
     state: Mapped[str] = mapped_column(String(32), default="running")
+
+
+class ScoreSnapshot(Base):
+    """Scores computed once and kept, so no page scores a large history while a user waits.
+
+    ``inputs_version`` fingerprints the forecasts, resolutions and questions the
+    payload was computed from; a snapshot whose fingerprint no longer matches is
+    stale. The worker recomputes stale snapshots in the background.
+    """
+
+    __tablename__ = "score_snapshot"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    inputs_version: Mapped[str] = mapped_column(String(500))
+    payload: Mapped[str] = mapped_column(Text)
+    computed_at: Mapped[datetime]
+    compute_seconds: Mapped[float]
 
 
 class EventRevision(Base):

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from db.models import QUESTION_TYPES, Forecast, Forecaster, Question, Resolution
 from db.rules import SUM_TOLERANCE
+from db.types import utc_now
 from forecasts.errors import NotFoundError, ValidationError
 
 # A second identical forecast this soon after the first is a double submit, not an update.
@@ -153,6 +154,7 @@ def edit_question(session: Session, question_id: int, **changes: object) -> Ques
             setattr(question, name, str(changes[name]).strip())
     if "tags" in changes:
         question.tags[:] = sorted({str(t).strip().lower() for t in changes["tags"] if str(t).strip()})  # type: ignore[union-attr]
+    question.updated_at = utc_now()  # explicitly: a tag-only edit touches no question column
     session.flush()
     return question
 

@@ -54,17 +54,52 @@ def trajectories(session: Session, question_ids: Sequence[int], now: datetime) -
     )
     if frame.empty:
         return frame
-    ends = {}
-    for question_id in frame["question_id"].unique():
-        question = get_question(session, int(question_id))
-        resolution = current_resolution(question)
-        candidates = [now] + [t for t in (question.closes_at, resolution and resolution.resolved_at) if t]
-        ends[question_id] = min(candidates)
+    ends = {
+        question_id: _drawn_until(session, int(question_id), now)
+        for question_id in frame["question_id"].unique()
+    }
     frame["made_at"] = pd.to_datetime(frame["made_at"], utc=True)
-    last = frame.groupby(["question_id", "forecaster"], as_index=False).last()
+    return _extend_to_end(frame, ["question_id", "forecaster"], ends)
+
+
+def _drawn_until(session: Session, question_id: int, now: datetime) -> datetime:
+    """Where a question's step lines stop: its resolution, its close, or now, whichever is first."""
+    question = get_question(session, question_id)
+    resolution = current_resolution(question)
+    return min([now] + [t for t in (question.closes_at, resolution and resolution.resolved_at) if t])
+
+
+def _extend_to_end(frame: pd.DataFrame, series: list[str], ends: dict) -> pd.DataFrame:
+    """Add a closing point per series at its question's end, so the last value is drawn until then."""
+    last = frame.groupby(series, as_index=False).last()
     end = pd.to_datetime(last["question_id"].map(ends), utc=True)
     last = last.assign(made_at=end)[end > last["made_at"]]
-    return pd.concat([frame, last], ignore_index=True).sort_values(["question_id", "forecaster", "made_at"])
+    return pd.concat([frame, last], ignore_index=True).sort_values([*series, "made_at"])
+
+
+def option_trajectories(session: Session, question_id: int, now: datetime) -> pd.DataFrame:
+    """A multiple-choice question's history: one row per forecast and option, as step lines."""
+    question = get_question(session, question_id)
+    options = list(question.options or [])
+    rows = session.execute(
+        select(Forecaster.name, Forecaster.kind, Forecast.made_at, Forecast.option_probabilities)
+        .join(Forecaster, Forecaster.id == Forecast.forecaster_id)
+        .where(Forecast.question_id == question_id, Forecast.option_probabilities.is_not(None))
+        .order_by(Forecaster.name, Forecast.made_at)
+    ).all()
+    frame = pd.DataFrame(
+        [
+            (question_id, name, kind, made_at, option, float(p))
+            for name, kind, made_at, probabilities in rows
+            for option, p in zip(options, probabilities, strict=False)
+        ],
+        columns=["question_id", "forecaster", "kind", "made_at", "option", "probability"],
+    )
+    if frame.empty:
+        return frame
+    frame["made_at"] = pd.to_datetime(frame["made_at"], utc=True)
+    ends = {question_id: _drawn_until(session, question_id, now)}
+    return _extend_to_end(frame, ["question_id", "forecaster", "option"], ends)
 
 
 def events_frame(

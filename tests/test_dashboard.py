@@ -202,3 +202,53 @@ def test_overview_lists_what_needs_attention(app_env: str) -> None:
     labels = [link.label for link in app.get("page_link")]
     assert sum(label.startswith("Stale forecast: ") for label in labels) == 3
     assert "Worker never started" in app.warning[0].value
+
+
+def _stale_slow_scores_and_a_live_worker(url: str) -> None:
+    """A kept report that took long to score, a newer forecast, and a worker that is beating."""
+    from db.models import Heartbeat, ScoreSnapshot
+    from forecasts.calibration_report import DEFAULT_KEY
+    from forecasts.services import add_forecast
+
+    database = open_database(url)
+    now = datetime.now(UTC)
+    with database.write_session() as session:
+        session.get(ScoreSnapshot, DEFAULT_KEY).compute_seconds = 30.0
+        open_question = session.scalar(select(Question.id).where(Question.uid == "demo-peace-treaty-2027"))
+        add_forecast(session, question_id=open_question, forecaster="analyst", probability=0.05)
+        session.add(
+            Heartbeat(
+                worker="scheduler", pid=1, hostname="test", started_at=now, beat_at=now, state="running"
+            )
+        )
+    database.dispose()
+
+
+def test_stale_scores_are_labelled_while_the_worker_rescores(app_env: str) -> None:
+    app = run_app("calibration")  # scores the demo and keeps the report
+    _stale_slow_scores_and_a_live_worker(app_env)
+    st.cache_data.clear()
+    app.run()
+    assert any("are being scored now" in info.value for info in app.info)
+    app.switch_page("dashboard/overview_page.py")
+    app.run()
+    assert any("newer forecasts and resolutions are not counted yet" in c.value for c in app.caption)
+
+
+def test_a_multiple_choice_question_charts_each_option(app_env: str) -> None:
+    from forecasts.views import option_trajectories
+
+    database = open_database(app_env)
+    with database.write_session() as session:
+        run_app()  # loads the demo
+        question_id = session.scalar(select(Question.id).where(Question.uid == "demo-documents-count"))
+        paths = option_trajectories(session, question_id, datetime.now(UTC))
+    database.dispose()
+    assert set(paths["option"]) == {"Fewer than 30", "30 to 49", "50 to 79", "80 or more"}
+    # At every moment, one forecaster's options sum to one.
+    sums = paths.groupby(["forecaster", "made_at"])["probability"].sum()
+    assert sums.round(6).eq(1.0).all()
+    app = run_app("questions", question=str(question_id))
+    assert app.selectbox(key=f"q-whose-{question_id}").options
+    specs = [str(chart.proto.spec) for chart in app.get("vega_lite_chart")]
+    assert any('"field": "option"' in spec for spec in specs)

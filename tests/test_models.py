@@ -226,7 +226,8 @@ def _insert_question(database: Database, opens: str, closes: str) -> None:
         session.execute(
             text(
                 "INSERT INTO question (uid, title, description, resolution_criteria, type, created_at, "
-                "opens_at, closes_at) VALUES ('raw', 'Raw?', '', '', 'binary', :opens, :opens, :closes)"
+                "updated_at, opens_at, closes_at) VALUES ('raw', 'Raw?', '', '', 'binary', :opens, :opens, "
+                ":opens, :closes)"
             ),
             {"opens": datetime.fromisoformat(opens), "closes": datetime.fromisoformat(closes)},
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import numpy as np
 import pytest
 from sqlalchemy import func, select
 
@@ -76,3 +77,38 @@ def test_overview_headline_matches_the_scorecard(demo: Database) -> None:
     for name, mine in card.by_forecaster.items():
         assert headline[name][0] == mine.n_questions
         assert headline[name][1] == pytest.approx(mine.brier)
+
+
+def test_times_keep_their_microseconds(database: Database) -> None:
+    """The database computes epoch seconds; nothing is lost to a day-fraction shortcut."""
+    from forecasts.services import add_forecast, create_question
+
+    made_at = datetime(2016, 12, 15, 6, 0, 0, 123456, tzinfo=UTC)
+    with database.write_session() as session:
+        question = create_question(
+            session, title="Will the summit happen?", opens_at=datetime(2016, 12, 1, 0, 0, 0, 1, tzinfo=UTC)
+        )
+        add_forecast(session, question_id=question.id, forecaster="analyst", probability=0.9, made_at=made_at)
+        resolve_question(session, question.id, outcome="yes", resolved_at=datetime(2016, 12, 16, tzinfo=UTC))
+    with database.read_session() as session:
+        table = resolved_binary_table(session)
+    assert table.made_at.tolist() == [made_at.timestamp()]
+    assert table.opens_at.tolist() == [datetime(2016, 12, 1, 0, 0, 0, 1, tzinfo=UTC).timestamp()]
+    assert np.isnan(table.closes_at).all()
+
+
+def test_a_few_questions_by_index_and_many_by_scan_give_the_same_table(
+    demo: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import forecasts.scoring_data as scoring_data
+
+    with demo.read_session() as session:
+        by_index = resolved_binary_table(session)
+        monkeypatch.setattr(scoring_data, "INDEXED_LOOKUP_LIMIT", 0)
+        by_scan = resolved_binary_table(session)
+
+    def rows(table) -> list[tuple]:
+        return sorted(zip(table.question, table.forecaster, table.made_at, table.probability, strict=True))
+
+    assert rows(by_index) == rows(by_scan)
+    assert len(by_scan) > 100

@@ -2,7 +2,7 @@
 
 It holds a lease in the database (so a second worker on the same database
 refuses to start), registers one APScheduler job per enabled source plus
-housekeeping jobs, and publishes its state for the dashboard: a heartbeat row,
+housekeeping jobs (reminders, rescoring), and publishes its state for the dashboard: a heartbeat row,
 a ``job_run`` per run, each source's next run. "Run now" requests arrive as
 ``command`` rows and are picked up within seconds. SIGTERM or SIGINT stops it
 within ten seconds.
@@ -28,6 +28,7 @@ from sqlalchemy import select
 
 from db import Database
 from db.models import Command, Heartbeat, JobRun, Source, WorkerLease
+from forecasts.calibration_report import refresh_stored_report
 from tracker.ingest import ingest_source, mark_stale_runs
 from tracker.reminders import refresh_reminders
 from tracker.status import WORKER_NAME
@@ -94,12 +95,14 @@ class Worker:
         command_seconds: float = 2.0,
         sync_seconds: float = 30.0,
         reminder_seconds: float = 600.0,
+        score_seconds: float = 5.0,
     ) -> None:
         self.database = database
         self.heartbeat_seconds = heartbeat_seconds
         self.command_seconds = command_seconds
         self.sync_seconds = sync_seconds
         self.reminder_seconds = reminder_seconds
+        self.score_seconds = score_seconds
         self.lease_seconds = max(3 * heartbeat_seconds, 10.0)
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.started_at = _now()
@@ -127,6 +130,7 @@ class Worker:
             ("commands", self.run_commands, self.command_seconds),
             ("sync-sources", self.sync_sources, self.sync_seconds),
             ("reminders", self.reminders, self.reminder_seconds),
+            ("scores", self.rescore, self.score_seconds),
         ]
         for job_id, function, seconds in housekeeping:
             self.scheduler.add_job(
@@ -273,16 +277,22 @@ class Worker:
         started = _now()
         with self.database.write_session() as session:
             counts = refresh_reminders(session, started)
-            session.add(
-                JobRun(
-                    job="reminders",
-                    started_at=started,
-                    finished_at=_now(),
-                    status="ok",
-                    n_new=counts.raised,
-                    n_updated=counts.cleared,
-                )
-            )
+            session.add(_finished_run("reminders", started, n_new=counts.raised, n_updated=counts.cleared))
+
+    def rescore(self) -> None:
+        """Keep the stored calibration report current, so no page scores while a user waits."""
+        started = _now()
+        if not refresh_stored_report(self.database):
+            return
+        seconds = (_now() - started).total_seconds()
+        with self.database.write_session() as session:
+            session.add(_finished_run("scores", started, n_updated=1, notes=f"rescored in {seconds:.1f} s"))
+        log.info("rescored in %.1f s", seconds)
+
+
+def _finished_run(job: str, started: datetime, **counts: Any) -> JobRun:
+    """A successful housekeeping run, for the Sources & jobs page."""
+    return JobRun(job=job, started_at=started, finished_at=_now(), status="ok", **counts)
 
 
 def request_run(database: Database, source_id: int) -> int:

@@ -8,7 +8,6 @@ summary is the mean over questions, never over forecasts.
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -24,14 +23,7 @@ from forecasts.scoring.decomposition import (
 )
 from forecasts.scoring.rules import LOG_CLAMP, brier_01, log_loss
 from forecasts.scoring.samples import SampleMode, sample_weights
-from forecasts.scoring.timeline import (
-    Window,
-    daily_standing,
-    exact_time_average,
-    metaculus_baseline,
-    relative_to_median,
-    time_averaged_peer,
-)
+from forecasts.scoring.segments import pair_time_scores
 
 Floats = NDArray[np.float64]
 
@@ -42,6 +34,10 @@ class ForecastTable:
 
     Window columns may be nan where unknown; time-averaged scores need
     ``opens_at`` and ``closes_at`` for every question.
+
+    ``question_codes`` and ``forecaster_codes`` are integers, equal exactly where
+    the labels are: grouping by them is ten times faster than by strings. A
+    reader that has database ids passes them; otherwise they are derived.
     """
 
     question: NDArray[np.str_]
@@ -52,6 +48,14 @@ class ForecastTable:
     opens_at: Floats
     closes_at: Floats
     resolved_at: Floats
+    question_codes: NDArray[np.intp] = field(default=None, repr=False, compare=False)  # type: ignore[assignment]
+    forecaster_codes: NDArray[np.intp] = field(default=None, repr=False, compare=False)  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        for labels, codes in (("question", "question_codes"), ("forecaster", "forecaster_codes")):
+            if getattr(self, codes) is None:
+                inverse = np.unique(getattr(self, labels), return_inverse=True)[1].reshape(-1)
+                object.__setattr__(self, codes, inverse)  # the frozen-dataclass idiom for derived fields
 
     def __len__(self) -> int:
         return int(self.probability.size)
@@ -97,76 +101,31 @@ class Scorecard:
     by_forecaster: dict[str, Scorecard] = field(default_factory=dict)
 
 
-def _question_groups(table: ForecastTable) -> tuple[NDArray[np.intp], list[tuple[int, int]]]:
-    """Row order sorted by question, forecaster and time, and each question's [start, stop)."""
-    question_codes = np.unique(table.question, return_inverse=True)[1]
-    forecaster_codes = np.unique(table.forecaster, return_inverse=True)[1]
-    order = np.lexsort((table.made_at, forecaster_codes, question_codes))
-    sorted_codes = question_codes[order]
-    starts = np.flatnonzero(np.r_[True, sorted_codes[1:] != sorted_codes[:-1]])
-    stops = np.r_[starts[1:], order.size]
-    return order, list(zip(starts.tolist(), stops.tolist(), strict=True))
-
-
-def _window(table: ForecastTable, rows: NDArray[np.intp]) -> Window:
-    resolved = table.resolved_at[rows]
-    return Window(
-        opens=float(table.opens_at[rows].min()),
-        closes=float(table.closes_at[rows].max()),
-        resolved=float(np.nanmin(resolved)) if np.isfinite(resolved).any() else None,
-    )
-
-
 def _timelines(table: ForecastTable) -> dict[str, TimelineSummary]:
-    """Per forecaster, the mean over questions of each time-averaged score."""
-    per_forecaster: dict[str, dict[str, list[float]]] = {}
-    order, questions = _question_groups(table)
-    for start, stop in questions:
-        rows = order[start:stop]
-        window = _window(table, rows)
-        outcome = int(table.outcome[rows[0]])
-        names = table.forecaster[rows]
-        boundaries = np.flatnonzero(np.r_[True, names[1:] != names[:-1], True])
-        series, daily, forecaster_names = [], [], []
-        for first, last in itertools.pairwise(boundaries.tolist()):
-            mine = rows[first:last]
-            name = str(table.forecaster[mine[0]])
-            times, p = table.made_at[mine], table.probability[mine]
-            outcomes = np.full_like(p, outcome)
-            brier = brier_01(p, outcomes)
-            exact = exact_time_average(times, brier, window)
-            baseline = exact_time_average(times, metaculus_baseline(p, outcomes), window)
-            per_day = daily_standing(times, brier, window)
-            series.append((times, p))
-            daily.append(per_day)
-            forecaster_names.append(name)
-            scores = per_forecaster.setdefault(name, {})
-            active = per_day[~np.isnan(per_day)]
-            for key, value in (
-                ("brier_exact", exact.standing_mean),
-                ("coverage", exact.coverage),
-                ("baseline", baseline.score),
-                ("brier_daily", float(active.mean()) if active.size else float("nan")),
-            ):
-                scores.setdefault(key, []).append(value)
-        has_days = daily[0].size > 0
-        relative = relative_to_median(np.vstack(daily)) if has_days else np.full(len(daily), np.nan)
-        peers = time_averaged_peer(series, outcome, window)
-        for i, name in enumerate(forecaster_names):
-            per_forecaster[name].setdefault("relative_brier_daily", []).append(float(relative[i]))
-            per_forecaster[name].setdefault("peer", []).append(float(peers[i]))
-
-    def mean(values: list[float]) -> float:
-        finite = [v for v in values if np.isfinite(v)]
-        return float(np.mean(finite)) if finite else float("nan")
-
-    return {
-        name: TimelineSummary(
-            n_questions=len(scores["coverage"]),
-            **{key: mean(values) for key, values in scores.items()},
-        )
-        for name, scores in per_forecaster.items()
-    }
+    """Per forecaster, the mean over questions of each time-averaged score (nan values skipped)."""
+    pairs = pair_time_scores(
+        table.question_codes,
+        table.forecaster_codes,
+        table.made_at,
+        table.probability,
+        table.outcome,
+        table.opens_at,
+        table.closes_at,
+        table.resolved_at,
+    )
+    keys = ("brier_exact", "coverage", "brier_daily", "relative_brier_daily", "baseline", "peer")
+    summaries = {}
+    codes, first_rows = np.unique(table.forecaster_codes, return_index=True)
+    for code, row in zip(codes.tolist(), first_rows.tolist(), strict=True):
+        name = str(table.forecaster[row])
+        mine = pairs.forecaster == code
+        means = {}
+        for key in keys:
+            values = getattr(pairs, key)[mine]
+            finite = values[np.isfinite(values)]
+            means[key] = float(finite.mean()) if finite.size else float("nan")
+        summaries[name] = TimelineSummary(n_questions=int(mine.sum()), **means)
+    return summaries
 
 
 def _card(
@@ -177,8 +136,8 @@ def _card(
 ) -> Scorecard:
     ends = np.fmin(table.closes_at, table.resolved_at)
     weights = sample_weights(
-        table.question,
-        table.forecaster,
+        table.question_codes,
+        table.forecaster_codes,
         table.made_at,
         samples,
         table.opens_at,
@@ -188,8 +147,8 @@ def _card(
     p, y, w = table.probability[chosen], table.outcome[chosen], weights[chosen]
     return Scorecard(
         n_forecasts=len(table),
-        n_questions=int(np.unique(table.question).size),
-        n_forecasters=int(np.unique(table.forecaster).size),
+        n_questions=int(np.unique(table.question_codes).size),
+        n_forecasters=int(np.unique(table.forecaster_codes).size),
         samples=samples,
         n_samples=int(chosen.sum()),
         brier=float(np.average(brier_01(p, y), weights=w)),
@@ -217,8 +176,10 @@ def score_forecasts(
     timelines = _timelines(table) if table.has_windows else {}
     overall = _card(table, samples, edges_percent, log_clamp)
     by_forecaster = {}
-    for name in np.unique(table.forecaster).tolist():
-        card = _card(table.subset(table.forecaster == name), samples, edges_percent, log_clamp)
+    codes, first_rows = np.unique(table.forecaster_codes, return_index=True)
+    for code, row in zip(codes.tolist(), first_rows.tolist(), strict=True):
+        name = str(table.forecaster[row])
+        card = _card(table.subset(table.forecaster_codes == code), samples, edges_percent, log_clamp)
         by_forecaster[name] = Scorecard(**{**card.__dict__, "timeline": timelines.get(name)})
     return Scorecard(**{**overall.__dict__, "by_forecaster": by_forecaster})
 
@@ -244,8 +205,8 @@ def per_question_scores(table: ForecastTable) -> list[QuestionScore]:
     """
     if len(table) == 0:
         return []
-    question_codes = np.unique(table.question, return_inverse=True)[1]
-    forecaster_codes = np.unique(table.forecaster, return_inverse=True)[1]
+    question_codes = np.unique(table.question_codes, return_inverse=True)[1].reshape(-1)
+    forecaster_codes = np.unique(table.forecaster_codes, return_inverse=True)[1].reshape(-1)
     order = np.lexsort((table.made_at, forecaster_codes, question_codes))
     pair = question_codes[order] * (forecaster_codes.max() + 1) + forecaster_codes[order]
     starts = np.flatnonzero(np.r_[True, pair[1:] != pair[:-1]])
@@ -280,3 +241,20 @@ def per_question_scores(table: ForecastTable) -> list[QuestionScore]:
         )
         for last, count, value, share, when in zip(lasts, counts, exact, coverage, resolved, strict=True)
     ]
+
+
+def scorecard_from_dict(data: dict) -> Scorecard:
+    """The inverse of ``dataclasses.asdict`` for a scorecard (as stored in a score snapshot)."""
+    timeline = data.get("timeline")
+    return Scorecard(
+        **{
+            **data,
+            "log_clamp": tuple(data["log_clamp"]),
+            "calibration": [ReliabilityBin(**b) for b in data["calibration"]],
+            "corp": CorpDecomposition(**data["corp"]),
+            "corp_log": CorpDecomposition(**data["corp_log"]),
+            "murphy": MurphyDecomposition(**data["murphy"]),
+            "timeline": TimelineSummary(**timeline) if timeline else None,
+            "by_forecaster": {name: scorecard_from_dict(c) for name, c in data["by_forecaster"].items()},
+        }
+    )

@@ -1,0 +1,217 @@
+"""The time-averaged scores of ``timeline.py`` for every forecaster–question pair at once.
+
+``timeline.py`` states each rule for one question, readably. Looping over
+questions in Python costs seconds at a million forecasts, so this module
+computes the same numbers in flat numpy passes, and a test checks it
+against those one-question functions pair by pair.
+
+The idea: within a question, every forecaster's standing forecast is constant
+between *change points* (the times anyone forecast, clipped to the window).
+Cut each question into those segments, and give every (forecaster, segment)
+cell the forecast standing there. Each score is then a weighted sum over cells:
+by seconds for the exact-time averages and the peer score, by the number of
+day ends inside the segment for the GJ Open daily scores.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from forecasts.scoring.rules import LOG_CLAMP
+from forecasts.scoring.timeline import DAY
+
+Floats = NDArray[np.float64]
+Ints = NDArray[np.intp]
+
+SCORE_KEYS = ("brier_exact", "coverage", "brier_daily", "relative_brier_daily", "baseline", "peer")
+CHUNK_ROWS = 100_000
+
+
+@dataclass(frozen=True)
+class PairTimeScores:
+    """One entry per forecaster–question pair, sorted by question then forecaster."""
+
+    question: NDArray  # the question of each pair (as given)
+    forecaster: NDArray  # the forecaster of each pair (as given)
+    brier_exact: Floats  # 0–1 scale: mean while a forecast stood (nan if none did)
+    coverage: Floats  # share of the scheduled lifetime with a forecast standing
+    brier_daily: Floats  # 0–1 scale: mean over the full days with a forecast (nan if none)
+    relative_brier_daily: Floats  # Σ over active days (own − median) / all days (nan if no full day)
+    baseline: Floats  # Metaculus baseline, zero where nothing stood, over the scheduled lifetime
+    peer: Floats  # Metaculus peer score, time-averaged the same way
+
+
+def _dense(labels: NDArray) -> tuple[NDArray, Ints]:
+    """The distinct labels, and each row's index into them."""
+    values, inverse = np.unique(labels, return_inverse=True)
+    return values, inverse.reshape(-1).astype(np.intp)
+
+
+def _group_starts(sorted_keys: NDArray) -> Ints:
+    return np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
+
+
+def _day_ends_up_to(x: Floats, opens: Floats, n_days: Ints) -> Ints:
+    """How many of the day ends ``opens + DAY·k`` (k = 1…n_days) are ≤ x.
+
+    Division gives the answer up to rounding; one comparison step on each side,
+    computed exactly as ``daily_standing`` computes its day ends, makes it agree.
+    """
+    with np.errstate(invalid="ignore"):
+        k = np.clip(np.floor((x - opens) / DAY), 0, n_days).astype(np.intp)
+    k = np.where((k < n_days) & (opens + DAY * (k + 1) <= x), k + 1, k)
+    return np.where((k > 0) & (opens + DAY * k > x), k - 1, k)
+
+
+def _medians_by_group(groups: Ints, values: Floats, n_groups: int) -> Floats:
+    """The median of ``values`` within each group (0 where a group is empty)."""
+    if values.size == 0:
+        return np.zeros(n_groups)
+    ordered = values[np.lexsort((values, groups))]
+    counts = np.bincount(groups, minlength=n_groups)
+    starts = np.r_[0, np.cumsum(counts)[:-1]]
+    has = counts > 0
+    low = ordered[np.where(has, starts + (counts - 1) // 2, 0)]
+    high = ordered[np.where(has, starts + counts // 2, 0)]
+    return np.where(has, (low + high) / 2, 0.0)
+
+
+def pair_time_scores(
+    question: NDArray,
+    forecaster: NDArray,
+    made_at: Floats,
+    probability: Floats,
+    outcome: Floats,
+    opens_at: Floats,
+    closes_at: Floats,
+    resolved_at: Floats,
+    bounds: tuple[float, float] = LOG_CLAMP,
+) -> PairTimeScores:
+    """Every time-averaged score for every pair; rows are forecasts, in any order.
+
+    Windows are per question: the earliest ``opens_at``, the latest ``closes_at``
+    and the earliest ``resolved_at`` (nan: not resolved early) among its rows.
+    Questions are scored in batches of about CHUNK_ROWS forecasts, which bounds
+    the memory of the cell table (forecasts × forecasters on the question).
+    """
+    question_labels, q_codes = _dense(np.asarray(question))
+    forecaster_labels, f_codes = _dense(np.asarray(forecaster))
+    order = np.lexsort((made_at, f_codes, q_codes))
+    q = q_codes[order]
+    columns = [a[order] for a in (f_codes, made_at, probability, outcome, opens_at, closes_at, resolved_at)]
+    q_starts = _group_starts(q)
+    wanted = np.searchsorted(q_starts, np.arange(CHUNK_ROWS, q.size, CHUNK_ROWS))
+    cuts = np.unique(np.r_[0, q_starts[np.minimum(wanted, q_starts.size - 1)], q.size])
+    parts = [
+        _sorted_pair_scores(q[a:b] - q[a], *(c[a:b] for c in columns), forecaster_labels.size, bounds)
+        for a, b in itertools.pairwise(cuts.tolist())
+    ]
+    pair_questions = [part[0] + first for part, first in zip(parts, q[cuts[:-1]], strict=True)]
+    return PairTimeScores(
+        question=question_labels[np.concatenate(pair_questions)],
+        forecaster=forecaster_labels[np.concatenate([part[1] for part in parts])],
+        **{key: np.concatenate([part[2][key] for part in parts]) for key in SCORE_KEYS},
+    )
+
+
+def _sorted_pair_scores(
+    q: Ints,
+    f: Ints,
+    t: Floats,
+    p: Floats,
+    y: Floats,
+    opens_at: Floats,
+    closes_at: Floats,
+    resolved_at: Floats,
+    n_forecasters: int,
+    bounds: tuple[float, float],
+) -> tuple[Ints, Ints, dict[str, Floats]]:
+    """Rows sorted by question (dense codes from 0), forecaster and time → per-pair scores."""
+    n_questions = int(q[-1]) + 1
+    # Each question's window, from its rows.
+    q_starts = _group_starts(q)
+    opens = np.minimum.reduceat(opens_at, q_starts)
+    closes = np.maximum.reduceat(closes_at, q_starts)
+    ends = np.fmin(closes, np.fmin.reduceat(resolved_at, q_starts))  # fmin skips nan
+    lifetime = closes - opens
+    if np.any(~(lifetime > 0)):
+        raise ValueError("a question's window must close after it opens")
+    n_days = np.maximum(np.floor((ends - opens) / DAY + 1e-9), 0).astype(np.intp)
+    y_q = y[q_starts]
+
+    # Pairs: rows sorted by question, forecaster, time are already grouped by pair.
+    pair_of_row = q * n_forecasters + f
+    pair_starts = _group_starts(pair_of_row)
+    n_pairs = pair_starts.size
+    pair_q, pair_f = q[pair_starts], f[pair_starts]
+    pair_of_row = np.repeat(np.arange(n_pairs), np.diff(np.r_[pair_starts, q.size]))
+
+    # Segments: each question's distinct clipped forecast times.
+    clipped = np.clip(t, opens[q], ends[q])
+    by_time = np.lexsort((clipped, q))
+    seg_q_all, seg_t_all = q[by_time], clipped[by_time]
+    distinct = np.r_[True, (seg_q_all[1:] != seg_q_all[:-1]) | (seg_t_all[1:] != seg_t_all[:-1])]
+    seg_q, seg_start = seg_q_all[distinct], seg_t_all[distinct]
+    last_of_question = np.r_[seg_q[1:] != seg_q[:-1], True]
+    seg_stop = np.where(last_of_question, ends[seg_q], np.r_[seg_start[1:], 0.0])
+    seg_seconds = seg_stop - seg_start
+    reached = _day_ends_up_to(seg_start, opens[seg_q], n_days[seg_q])
+    reached_next = np.where(last_of_question, n_days[seg_q], np.r_[reached[1:], 0])
+    seg_days = reached_next - reached  # day ends e with start < e ≤ next start see this segment
+    segs_per_question = np.bincount(seg_q, minlength=n_questions)
+    after_last_seg = np.cumsum(segs_per_question)
+
+    # Cells: a forecast stands from its own segment up to the pair's next forecast's segment
+    # (or the question's end). Several forecasts before the opening share a segment; only the
+    # last of them gets a non-empty range, as "the last forecast made at or before" requires.
+    seg_of_row = np.empty(t.size, dtype=np.intp)
+    seg_of_row[by_time] = np.cumsum(distinct) - 1
+    last_of_pair = np.r_[pair_of_row[1:] != pair_of_row[:-1], True]
+    stop = np.where(last_of_pair, after_last_seg[q], np.r_[seg_of_row[1:], 0])
+    lengths = stop - seg_of_row
+    standing = np.repeat(np.arange(t.size), lengths)
+    offset_in_range = np.arange(standing.size) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    cell_seg = seg_of_row[standing] + offset_in_range
+    cell_pair = pair_of_row[standing]
+    cell_q = seg_q[cell_seg]
+    cell_p, cell_y = p[standing], y_q[cell_q]
+    seconds, days = seg_seconds[cell_seg], seg_days[cell_seg]
+
+    brier = (cell_p - cell_y) ** 2
+    clamped = np.clip(cell_p, *bounds)
+    logs = np.log(np.where(cell_y == 1.0, clamped, 1.0 - clamped))
+    baseline = 100.0 * (logs / np.log(2.0) + 1.0)  # metaculus_baseline, reusing the logs
+
+    # Peer: at each moment, 100·n/(n−1)·(own log − mean log) over those with a forecast.
+    n_segs = seg_q.size
+    active_count = np.bincount(cell_seg, minlength=n_segs)
+    mean_log = np.bincount(cell_seg, weights=logs, minlength=n_segs) / np.maximum(active_count, 1)
+    scale = np.where(active_count >= 2, 100.0 * active_count / np.maximum(active_count - 1, 1), 0.0)
+    peer = scale[cell_seg] * (logs - mean_log[cell_seg])
+
+    # Daily relative Brier: only segments that contain a day end need the day's median.
+    counted = days > 0
+    medians = _medians_by_group(cell_seg[counted], brier[counted], n_segs)
+
+    def per_pair(weights: Floats) -> Floats:
+        return np.bincount(cell_pair, weights=weights, minlength=n_pairs)
+
+    first_time = np.clip(t[pair_starts], opens[pair_q], ends[pair_q])
+    covered = ends[pair_q] - first_time  # the standing intervals tile [first forecast, end)
+    active_days = per_pair(days.astype(np.float64))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        scores = {
+            "brier_exact": np.where(covered > 0, per_pair(brier * seconds) / covered, np.nan),
+            "coverage": covered / lifetime[pair_q],
+            "brier_daily": np.where(active_days > 0, per_pair(brier * days) / active_days, np.nan),
+            "relative_brier_daily": np.where(
+                n_days[pair_q] > 0, per_pair((brier - medians[cell_seg]) * days) / n_days[pair_q], np.nan
+            ),
+            "baseline": per_pair(baseline * seconds) / lifetime[pair_q],
+            "peer": per_pair(peer * seconds) / lifetime[pair_q],
+        }
+    return pair_q, pair_f, scores

@@ -1,0 +1,200 @@
+"""The kept calibration report: scored once per change, read back exactly, refreshed by the worker."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import numpy as np
+import pandas as pd
+import pytest
+from sqlalchemy import select
+
+from db import Database
+from db.models import JobRun, Question, ScoreSnapshot
+from forecasts.calibration_report import (
+    DEFAULT_KEY,
+    ReportFilters,
+    build_report,
+    current_report,
+    inputs_version,
+    kept_report_is_current,
+    refresh_stored_report,
+    report_from_json,
+    report_to_json,
+    stored_report,
+)
+from forecasts.demo import load_demo
+from forecasts.scoring_data import resolved_binary_table
+from forecasts.services import add_forecast, create_question, edit_question, resolve_question
+from tracker.worker import Worker
+
+
+@pytest.fixture
+def demo(database: Database) -> Database:
+    with database.write_session() as session:
+        load_demo(session)
+    return database
+
+
+def _question_id(database: Database, uid: str) -> int:
+    with database.read_session() as session:
+        return session.scalar(select(Question.id).where(Question.uid == uid))
+
+
+def test_a_report_reads_back_exactly_from_its_json(demo: Database) -> None:
+    with demo.read_session() as session:
+        report = build_report(session)
+        snapshot = ScoreSnapshot(
+            key="k",
+            inputs_version=report.inputs_version,
+            payload="",
+            computed_at=report.computed_at,
+            compute_seconds=report.compute_seconds,
+        )
+    again = report_from_json(report_to_json(report), snapshot)
+    assert again.card == report.card
+    pd.testing.assert_frame_equal(again.questions, report.questions)
+    pd.testing.assert_frame_equal(again.tags, report.tags)
+    pd.testing.assert_frame_equal(again.sharpness, report.sharpness)
+    assert again.curves.keys() == report.curves.keys()
+    for name, curve in report.curves.items():
+        pd.testing.assert_frame_equal(again.curves[name], curve)
+
+
+def test_the_second_open_reads_the_kept_report(demo: Database) -> None:
+    first = current_report(demo)
+    second = current_report(demo)
+    assert second.computed_at == first.computed_at  # not scored again
+    assert second.card == first.card
+
+
+@pytest.mark.parametrize("change", ["forecast", "resolution", "tags"])
+def test_any_change_to_what_is_scored_makes_the_kept_report_stale(demo: Database, change: str) -> None:
+    before = current_report(demo)
+    open_id = _question_id(demo, "demo-peace-treaty-2027")
+    with demo.write_session() as session:
+        if change == "forecast":
+            add_forecast(session, question_id=open_id, forecaster="analyst", probability=0.04)
+        elif change == "resolution":
+            resolve_question(session, open_id, outcome="no", resolved_at=datetime.now(UTC))
+        else:
+            edit_question(session, _question_id(demo, "demo-clinton-wins-2016"), tags=["renamed-tag"])
+    with demo.read_session() as session:
+        kept, current = stored_report(session)
+    assert not current
+    assert kept.stale
+    after = current_report(demo)
+    assert after.computed_at > before.computed_at
+    if change == "tags":
+        assert "renamed-tag" in set(after.tags["tag"])
+
+
+def test_resolving_changes_the_scores_at_once(demo: Database) -> None:
+    """The Calibration page never shows a stale report: it rescores when the data moved."""
+    before = current_report(demo)
+    with demo.write_session() as session:
+        question = create_question(
+            session, title="Will the test resolve yes?", opens_at=datetime(2016, 1, 1, tzinfo=UTC)
+        )
+        add_forecast(
+            session,
+            question_id=question.id,
+            forecaster="analyst",
+            probability=0.01,
+            made_at=datetime(2016, 1, 2, tzinfo=UTC),
+        )
+        resolve_question(session, question.id, outcome="yes", resolved_at=datetime(2016, 1, 3, tzinfo=UTC))
+    after = current_report(demo)
+    assert (
+        after.card.by_forecaster["analyst"].n_questions
+        == before.card.by_forecaster["analyst"].n_questions + 1
+    )
+    assert after.card.by_forecaster["analyst"].brier > before.card.by_forecaster["analyst"].brier
+
+
+def test_filtered_views_are_scored_live_and_not_kept(demo: Database) -> None:
+    report = current_report(demo, ReportFilters(forecasters=("seed-article",)))
+    assert set(report.card.by_forecaster) == {"seed-article"}
+    with demo.read_session() as session:
+        assert session.get(ScoreSnapshot, DEFAULT_KEY) is None
+
+
+def test_an_unreadable_snapshot_is_scored_again(demo: Database) -> None:
+    current_report(demo)
+    with demo.write_session() as session:
+        session.get(ScoreSnapshot, DEFAULT_KEY).payload = '{"card": {}}'
+    with demo.read_session() as session:
+        assert stored_report(session) is None
+    assert current_report(demo).card.n_questions > 0
+
+
+def test_nothing_resolved_is_kept_as_nothing(database: Database) -> None:
+    assert current_report(database) is None
+    with database.read_session() as session:
+        assert stored_report(session) == (None, True)
+
+
+def test_sharpness_counts_every_forecast_in_five_point_bins(demo: Database) -> None:
+    with demo.read_session() as session:
+        report = build_report(session)
+    assert report.sharpness["forecasts"].sum() == report.card.n_forecasts
+    assert np.allclose(report.sharpness["upper"] - report.sharpness["lower"], 0.05)
+    assert report.sharpness["lower"].between(0, 0.95).all()
+    with demo.read_session() as session:
+        table = resolved_binary_table(session)
+    for name in ("analyst", "seed-article"):
+        # numpy's histogram on whole percents as the oracle (float edges like 0.15000000000000002
+        # would file a 15 % forecast under 10–15 %); its last bin includes 100 %, as ours does.
+        percents = np.round(table.probability[table.forecaster == name] * 100, 6)
+        expected, _ = np.histogram(percents, bins=np.arange(0, 101, 5))
+        mine = report.sharpness[report.sharpness["forecaster"] == name]
+        got = np.zeros(20, dtype=int)
+        got[np.round(mine["lower"].to_numpy() * 20).astype(int)] = mine["forecasts"]
+        assert got.tolist() == expected.tolist()
+
+
+def test_the_worker_rescores_only_when_the_data_changed(demo: Database) -> None:
+    worker = Worker(demo)
+    worker.rescore()
+    worker.rescore()
+    with demo.read_session() as session:
+        runs = session.scalars(select(JobRun).where(JobRun.job == "scores")).all()
+        kept, current = stored_report(session)
+        version = inputs_version(session)
+    assert len(runs) == 1
+    assert runs[0].status == "ok"
+    assert "rescored in" in runs[0].notes
+    assert current
+    assert kept.inputs_version == version
+    assert refresh_stored_report(demo) is False
+
+
+def _make_stale(database: Database) -> None:
+    with database.write_session() as session:
+        add_forecast(
+            session,
+            question_id=_question_id(database, "demo-peace-treaty-2027"),
+            forecaster="analyst",
+            probability=0.05,
+        )
+
+
+@pytest.mark.parametrize(
+    ("scored_in", "worker_alive", "served_stale"),
+    [
+        (0.2, True, False),  # quick to score: the page rescores while it loads
+        (30.0, False, False),  # slow, but no worker would ever rescore: score now
+        (30.0, True, True),  # slow and the worker is up: show the kept one, marked stale
+    ],
+)
+def test_a_stale_report_is_shown_only_when_rescoring_would_keep_the_user_waiting(
+    demo: Database, scored_in: float, worker_alive: bool, served_stale: bool
+) -> None:
+    current_report(demo)
+    with demo.write_session() as session:
+        session.get(ScoreSnapshot, DEFAULT_KEY).compute_seconds = scored_in
+    _make_stale(demo)
+    report = current_report(demo, worker_alive=worker_alive)
+    assert report.stale is served_stale
+    with demo.read_session() as session:
+        assert kept_report_is_current(session) is not served_stale
