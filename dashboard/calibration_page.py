@@ -9,7 +9,13 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy import select
 
-from dashboard.charts import corp_chart, reliability_chart, score_over_time_chart, sharpness_chart
+from dashboard.charts import (
+    bin_counts_chart,
+    corp_chart,
+    reliability_chart,
+    score_over_time_chart,
+    sharpness_chart,
+)
 from dashboard.database import data_version, get_database
 from dashboard.forms import local
 from db.models import Forecaster, QuestionTag
@@ -142,7 +148,8 @@ st.caption(
     f"({card.n_samples} of {card.n_forecasts} forecasts). "
     "Log scores clamp p to [0.1 %, 99.9 %]. MCB − DSC + UNC = Brier (CORP). "
     "Negative 'vs median' and positive peer scores beat the crowd. "
-    f"Scored {local(report.computed_at)} in {report.compute_seconds:.1f} s."
+    f"Scored {local(report.computed_at)} in "
+    f"{'under 0.1' if report.compute_seconds < 0.1 else f'{report.compute_seconds:.1f}'} s."
 )
 download(summary, "scores-by-forecaster")
 
@@ -162,6 +169,7 @@ with left:
         "bars are 95 % Wilson intervals, counts beneath"
     )
     st.altair_chart(reliability_chart(bins), width="stretch")
+    st.altair_chart(bin_counts_chart(bins), width="stretch")
     download(bins, f"reliability-{subject}")
 with right:
     curve_frame = report.curves[subject]
@@ -196,6 +204,7 @@ by_question = rows[
 ].rename(
     columns={
         "title": "Question",
+        "forecaster": "Forecaster",
         "last_probability": "Last forecast",
         "outcome": "Happened",
         "brier_last": f"{BRIER}, last forecast",
@@ -204,6 +213,7 @@ by_question = rows[
         "resolved_at": "Resolved",
     }
 )
+by_question["Happened"] = by_question["Happened"].map({1.0: "yes", 0.0: "no"})
 st.dataframe(
     by_question,
     hide_index=True,

@@ -20,6 +20,7 @@ def trajectory_chart(
     resolutions: pd.DataFrame,
     *,
     series: str = "forecaster",
+    series_order: list[str] | None = None,
     y_title: str = "P(yes)",
     reference: float = 0.5,
 ) -> alt.LayerChart:
@@ -30,7 +31,12 @@ def trajectory_chart(
     lines = base.mark_line(interpolate="step-after", strokeWidth=2).encode(
         x=alt.X("made_at:T", title="Time (UTC)", scale=UTC_TIME),
         y=alt.Y("probability:Q", title=y_title, scale=UNIT, axis=PERCENT),
-        color=alt.Color(f"{series}:N", title=series.capitalize()),
+        color=alt.Color(
+            f"{series}:N",
+            title=series.capitalize(),
+            sort=series_order,  # options in the question's own order, not alphabetical
+            scale=alt.Scale(scheme="tableau10"),
+        ),
         strokeDash=alt.StrokeDash(
             "kind:N", title="Kind", scale=alt.Scale(domain=["person", "crowd"], range=[[1, 0], [4, 3]])
         ),
@@ -38,7 +44,7 @@ def trajectory_chart(
     points = base.mark_point(filled=True, size=40).encode(
         x=alt.X("made_at:T", scale=UTC_TIME),
         y=alt.Y("probability:Q", scale=UNIT),
-        color=f"{series}:N",
+        color=alt.Color(f"{series}:N", sort=series_order),
         tooltip=[
             alt.Tooltip("forecaster:N"),
             *([alt.Tooltip(f"{series}:N")] if series != "forecaster" else []),
@@ -104,14 +110,17 @@ def event_timeline_chart(counts: pd.DataFrame, brush_name: str = "when") -> alt.
     )
 
 
-def reliability_chart(bins: pd.DataFrame) -> alt.VConcatChart:
-    """Binned reliability: points at the bins' mean forecast, 95 % Wilson bars, counts beneath."""
+def reliability_chart(bins: pd.DataFrame) -> alt.LayerChart:
+    """Binned reliability: points at the bins' mean forecast, 95 % Wilson bars.
+
+    The counts go in their own chart (``bin_counts_chart``) beneath: a concatenated chart
+    cannot stretch to its column and spills into the next one."""
     diagonal = (
         alt.Chart(pd.DataFrame({"x": [0, 1], "y": [0, 1]}))
         .mark_line(color="#999", strokeDash=[4, 4])
         .encode(
-            x=alt.X("x:Q", scale=UNIT, axis=PERCENT, title="Forecast"),
-            y=alt.Y("y:Q", scale=UNIT, axis=PERCENT),
+            x=alt.X("x:Q", scale=UNIT, axis=PERCENT, title="Forecast (mean in bin)"),
+            y=alt.Y("y:Q", scale=UNIT, axis=PERCENT, title="Happened"),
         )
     )
     bars = (
@@ -125,7 +134,9 @@ def reliability_chart(bins: pd.DataFrame) -> alt.VConcatChart:
         .encode(
             x=alt.X("mean_forecast:Q", scale=UNIT, axis=PERCENT, title="Forecast (mean in bin)"),
             y=alt.Y("observed:Q", scale=UNIT, axis=PERCENT, title="Happened"),
-            size=alt.Size("count:Q", title="Forecasts", scale=alt.Scale(range=[40, 400])),
+            # No legend: the counts chart beneath says it, and a legend would narrow this plot
+            # so its forecast axis no longer lines up with the counts'.
+            size=alt.Size("count:Q", scale=alt.Scale(range=[40, 400]), legend=None),
             tooltip=[
                 alt.Tooltip("mean_forecast:Q", title="mean forecast", format=".0%"),
                 alt.Tooltip("observed:Q", title="happened", format=".0%"),
@@ -135,16 +146,21 @@ def reliability_chart(bins: pd.DataFrame) -> alt.VConcatChart:
             ],
         )
     )
-    counts = (
+    return alt.layer(diagonal, bars, points).properties(height=300)
+
+
+def bin_counts_chart(bins: pd.DataFrame) -> alt.Chart:
+    """How many forecasts fell in each bin, on the same forecast axis as the reliability chart."""
+    return (
         alt.Chart(bins)
         .mark_bar(width=8)
         .encode(
-            x=alt.X("mean_forecast:Q", scale=UNIT, axis=PERCENT, title="Forecast"),
-            y=alt.Y("count:Q", title="Count"),
-            tooltip=["count:Q"],
+            x=alt.X("mean_forecast:Q", scale=UNIT, axis=PERCENT, title="Forecast (mean in bin)"),
+            y=alt.Y("count:Q", title="Forecasts"),
+            tooltip=[alt.Tooltip("count:Q", title="forecasts")],
         )
+        .properties(height=130)
     )
-    return alt.vconcat(alt.layer(diagonal, bars, points).properties(height=300), counts.properties(height=80))
 
 
 def corp_chart(curve: pd.DataFrame) -> alt.LayerChart:
@@ -181,7 +197,7 @@ def sharpness_chart(counts: pd.DataFrame) -> alt.Chart:
         alt.Chart(counts)
         .mark_bar()
         .encode(
-            x=alt.X("lower:Q", scale=alt.Scale(domain=[0, 1]), axis=PERCENT, title="Forecast"),
+            x=alt.X("lower:Q", bin="binned", scale=alt.Scale(domain=[0, 1]), axis=PERCENT, title="Forecast"),
             x2="upper:Q",
             y=alt.Y("forecasts:Q", title="Forecasts"),
             tooltip=[

@@ -113,6 +113,7 @@ with left:
         st.text(title)  # plain text: titles come from the outside world
 with right:
     st.subheader("Scores so far")
+    st.caption("Brier score, 0–1 scale, on each one's last forecast per question; lower is better.")
     scores, scored_at = headline(data_version())
     if not scores:
         st.caption("Scores appear once questions resolve.")

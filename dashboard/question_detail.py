@@ -184,6 +184,7 @@ def show_question(question_id: int) -> None:
             events,
             rule,
             series="option",
+            series_order=options,
             y_title="Probability",
             reference=1 / len(options),
         )

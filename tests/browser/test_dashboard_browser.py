@@ -60,6 +60,22 @@ def test_question_detail_page(dashboard_url: str, page: Page) -> None:
     save_screenshot(page, "question-detail")
 
 
+def test_multiple_choice_history_is_charted_per_option(dashboard_url: str, page: Page) -> None:
+    import tomllib
+
+    from forecasts.demo import DEMO_DATA
+
+    scenario = tomllib.loads((DEMO_DATA / "scenario.toml").read_text())
+    uids = [question["uid"] for question in scenario["question"]]
+    question_id = uids.index("demo-documents-count") + 1  # the demo is loaded in file order
+    open_page(page, f"{dashboard_url}/questions?question={question_id}")
+    expect(page.get_by_role("heading", name=re.compile("How many documents"))).to_be_visible()
+    expect(page.get_by_text("Whose forecasts")).to_be_visible()
+    expect(page.locator("[data-testid=stVegaLiteChart]").first).to_be_visible()
+    no_exception(page)
+    save_screenshot(page, "question-multiple-choice")
+
+
 def test_forecast_resolve_and_see_the_scores_move(dashboard_url: str, page: Page) -> None:
     open_page(page, f"{dashboard_url}/calibration")
     expect(page.get_by_text(re.compile(r"analyst forecast best"))).to_be_visible()
