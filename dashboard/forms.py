@@ -35,4 +35,4 @@ class FieldErrors:
 
     def show(self, field: str, message: str) -> None:
         target = self.slots.get(field) or self.slots.get("form")
-        (target or st).error(f"{message}", icon="⚠️")
+        (target or st).error(f"{message}", icon=":material/warning:")

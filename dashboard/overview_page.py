@@ -80,8 +80,8 @@ if todo.total == 0 and status.alive:
 elif todo.total == 0:
     st.info("No reminders, proposals or failing sources (reminders are raised by the worker).")
 for kind, frame, icon in (
-    ("Ready to resolve", todo.ready_to_resolve, "⏰"),
-    ("Stale forecast", todo.stale, "🕸️"),
+    ("Ready to resolve", todo.ready_to_resolve, ":material/alarm:"),
+    ("Stale forecast", todo.stale, ":material/history:"),
 ):
     for _, row in frame.iterrows():
         st.page_link(
@@ -96,7 +96,9 @@ for _, row in todo.proposals.iterrows():
         st.button("Accept", key=f"accept-{row['id']}", on_click=accept, args=(int(row["id"]),))
         st.button("Dismiss", key=f"dismiss-{row['id']}", on_click=dismiss, args=(int(row["id"]),))
 for _, row in todo.failing_sources.iterrows():
-    st.error(f"Source {row['source']} failed at {local(row['at'])}: {row['error']}", icon="📡")
+    st.error(
+        f"Source {row['source']} failed at {local(row['at'])}: {row['error']}", icon=":material/cell_tower:"
+    )
 
 left, right = st.columns(2)
 with left:

@@ -47,6 +47,7 @@ def live_status() -> None:
                     JobRun.n_unmatched,
                     JobRun.n_rejected,
                     JobRun.error,
+                    JobRun.notes,
                 )
                 .order_by(JobRun.id.desc())
                 .limit(50)
@@ -61,6 +62,7 @@ def live_status() -> None:
                 "unmatched",
                 "rejected",
                 "error",
+                "notes",
             ],
         )
         pending = session.scalars(select(Command).where(Command.status.in_(("pending", "running")))).all()
@@ -90,6 +92,7 @@ def live_status() -> None:
         st.caption("No runs yet.")
     else:
         runs["started"] = runs["started"].map(local)
+        runs[["error", "notes"]] = runs[["error", "notes"]].fillna("—")
         st.dataframe(runs, hide_index=True, width="stretch")
 
 

@@ -17,6 +17,6 @@ def show_worker_status() -> None:
         status = worker_status(session, now)
     message = status.describe(now)
     if status.alive:
-        st.sidebar.success(message, icon="🟢")
+        st.sidebar.success(message, icon=":material/check_circle:")
     else:
-        st.sidebar.warning(message, icon="⚠️")
+        st.sidebar.warning(message, icon=":material/warning:")
