@@ -1,0 +1,91 @@
+"""Import and export: our CSV and JSON, Fatebook's CSV, PredictionBook's JSON, any CSV by mapping.
+
+``read_file`` turns bytes into a :class:`Parsed` bundle (nothing is written);
+``write_bundle`` stores one inside a write transaction; ``read_bundle`` and the
+``*_csv`` / ``bundle_json`` functions export. The CLI and the dashboard both
+go through these, so a file behaves the same in either.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Literal
+
+from forecasts.transfer.export import (
+    EVENT_COLUMNS,
+    FORMAT_NAME,
+    bundle_json,
+    events_csv,
+    forecasts_csv,
+    read_bundle,
+)
+from forecasts.transfer.foreign import (
+    FATEBOOK_REQUIRED,
+    parse_fatebook,
+    parse_generic,
+    parse_mapping,
+    parse_predictionbook,
+)
+from forecasts.transfer.ours import parse_events_csv, parse_forecasts_csv, parse_json_dump
+from forecasts.transfer.reading import csv_table, decode
+from forecasts.transfer.records import Bundle, ImportRefused, Parsed, RowError
+from forecasts.transfer.writer import ImportCounts, write_bundle
+
+ImportFormat = Literal["auto", "ours", "fatebook", "predictionbook", "csv"]
+IMPORT_FORMATS: tuple[ImportFormat, ...] = ("auto", "ours", "fatebook", "predictionbook", "csv")
+
+
+def read_file(data: bytes, name: str, format: ImportFormat = "auto", mapping: str = "") -> Parsed:
+    """Parse a file of any supported format; raises ImportRefused if it cannot be read at all."""
+    if format not in IMPORT_FORMATS:
+        raise ImportRefused(f"unknown format {format!r}; use one of {', '.join(IMPORT_FORMATS)}")
+    text = decode(data, name)
+    if text.lstrip().startswith(("{", "[")):
+        try:
+            document = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise ImportRefused(
+                f"{name} looks like JSON but is not: line {error.lineno}: {error.msg}"
+            ) from None
+        is_ours = isinstance(document, dict) and document.get("format") == FORMAT_NAME
+        if format == "ours" or (format == "auto" and is_ours):
+            if not isinstance(document, dict):
+                raise ImportRefused(f"{name} is not a Summit Watch JSON export")
+            return parse_json_dump(document)
+        if format in ("auto", "predictionbook"):
+            return parse_predictionbook(document)
+        raise ImportRefused(f"{name} is JSON; {format} files are CSV")
+    if format == "predictionbook":
+        raise ImportRefused(f"{name} is not JSON; PredictionBook files are the API's JSON")
+    header, rows = csv_table(text)
+    if format == "csv" or mapping:
+        return parse_generic(header, rows, parse_mapping(mapping))
+    if format == "fatebook" or (format == "auto" and all(c in header for c in FATEBOOK_REQUIRED)):
+        return parse_fatebook(header, rows)
+    if "question_uid" in header or format == "ours":
+        return parse_forecasts_csv(header, rows)
+    if all(c in header for c in EVENT_COLUMNS[:3]):
+        return parse_events_csv(header, rows)
+    raise ImportRefused(
+        f"{name}: columns not recognised ({', '.join(header[:8])}{'…' if len(header) > 8 else ''}). "
+        "Our exports have question_uid, Fatebook's have 'Question title' and 'Forecast (scale = 0-1)'; "
+        "for any other CSV give a mapping, e.g. "
+        "--format csv --map title=Question,probability=Chance,made_at=Date"
+    )
+
+
+__all__ = [
+    "IMPORT_FORMATS",
+    "Bundle",
+    "ImportCounts",
+    "ImportFormat",
+    "ImportRefused",
+    "Parsed",
+    "RowError",
+    "bundle_json",
+    "events_csv",
+    "forecasts_csv",
+    "read_bundle",
+    "read_file",
+    "write_bundle",
+]
