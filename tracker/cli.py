@@ -10,21 +10,33 @@ import dataclasses
 import json
 import logging
 import math
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import click
-from sqlalchemy import make_url, select
+from sqlalchemy import func, make_url, select
 from sqlalchemy.exc import OperationalError
 
 from db import DATABASE_URL_ENV, DEFAULT_DATABASE_URL, Database, open_database, resolve_database_url
+from db.backup import BackupError, backup, restore
 from db.migrate import current_revision, head_revision
-from db.models import SOURCE_KINDS, Source
+from db.models import SOURCE_KINDS, Event, Forecast, Question, Source
 from forecasts.demo import load_demo, remove_demo
 from forecasts.errors import ValidationError
 from forecasts.score_csv import REQUIRED, ScoreFileError, read_score_file
 from forecasts.scoring.samples import SAMPLE_MODES
 from forecasts.scoring.scorecard import Scorecard, score_forecasts
+from forecasts.transfer import (
+    IMPORT_FORMATS,
+    ImportRefused,
+    bundle_json,
+    events_csv,
+    forecasts_csv,
+    import_bundle,
+    read_bundle,
+    read_file,
+)
 from tracker.ingest import ingest_source
 from tracker.registry import (
     add_source,
@@ -35,6 +47,7 @@ from tracker.registry import (
     remove_source,
     set_enabled,
 )
+from tracker.status import worker_status
 from tracker.worker import run_worker
 
 # `score` exits with this when it scored the file but had to skip bad rows.
@@ -474,3 +487,165 @@ def scheduler(
     )
     database.dispose()
     raise SystemExit(code)
+
+
+# --- export, import, backup, restore ---------------------------------------------------------
+
+
+def _events_path(path: Path) -> Path:
+    """summit.csv → summit.events.csv: the events CSV that goes with a forecasts CSV."""
+    return path.with_name(f"{path.stem}.events{path.suffix or '.csv'}")
+
+
+@cli.command("export")
+@click.option(
+    "--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="File to write."
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "json"]),
+    default=None,
+    help="csv: one row per forecast, plus OUT.events.csv; json: everything. Default: from OUT's suffix.",
+)
+@click.pass_context
+def export_command(ctx: click.Context, out: Path, fmt: str | None) -> None:
+    """Write every question, forecast, resolution and event to a file you can import again.
+
+    Importing it into an empty database and exporting again gives the same bytes.
+    """
+    fmt = fmt or ("json" if out.suffix.lower() == ".json" else "csv")
+    database = _open(ctx)
+    with database.read_session() as session:
+        bundle = read_bundle(session)
+    database.dispose()
+    if fmt == "json":
+        out.write_text(bundle_json(bundle), encoding="utf-8")
+        written = [out]
+    else:
+        out.write_text(forecasts_csv(bundle), encoding="utf-8")
+        _events_path(out).write_text(events_csv(bundle), encoding="utf-8")
+        written = [out, _events_path(out)]
+    counts = bundle.counts()
+    click.echo(
+        f"Exported {counts['questions']} questions, {counts['forecasts']} forecasts, "
+        f"{counts['resolutions']} resolutions and {counts['events']} events "
+        f"to {', '.join(map(str, written))}."
+    )
+
+
+@cli.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(IMPORT_FORMATS),
+    default="auto",
+    show_default=True,
+    help="ours: our CSV/JSON; fatebook: its CSV export; predictionbook: its API JSON; "
+    "csv: any CSV with --map.",
+)
+@click.option(
+    "--map",
+    "mapping",
+    default="",
+    metavar="FIELD=COLUMN,…",
+    help="For --format csv: which column holds what, e.g. title=Question,probability=P,made_at=Date. "
+    "Fields: title, probability, made_at, forecaster, created_at, resolve_by, resolution, "
+    "resolved_at, tags, notes.",
+)
+@click.option(
+    "--dry-run", is_flag=True, help="Read and check the file, say what would change, write nothing."
+)
+@click.pass_context
+def import_command(ctx: click.Context, file: Path, fmt: str, mapping: str, dry_run: bool) -> None:
+    """Import questions, forecasts and resolutions (or events) from FILE.
+
+    Safe to repeat: records are matched by stable keys, so importing the same
+    file twice changes nothing. Rows that cannot be read are listed with their
+    line number and skipped; the rest go in as one transaction (exit code 3 if
+    any row was skipped). A file that cannot be read at all changes nothing.
+    """
+    try:
+        parsed = read_file(file.read_bytes(), file.name, fmt, mapping)  # type: ignore[arg-type]
+    except ImportRefused as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"Read {file} as {parsed.format}.")
+    for note in parsed.notes:
+        click.echo(f"  note: {note}")
+    for error in parsed.errors[:50]:
+        click.echo(f"  skipped {error}", err=True)
+    if len(parsed.errors) > 50:
+        click.echo(f"  … and {len(parsed.errors) - 50} more rows skipped", err=True)
+    database = _open(ctx)
+    total = len(parsed.bundle.forecasts)
+    with click.progressbar(
+        length=max(total, 1), label="Writing forecasts", file=click.get_text_stream("stderr")
+    ) as bar:
+        shown = 0
+
+        def advance(done: int, _: int) -> None:
+            nonlocal shown
+            bar.update(done - shown)
+            shown = done
+
+        counts = import_bundle(database, parsed.bundle, dry_run=dry_run, progress=advance)
+    database.dispose()
+    click.echo(("Would import: " if dry_run else "Imported: ") + counts.summary() + ".")
+    if dry_run:
+        click.echo("Dry run: nothing was written.")
+    if parsed.errors:
+        raise SystemExit(EXIT_ROWS_SKIPPED)
+
+
+@cli.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Overwrite PATH if it exists.")
+@click.pass_context
+def backup_command(ctx: click.Context, path: Path, force: bool) -> None:
+    """Copy the database to PATH, consistently, even while the worker is writing.
+
+    Uses SQLite's online backup API and checks the copy before naming it PATH.
+    On PostgreSQL it tells you the pg_dump command instead.
+    """
+    database = _open(ctx)
+    try:
+        result = backup(database, path, force=force)
+    except BackupError as error:
+        raise click.ClickException(str(error)) from error
+    finally:
+        database.dispose()
+    click.echo(f"Backed up to {result.path} ({result.bytes / 1e6:.1f} MB); integrity check ok.")
+
+
+@cli.command("restore")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--force", is_flag=True, help="Replace a database that already holds data (a copy of it is kept)."
+)
+@click.pass_context
+def restore_command(ctx: click.Context, path: Path, force: bool) -> None:
+    """Replace the database with the backup at PATH (stop the worker first).
+
+    Refuses to overwrite a database holding data unless --force, and even then
+    keeps a copy of it beside it. An older backup is upgraded to the newest schema.
+    """
+    database = _open(ctx)
+    try:
+        with database.read_session() as session:
+            if worker_status(session, datetime.now(UTC)).alive:
+                raise BackupError(
+                    "the worker is running on this database; stop it (Ctrl-C in `make run`) first"
+                )
+            holds_data = any(
+                session.scalar(select(func.count()).select_from(model))
+                for model in (Question, Forecast, Event)
+            )
+        safety = restore(database, path, force=force, holds_data=holds_data)
+    except BackupError as error:
+        raise click.ClickException(str(error)) from error
+    finally:
+        database.dispose()
+    database = _open(ctx)  # brings an older backup up to the newest schema
+    database.dispose()
+    click.echo(f"Restored {path}." + (f" The replaced database was kept as {safety}." if safety else ""))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from typing import Literal
 
+from db import Database
 from forecasts.transfer.export import (
     EVENT_COLUMNS,
     FORMAT_NAME,
@@ -29,7 +30,7 @@ from forecasts.transfer.foreign import (
 from forecasts.transfer.ours import parse_events_csv, parse_forecasts_csv, parse_json_dump
 from forecasts.transfer.reading import csv_table, decode
 from forecasts.transfer.records import Bundle, ImportRefused, Parsed, RowError
-from forecasts.transfer.writer import ImportCounts, write_bundle
+from forecasts.transfer.writer import ImportCounts, Progress, write_bundle
 
 ImportFormat = Literal["auto", "ours", "fatebook", "predictionbook", "csv"]
 IMPORT_FORMATS: tuple[ImportFormat, ...] = ("auto", "ours", "fatebook", "predictionbook", "csv")
@@ -85,7 +86,27 @@ __all__ = [
     "bundle_json",
     "events_csv",
     "forecasts_csv",
+    "import_bundle",
     "read_bundle",
     "read_file",
     "write_bundle",
 ]
+
+
+class _Rollback(Exception):
+    pass
+
+
+def import_bundle(
+    database: Database, bundle: Bundle, *, dry_run: bool = False, progress: Progress | None = None
+) -> ImportCounts:
+    """Store ``bundle`` in one write transaction; with ``dry_run``, count what would change and roll back."""
+    counts = ImportCounts()
+    try:
+        with database.write_session() as session:
+            counts = write_bundle(session, bundle, progress=progress)
+            if dry_run:
+                raise _Rollback
+    except _Rollback:
+        pass
+    return counts

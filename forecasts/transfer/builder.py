@@ -25,15 +25,16 @@ from forecasts.transfer.records import (
 
 
 class BundleBuilder:
-    def __init__(self, format_name: str) -> None:
+    def __init__(self, format_name: str, unit: str = "line") -> None:
         self.parsed = Parsed(format_name, Bundle())
+        self.unit = unit  # how errors locate a record: a CSV line, or an item of a JSON list
         self.questions: dict[str, QuestionRecord] = {}
         self.forecaster_details: dict[str, tuple[str, str, datetime | None]] = {}
         self.forecasts: dict[tuple[str, str, datetime], tuple[ForecastRecord, int]] = {}
         self.resolutions: list[tuple[ResolutionRecord, int]] = []
 
     def error(self, line: int, field: str, reason: str) -> None:
-        self.parsed.errors.append(RowError(line, field, reason))
+        self.parsed.errors.append(RowError(line, field, reason, self.unit))
 
     def note(self, text: str) -> None:
         self.parsed.notes.append(text)

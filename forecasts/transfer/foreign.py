@@ -43,6 +43,11 @@ RESOLUTION_WORDS = {
     "n": "no",
     "false": "no",
     "0": "no",
+    "ja": "yes",
+    "oui": "yes",
+    "sí": "yes",
+    "nein": "no",
+    "non": "no",
     "ambiguous": "annulled",
     "annulled": "annulled",
     "n/a": "annulled",
@@ -93,6 +98,9 @@ class _Question:
         closes = max([t for t in (self.resolve_by, *times) if t is not None])
         options = tuple(self.options) if self.options else None
         try:
+            outcome = _resolution_word(
+                self.resolution_text, options
+            )  # checked first: a bad one drops the question
             builder.question(
                 QuestionRecord(
                     self.uid,
@@ -108,7 +116,6 @@ class _Question:
                     self.resolve_by,
                 )
             )
-            outcome = _resolution_word(self.resolution_text, options)
         except (RowProblem, CellError) as problem:
             field = problem.field if isinstance(problem, RowProblem) else "resolution"
             builder.error(self.resolution_line, field, getattr(problem, "reason", str(problem)))
@@ -242,7 +249,7 @@ def parse_predictionbook(document: Any) -> Parsed:
     predictions = document.get("predictions") if isinstance(document, dict) else document
     if not isinstance(predictions, list):
         raise ImportRefused("a PredictionBook file is a list of predictions (from /api/my_predictions)")
-    builder = BundleBuilder("predictionbook")
+    builder = BundleBuilder("predictionbook", unit="prediction")
     for position, item in enumerate(predictions, start=1):
         try:
             if not isinstance(item, dict):

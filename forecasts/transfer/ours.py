@@ -8,7 +8,6 @@ from typing import Any
 
 from forecasts.transfer.builder import BundleBuilder
 from forecasts.transfer.cells import (
-    CellError,
     parse_bool,
     parse_list,
     parse_optional_time,
@@ -25,6 +24,7 @@ from forecasts.transfer.records import (
     Parsed,
     QuestionRecord,
     ResolutionRecord,
+    RowError,
     SourceRecord,
 )
 
@@ -160,10 +160,8 @@ def parse_events_csv(header: list[str], rows: Iterator[tuple[int, list[str]]]) -
     return parsed
 
 
-def problem_at(line: int, problem: RowProblem) -> Any:
-    from forecasts.transfer.records import RowError
-
-    return RowError(line, problem.field, problem.reason)
+def problem_at(line: int, problem: RowProblem, unit: str = "line") -> RowError:
+    return RowError(line, problem.field, problem.reason, unit)
 
 
 # --- JSON ------------------------------------------------------------------------------------
@@ -208,7 +206,7 @@ def parse_json_dump(document: dict[str, Any]) -> Parsed:
         raise ImportRefused(
             f"export version {document.get('version')!r}; this Summit Watch reads version {FORMAT_VERSION}"
         )
-    builder = BundleBuilder("ours-json")
+    builder = BundleBuilder("ours-json", unit="item")
 
     def forecaster(item: _Item, _: int) -> None:
         builder.forecaster(
@@ -295,7 +293,7 @@ def parse_json_dump(document: dict[str, Any]) -> Parsed:
 
 
 def parse_events_from_json(document: dict[str, Any]) -> Parsed:
-    parsed = BundleBuilder("ours-json").finish()
+    parsed = BundleBuilder("ours-json", unit="item").finish()
     for position, item in enumerate(document.get("sources", []), start=1):
         row = _Item(item)
         try:
@@ -316,7 +314,7 @@ def parse_events_from_json(document: dict[str, Any]) -> Parsed:
             )
         except (RowProblem, ValueError, TypeError) as problem:
             field = problem.field if isinstance(problem, RowProblem) else "every_seconds"
-            parsed.errors.append(problem_at(position, RowProblem(f"sources.{field}", str(problem))))
+            parsed.errors.append(problem_at(position, RowProblem(f"sources.{field}", str(problem)), "item"))
     names = {s.name for s in parsed.bundle.sources}
     for position, item in enumerate(document.get("events", []), start=1):
         row = _Item(item)
@@ -341,8 +339,7 @@ def parse_events_from_json(document: dict[str, Any]) -> Parsed:
                 )
             )
         except RowProblem as problem:
-            parsed.errors.append(problem_at(position, RowProblem(f"events.{problem.field}", problem.reason)))
+            parsed.errors.append(
+                problem_at(position, RowProblem(f"events.{problem.field}", problem.reason), "item")
+            )
     return parsed
-
-
-__all__ = ["CellError", "parse_events_csv", "parse_forecasts_csv", "parse_json_dump"]

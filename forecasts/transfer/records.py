@@ -97,14 +97,16 @@ class Bundle:
 
 @dataclass(frozen=True)
 class RowError:
-    """One row that could not be read; ``line`` counts from 1 at the header (or the JSON item)."""
+    """One row that could not be read: its line in a CSV (the header is line 1), or its
+    position in a JSON list (``unit`` says which)."""
 
     line: int
     field: str
     reason: str
+    unit: str = "line"
 
     def __str__(self) -> str:
-        return f"line {self.line}: {self.field}: {self.reason}"
+        return f"{self.unit} {self.line}: {self.field}: {self.reason}"
 
 
 class ImportRefused(ValueError):

@@ -1,0 +1,142 @@
+"""Backups of a SQLite database with SQLite's online backup API, and restoring one.
+
+The backup API copies a consistent snapshot even while the worker writes: it
+reads under one read transaction, and WAL lets writers carry on meanwhile. The
+copy goes to a temporary file first and is checked (``PRAGMA integrity_check``)
+before it takes the target's name, so a failed backup never leaves a half file.
+PostgreSQL has its own tools; for it we say which.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import make_url
+
+from db.engine import Database
+
+PG_DUMP_HINT = (
+    "this database is PostgreSQL; back it up with its own tools: "
+    'pg_dump --format=custom --file=summit.dump "$TRACKER_DATABASE_URL" '
+    '(and pg_restore --clean --dbname="$TRACKER_DATABASE_URL" summit.dump to restore)'
+)
+
+
+class BackupError(RuntimeError):
+    """A backup or restore that cannot go ahead; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class BackupResult:
+    path: Path
+    bytes: int
+    pages: int
+
+
+def sqlite_path(database: Database) -> Path:
+    url = database.engine.url
+    if url.get_backend_name() != "sqlite":
+        raise BackupError(PG_DUMP_HINT)
+    if not url.database or url.database == ":memory:":
+        raise BackupError("an in-memory database cannot be backed up")
+    return Path(url.database)
+
+
+def integrity(path: Path) -> str:
+    connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return str(connection.execute("PRAGMA integrity_check").fetchone()[0])
+    finally:
+        connection.close()
+
+
+def backup(database: Database, target: Path, *, force: bool = False) -> BackupResult:
+    """Copy the live database to ``target`` (refusing to overwrite a file unless ``force``)."""
+    sqlite_path(database)
+    target = target.expanduser()
+    if target.exists() and not force:
+        raise BackupError(f"{target} exists; choose another name or pass --force to overwrite it")
+    if not target.parent.exists():
+        raise BackupError(f"the folder {target.parent} does not exist")
+    partial = target.with_name(f".{target.name}.partial")
+    partial.unlink(missing_ok=True)
+    raw = database.engine.raw_connection()
+    try:
+        destination = sqlite3.connect(partial)
+        try:
+            raw.driver_connection.backup(destination)  # one step: one consistent snapshot
+            pages = destination.execute("PRAGMA page_count").fetchone()[0]
+        finally:
+            destination.close()
+    finally:
+        raw.close()
+    verdict = integrity(partial)
+    if verdict != "ok":
+        partial.unlink(missing_ok=True)
+        raise BackupError(f"the copy failed its integrity check ({verdict}); nothing was written to {target}")
+    os.replace(partial, target)
+    return BackupResult(target, target.stat().st_size, int(pages))
+
+
+def _is_summit_watch(path: Path) -> bool:
+    connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        names = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    except sqlite3.DatabaseError:
+        return False
+    finally:
+        connection.close()
+    return {"alembic_version", "question", "forecast"} <= names
+
+
+def restore(
+    database: Database, source: Path, *, force: bool = False, holds_data: bool = False
+) -> Path | None:
+    """Replace the database's contents with the backup at ``source``.
+
+    Refuses a file that is not a sound Summit Watch database, and refuses to replace
+    a database that ``holds_data`` unless ``force`` — and even then keeps a copy of
+    it beside itself first (returned), so a mistaken restore can be undone.
+    """
+    target = sqlite_path(database)
+    source = source.expanduser()
+    if not source.is_file():
+        raise BackupError(f"{source} is not a file")
+    try:
+        verdict = integrity(source)
+    except sqlite3.DatabaseError as error:
+        raise BackupError(f"{source} is not a SQLite database ({error})") from None
+    if verdict != "ok":
+        raise BackupError(f"{source} fails its integrity check ({verdict}); it cannot be restored")
+    if not _is_summit_watch(source):
+        raise BackupError(f"{source} is a SQLite file but not a Summit Watch database")
+    if source.resolve() == target.resolve():
+        raise BackupError("that backup is the database itself")
+    safety = None
+    if holds_data:
+        if not force:
+            raise BackupError(
+                f"the database {target} already holds data; pass --force to replace it "
+                "(a copy of it is kept beside it first)"
+            )
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        safety = backup(
+            database, target.with_name(f"{target.stem}.before-restore-{stamp}{target.suffix}")
+        ).path
+    origin = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    raw = database.engine.raw_connection()
+    try:
+        origin.backup(raw.driver_connection)
+    finally:
+        raw.close()
+        origin.close()
+    database.engine.dispose()  # pooled connections may hold pages of the old file
+    return safety
+
+
+def describe(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)

@@ -1,0 +1,299 @@
+"""Import and export, read like a user's session: export, import, import again, break a file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from db import Database
+from db.models import Forecast, Question, Resolution
+from forecasts.demo import load_demo
+from forecasts.transfer import (
+    ImportRefused,
+    bundle_json,
+    events_csv,
+    forecasts_csv,
+    import_bundle,
+    read_bundle,
+    read_file,
+)
+
+DATA = Path(__file__).parent / "data" / "imports"
+
+
+def export_all(database: Database) -> tuple[str, str, str]:
+    with database.read_session() as session:
+        bundle = read_bundle(session)
+    return forecasts_csv(bundle), events_csv(bundle), bundle_json(bundle)
+
+
+def import_text(database: Database, text: str, name: str, **options: str):
+    parsed = read_file(text.encode(), name, **options)
+    assert parsed.errors == []
+    return import_bundle(database, parsed.bundle)
+
+
+def count(database: Database, model) -> int:
+    with database.read_session() as session:
+        return session.scalar(select(func.count()).select_from(model))
+
+
+@pytest.fixture
+def demo(database: Database) -> Database:
+    with database.write_session() as session:
+        load_demo(session)
+    return database
+
+
+@pytest.fixture
+def empty(sqlite_url: str) -> Database:
+    from db import open_database
+
+    database = open_database(sqlite_url.replace(".db", "-empty.db"))
+    yield database
+    database.dispose()
+
+
+def test_json_export_imports_into_an_empty_database_byte_for_byte(demo: Database, empty: Database) -> None:
+    _, _, dumped = export_all(demo)
+    import_text(empty, dumped, "summit.json")
+    assert export_all(empty)[2] == dumped
+
+
+def test_csv_exports_import_into_an_empty_database_byte_for_byte(demo: Database, empty: Database) -> None:
+    forecasts, events, _ = export_all(demo)
+    import_text(empty, forecasts, "summit.csv")
+    import_text(empty, events, "summit.events.csv")
+    again = export_all(empty)
+    assert again[0] == forecasts
+    assert again[1] == events
+
+
+def test_importing_the_same_export_twice_changes_nothing(demo: Database) -> None:
+    _, _, dumped = export_all(demo)
+    counts = import_text(demo, dumped, "summit.json")
+    assert not counts.changed
+    assert counts.unchanged["forecasts"] == count(demo, Forecast)
+    assert export_all(demo)[2] == dumped
+
+
+def test_a_changed_forecast_is_updated_not_duplicated(demo: Database) -> None:
+    forecasts, _, _ = export_all(demo)
+    header, first, *rest = forecasts.splitlines(keepends=True)
+    cells = first.split(",")
+    probability_column = header.split(",").index("probability")
+    assert cells[probability_column] not in ("", "0.123")
+    cells[probability_column] = "0.123"
+    before = count(demo, Forecast)
+    counts = import_text(demo, "".join([header, ",".join(cells), *rest]), "edited.csv")
+    assert counts.updated["forecasts"] == 1
+    assert counts.new.get("forecasts", 0) == 0
+    assert count(demo, Forecast) == before
+
+
+def test_export_keeps_every_resolution_ever_recorded_in_json(demo: Database, empty: Database) -> None:
+    from datetime import UTC, datetime
+
+    from forecasts.services import resolve_question, undo_resolution
+
+    with demo.write_session() as session:
+        question_id = session.scalar(select(Question.id).where(Question.uid == "demo-clinton-wins-2016"))
+        undo_resolution(session, question_id)
+        resolve_question(
+            session, question_id, outcome="annulled", resolved_at=datetime(2016, 11, 9, tzinfo=UTC)
+        )
+    _, _, dumped = export_all(demo)
+    import_text(empty, dumped, "summit.json")
+    assert count(empty, Resolution) == count(demo, Resolution)
+    assert export_all(empty)[2] == dumped
+
+
+# --- other trackers' files ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("fixture", "options", "format_name", "questions", "forecasts", "resolutions", "skipped"),
+    [
+        ("fatebook.csv", {}, "fatebook", 4, 5, 3, []),
+        (
+            "fatebook_broken.csv",
+            {},
+            "fatebook",
+            1,
+            1,
+            0,
+            [
+                (3, "Forecast (scale = 0-1)", "outside 0–1"),
+                (4, "Forecast created at", "not a date"),
+                (5, "resolution", "unknown resolution 'MAYBE'"),
+                (6, "Question title", "is empty"),
+            ],
+        ),
+        (
+            "predictionbook.json",
+            {},
+            "predictionbook",
+            3,
+            4,
+            3,
+            [(4, "responses.confidence", "outside 0–100"), (5, "created_at", "not a date")],
+        ),
+        (
+            "generic_semicolon_percent.csv",
+            {
+                "mapping": "title=Frage,probability=Wahrscheinlichkeit,made_at=Datum,"
+                "resolution=Ergebnis,resolved_at=Aufgelöst"
+            },
+            "csv",
+            2,
+            3,
+            2,
+            [],
+        ),
+        (
+            "generic_decimal.csv",
+            {
+                "format": "csv",
+                "mapping": "title=question,probability=p,made_at=when,resolution=outcome,resolved_at=settled",
+            },
+            "csv",
+            2,
+            2,
+            2,
+            [],
+        ),
+    ],
+)
+def test_foreign_files_import_once_with_line_numbered_reasons(
+    database: Database,
+    fixture: str,
+    options: dict[str, str],
+    format_name: str,
+    questions: int,
+    forecasts: int,
+    resolutions: int,
+    skipped: list[tuple[int, str, str]],
+) -> None:
+    parsed = read_file((DATA / fixture).read_bytes(), fixture, **options)
+    assert parsed.format == format_name
+    assert [(e.line, e.field) for e in parsed.errors] == [(line, field) for line, field, _ in skipped]
+    for error, (_, _, words) in zip(parsed.errors, skipped, strict=True):
+        assert words in error.reason
+    first = import_bundle(database, parsed.bundle)
+    assert (
+        first.new.get("questions", 0),
+        first.new.get("forecasts", 0),
+        first.new.get("resolutions", 0),
+    ) == (
+        questions,
+        forecasts,
+        resolutions,
+    )
+    again = import_bundle(database, read_file((DATA / fixture).read_bytes(), fixture, **options).bundle)
+    assert not again.changed  # the second import finds everything already there
+    assert count(database, Question) == questions
+    assert count(database, Forecast) == forecasts
+
+
+def test_fatebook_multiple_choice_rows_become_one_forecast(database: Database) -> None:
+    parsed = read_file((DATA / "fatebook.csv").read_bytes(), "fatebook.csv")
+    documents = next(q for q in parsed.bundle.questions if q.title.startswith("How many documents"))
+    assert documents.options == ("Fewer than 30", "30 to 79", "80 or more")
+    (forecast,) = [f for f in parsed.bundle.forecasts if f.question_uid == documents.uid]
+    assert forecast.option_probabilities == (0.2, 0.5, 0.3)
+    (resolution,) = [r for r in parsed.bundle.resolutions if r.question_uid == documents.uid]
+    assert (resolution.outcome, resolution.option) == ("option", "80 or more")
+
+
+def test_fatebook_tags_notes_and_quotes_survive() -> None:
+    parsed = read_file((DATA / "fatebook.csv").read_bytes(), "fatebook.csv")
+    treaty = next(q for q in parsed.bundle.questions if "peace treaty" in q.title)
+    assert treaty.tags == ("territory", "treaty")
+    assert treaty.description == 'Seed article, "gradual" approach'
+
+
+def test_predictionbook_comments_are_not_forecasts_and_withdrawn_is_annulled() -> None:
+    parsed = read_file((DATA / "predictionbook.json").read_bytes(), "pb.json")
+    assert {f.forecaster for f in parsed.bundle.forecasts} == {"gwern"}
+    outcomes = {r.question_uid: r.outcome for r in parsed.bundle.resolutions}
+    assert outcomes == {
+        "predictionbook-pb-aaaa-1": "no",
+        "predictionbook-102": "yes",
+        "predictionbook-103": "annulled",
+    }
+    visit = next(r for r in parsed.bundle.resolutions if r.question_uid == "predictionbook-102")
+    # No judgement date: a day after the last update, or the deadline, whichever is later.
+    assert visit.resolved_at.isoformat() == "2016-12-31T00:00:00+00:00"
+
+
+@pytest.mark.parametrize(
+    ("content", "options", "message"),
+    [
+        ((DATA / "fatebook_renamed.csv").read_bytes(), {}, "columns not recognised"),
+        (
+            (DATA / "fatebook_renamed.csv").read_bytes(),
+            {"format": "fatebook"},
+            "lacks the column(s) Question title",
+        ),
+        (b"question_uid,question_title\nq1,Will it?\n", {}, "lacks the column(s) opens_at"),
+        (b"Frage;Wert\nA;1\n", {"format": "csv"}, "needs a column mapping"),
+        (
+            b"Frage;Wert\nA;1\n",
+            {"format": "csv", "mapping": "title=Frage,probability=Missing"},
+            "lacks the column(s) Missing",
+        ),
+        (b"{not json", {}, "looks like JSON but is not"),
+        ("Frage,Wert\n".encode("cp1252") + b"\xe4\xf6\xfc,1\n", {}, "not UTF-8"),
+        (b"", {}, "empty"),
+    ],
+)
+def test_files_that_cannot_be_read_at_all_are_refused_with_what_to_do(
+    database: Database, content: bytes, options: dict[str, str], message: str
+) -> None:
+    with pytest.raises(ImportRefused, match=message.replace("(", r"\(").replace(")", r"\)")):
+        read_file(content, "upload.csv", **options)
+
+
+def test_a_broken_file_leaves_the_database_as_it_was(demo: Database) -> None:
+    _, _, before = export_all(demo)
+    broken = (DATA / "fatebook.csv").read_text().replace("2016-10-15 09:00:00", "15/10/2016")
+    parsed = read_file(broken.encode(), "fatebook.csv")
+    assert parsed.errors
+    with pytest.raises(ImportRefused):
+        read_file((DATA / "fatebook_renamed.csv").read_bytes(), "renamed.csv", format="fatebook")
+    import_bundle(demo, parsed.bundle, dry_run=True)
+    assert export_all(demo)[2] == before
+
+
+def test_a_dry_run_counts_but_writes_nothing(database: Database) -> None:
+    parsed = read_file((DATA / "fatebook.csv").read_bytes(), "fatebook.csv")
+    counts = import_bundle(database, parsed.bundle, dry_run=True)
+    assert counts.new["forecasts"] == 5
+    assert count(database, Forecast) == 0
+
+
+def test_a_ten_megabyte_fatebook_file_imports_with_progress(database: Database) -> None:
+    header, row = (DATA / "fatebook.csv").read_text().splitlines()[:2]
+    lines = [header]
+    size, i = len(header), 0
+    while size < 10_000_000:
+        minutes, hours = i % 60, (i // 60) % 24
+        line = row.replace(
+            "2016-10-15 09:00:00,Ana,2016-10-15", f"2016-10-15 {hours:02d}:{minutes:02d}:00,Ana,2016-10-15"
+        )
+        line = line.replace("in December 2016?", f"in December 2016 (variant {i // 1440})?")
+        lines.append(line)
+        size += len(line) + 1
+        i += 1
+    data = ("\n".join(lines) + "\n").encode()
+    assert len(data) >= 10_000_000
+    parsed = read_file(data, "big.csv")
+    assert parsed.errors == []
+    seen: list[int] = []
+    counts = import_bundle(database, parsed.bundle, progress=lambda done, total: seen.append(done))
+    assert counts.new["forecasts"] == len(parsed.bundle.forecasts) > 20_000
+    assert seen == sorted(seen)
+    assert seen[-1] == counts.new["forecasts"]
+    assert len(seen) > 1  # written in batches, each reported
