@@ -10,6 +10,7 @@ import dataclasses
 import json
 import logging
 import math
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -579,9 +580,7 @@ def import_command(ctx: click.Context, file: Path, fmt: str, mapping: str, dry_r
         click.echo(f"  … and {len(parsed.errors) - 50} more rows skipped", err=True)
     database = _open(ctx)
     total = len(parsed.bundle.forecasts)
-    with click.progressbar(
-        length=max(total, 1), label="Writing forecasts", file=click.get_text_stream("stderr")
-    ) as bar:
+    with click.progressbar(length=max(total, 1), label="Writing forecasts", file=sys.stderr) as bar:
         shown = 0
 
         def advance(done: int, _: int) -> None:

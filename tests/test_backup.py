@@ -1,0 +1,152 @@
+"""Backups and restores: consistent copies while the worker ingests, and restores that never surprise."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from itertools import count as counter
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import func, select
+
+from db import Database, open_database
+from db.backup import BackupError, backup, integrity, restore
+from db.models import Event
+from forecasts.demo import load_demo
+from forecasts.transfer import bundle_json, read_bundle
+from tests.loopback import Loopback, Request, Route
+from tracker.cli import cli
+from tracker.ingest import ingest_source
+from tracker.registry import add_source
+
+
+def dump(database: Database) -> str:
+    with database.read_session() as session:
+        return bundle_json(read_bundle(session))
+
+
+def a_new_feed_each_time(items: int) -> callable:
+    """An RSS feed with ``items`` items no earlier request has seen: every ingest writes."""
+    batches = counter()
+
+    def respond(_: Request) -> Route:
+        batch = next(batches)
+        entries = "".join(
+            f"<item><title>Kuril report {batch}-{i}</title><link>http://127.0.0.1/{batch}/{i}</link>"
+            f"<guid>{batch}-{i}</guid><pubDate>Thu, 15 Dec 2016 06:00:00 GMT</pubDate></item>"
+            for i in range(items)
+        )
+        body = f'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>{entries}</channel></rss>'
+        return Route(body.encode(), headers={"Content-Type": "application/rss+xml"})
+
+    return respond
+
+
+def test_a_backup_taken_during_an_ingest_is_consistent(
+    sqlite_database: Database, loopback: Loopback, tmp_path: Path
+) -> None:
+    url = loopback.serve("/feed", a_new_feed_each_time(300))
+    with sqlite_database.write_session() as session:
+        source_id = add_source(session, name="wire", kind="rss", url=url).id
+    stop = threading.Event()
+    runs: list[str] = []
+
+    def ingest_until_stopped() -> None:
+        while not stop.is_set():
+            runs.append(ingest_source(sqlite_database, source_id).status)
+
+    writer = threading.Thread(target=ingest_until_stopped)
+    writer.start()
+    try:
+        copies = []
+        while len(copies) < 4:
+            if len(runs) >= len(copies) + 1:  # a backup between (or during) each of the writer's runs
+                copies.append(backup(sqlite_database, tmp_path / f"copy-{len(copies)}.db").path)
+    finally:
+        stop.set()
+        writer.join(timeout=60)
+    assert set(runs) == {"ok"}
+    sizes = []
+    for copy in copies:
+        assert integrity(copy) == "ok"
+        opened = open_database(f"sqlite:///{copy}", upgrade=False)
+        with opened.read_session() as session:
+            n = session.scalar(select(func.count()).select_from(Event))
+        opened.dispose()
+        assert n % 300 == 0  # whole ingest runs only: each run is one transaction
+        sizes.append(n)
+    assert sizes == sorted(sizes)
+    assert sizes[-1] > 0
+
+
+def test_a_backup_never_overwrites_without_being_asked(sqlite_database: Database, tmp_path: Path) -> None:
+    target = tmp_path / "backup.db"
+    target.write_text("precious")
+    with pytest.raises(BackupError, match="exists; choose another name or pass --force"):
+        backup(sqlite_database, target)
+    assert target.read_text() == "precious"
+    backup(sqlite_database, target, force=True)
+    assert integrity(target) == "ok"
+
+
+def test_restore_brings_back_exactly_what_was_backed_up(sqlite_database: Database, tmp_path: Path) -> None:
+    with sqlite_database.write_session() as session:
+        load_demo(session)
+    before = dump(sqlite_database)
+    saved = backup(sqlite_database, tmp_path / "saved.db").path
+    with sqlite_database.write_session() as session:
+        session.execute(Event.__table__.delete())
+    assert dump(sqlite_database) != before
+    with pytest.raises(BackupError, match="already holds data; pass --force"):
+        restore(sqlite_database, saved, holds_data=True)
+    safety = restore(sqlite_database, saved, force=True, holds_data=True)
+    assert dump(sqlite_database) == before
+    assert safety is not None
+    assert integrity(safety) == "ok"
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"not a database at all" * 100, "not a SQLite database|integrity"),
+        (None, "not a Summit Watch database"),
+    ],
+)
+def test_restore_refuses_files_that_are_not_our_backups(
+    sqlite_database: Database, tmp_path: Path, content: bytes | None, message: str
+) -> None:
+    path = tmp_path / "other.db"
+    if content is None:
+        other = sqlite3.connect(path)
+        other.execute("CREATE TABLE notes (text TEXT)")
+        other.commit()
+        other.close()
+    else:
+        path.write_bytes(content)
+    with pytest.raises(BackupError, match=message):
+        restore(sqlite_database, path)
+
+
+def test_postgresql_is_pointed_to_pg_dump(postgresql_url: str, tmp_path: Path) -> None:
+    database = open_database(postgresql_url)
+    try:
+        with pytest.raises(BackupError, match="pg_dump"):
+            backup(database, tmp_path / "x.db")
+    finally:
+        database.dispose()
+
+
+def test_backup_and_restore_from_the_command_line(sqlite_url: str, tmp_path: Path) -> None:
+    runner = CliRunner()
+    assert runner.invoke(cli, ["--db", sqlite_url, "demo"]).exit_code == 0
+    result = runner.invoke(cli, ["--db", sqlite_url, "backup", str(tmp_path / "b.db")])
+    assert result.exit_code == 0, result.output
+    assert "integrity check ok" in result.output
+    refused = runner.invoke(cli, ["--db", sqlite_url, "restore", str(tmp_path / "b.db")])
+    assert refused.exit_code == 1
+    assert "already holds data" in refused.output
+    forced = runner.invoke(cli, ["--db", sqlite_url, "restore", str(tmp_path / "b.db"), "--force"])
+    assert forced.exit_code == 0, forced.output
+    assert "was kept as" in forced.output
