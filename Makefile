@@ -62,6 +62,7 @@ bench: $(VENV)/.dev-installed
 	PYTHONPATH=. $(BIN)/python bench/bench_scoring.py
 	PYTHONPATH=. $(BIN)/python bench/bench_ingest.py
 	PYTHONPATH=. $(BIN)/python bench/bench_pages.py
+	PYTHONPATH=. $(BIN)/python bench/bench_import.py
 
 ## Retake the screenshots in docs/screenshots with the browser tests.
 screenshots: $(VENV)/.dev-installed system-deps

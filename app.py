@@ -13,6 +13,7 @@ navigation = st.navigation(
         st.Page("dashboard/add_forecast_page.py", title="Add forecast", url_path="add"),
         st.Page("dashboard/calibration_page.py", title="Calibration & scores", url_path="calibration"),
         st.Page("dashboard/sources_page.py", title="Sources & jobs", url_path="sources"),
+        st.Page("dashboard/data_page.py", title="Import & export", url_path="data"),
     ]
 )
 with st.sidebar:

@@ -15,7 +15,7 @@ from db.migrate import PROJECT_ROOT
 from db.models import Forecast, Question, Resolution
 
 APP = str(PROJECT_ROOT / "app.py")
-PAGES = ["overview", "timeline", "questions", "add_forecast", "calibration", "sources"]
+PAGES = ["overview", "timeline", "questions", "add_forecast", "calibration", "sources", "data"]
 
 
 @pytest.fixture

@@ -8,7 +8,10 @@ go through these, so a file behaves the same in either.
 
 from __future__ import annotations
 
+import gc
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Literal
 
 from db import Database
@@ -36,8 +39,26 @@ ImportFormat = Literal["auto", "ours", "fatebook", "predictionbook", "csv"]
 IMPORT_FORMATS: tuple[ImportFormat, ...] = ("auto", "ours", "fatebook", "predictionbook", "csv")
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Building a million small records triggers full garbage collections over all of them
+    (a quarter of the parse time); none of them form cycles, so pause the collector."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def read_file(data: bytes, name: str, format: ImportFormat = "auto", mapping: str = "") -> Parsed:
     """Parse a file of any supported format; raises ImportRefused if it cannot be read at all."""
+    with _collector_paused():
+        return _read(data, name, format, mapping)
+
+
+def _read(data: bytes, name: str, format: ImportFormat, mapping: str) -> Parsed:
     if format not in IMPORT_FORMATS:
         raise ImportRefused(f"unknown format {format!r}; use one of {', '.join(IMPORT_FORMATS)}")
     text = decode(data, name)
@@ -103,7 +124,7 @@ def import_bundle(
     """Store ``bundle`` in one write transaction; with ``dry_run``, count what would change and roll back."""
     counts = ImportCounts()
     try:
-        with database.write_session() as session:
+        with _collector_paused(), database.write_session() as session:
             counts = write_bundle(session, bundle, progress=progress)
             if dry_run:
                 raise _Rollback

@@ -63,6 +63,8 @@ class BundleBuilder:
         self, name: str, kind: str = "person", description: str = "", created_at: datetime | None = None
     ) -> None:
         """Known from the first time it is seen; created_at defaults to its first forecast."""
+        if name in self.forecaster_details:
+            return
         if not name.strip():
             raise RowProblem("forecaster", "is empty")
         if kind not in FORECASTER_KINDS:
@@ -133,7 +135,6 @@ class BundleBuilder:
                 continue
             bundle.forecasts.append(record)
             first_forecast[name] = min(made_at, first_forecast.get(name, made_at))
-        bundle.forecasts.sort(key=lambda f: (f.question_uid, f.forecaster, f.made_at))
         for name, (kind, description, created_at) in sorted(self.forecaster_details.items()):
             when = created_at or first_forecast.get(name)
             if when is not None:  # a forecaster whose forecasts were all refused is left out too

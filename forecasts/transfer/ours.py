@@ -65,18 +65,18 @@ def _question(row: Row) -> QuestionRecord:
 def _forecast(row: Row, uid: str) -> ForecastRecord:
     made_at = row.get("made_at", parse_time)
     options_text = row.text("option_probabilities")
-    probability_text = row.text("probability")
+    same_time = row.text("recorded_at") == row.text("made_at")  # usual: entered as it was made
     return ForecastRecord(
-        question_uid=uid,
-        forecaster=row.required("forecaster"),
-        made_at=made_at,
-        probability=row.get("probability", parse_unit_probability) if probability_text.strip() else None,
-        option_probabilities=row.get("option_probabilities", lambda t: parse_list(t, "option_probabilities"))
+        uid,
+        row.required("forecaster"),
+        made_at,
+        row.get("probability", parse_unit_probability) if row.text("probability").strip() else None,
+        row.get("option_probabilities", lambda t: parse_list(t, "option_probabilities"))
         if options_text.strip()
         else None,
-        rationale=row.text("rationale"),
-        origin=row.text("origin").strip() or "import",
-        recorded_at=row.get("recorded_at", parse_optional_time) or made_at,
+        row.text("rationale"),
+        row.text("origin").strip() or "import",
+        made_at if same_time else row.get("recorded_at", parse_optional_time) or made_at,
     )
 
 
@@ -102,8 +102,9 @@ def parse_forecasts_csv(header: list[str], rows: Iterator[tuple[int, list[str]]]
     for line, cells in rows:
         row = Row(columns, cells)
         try:
-            question = builder.question(_question(row))
-            if row.text("resolution_outcome").strip() and question.uid not in resolved:
+            # A question's columns repeat on each of its rows: read them the first time only.
+            question = builder.questions.get(row.required("question_uid")) or builder.question(_question(row))
+            if question.uid not in resolved and row.text("resolution_outcome").strip():
                 builder.resolution(_resolution(row, question.uid), line)
                 resolved.add(question.uid)
             if row.text("forecaster").strip():

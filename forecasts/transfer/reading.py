@@ -48,7 +48,7 @@ def csv_table(text: str) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
 
     def rows() -> Iterator[tuple[int, list[str]]]:
         for row in reader:
-            if any(cell.strip() for cell in row):
+            if any(row):  # skip blank lines
                 yield reader.line_num, row
 
     return header, rows()
@@ -57,12 +57,16 @@ def csv_table(text: str) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
 class Row:
     """One row by column name, turning cell errors into :class:`RowProblem` naming the column."""
 
+    __slots__ = ("cells", "columns")
+
     def __init__(self, columns: dict[str, int], cells: list[str]) -> None:
         self.columns, self.cells = columns, cells
 
     def text(self, name: str) -> str:
-        index = self.columns.get(name)
-        return self.cells[index] if index is not None and index < len(self.cells) else ""
+        try:
+            return self.cells[self.columns[name]]
+        except (KeyError, IndexError):  # a column the file lacks, or a short row
+            return ""
 
     def get(self, name: str, parse: Callable[[str], T]) -> T:
         try:

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
+from db.bulk import insert_rows
 from db.models import (
     Event,
     EventQuestion,
@@ -168,28 +169,23 @@ def _forecasts(
     new_rows, changed_rows = [], []
     for f in bundle.forecasts:
         key = (questions[f.question_uid], forecasters[f.forecaster], f.made_at)
-        values = (
-            f.probability,
-            list(f.option_probabilities) if f.option_probabilities is not None else None,
-            f.rationale,
-            f.origin,
-            f.recorded_at,
-        )
-        found = existing.get(key)
+        options = list(f.option_probabilities) if f.option_probabilities is not None else None
+        values = (f.probability, options, f.rationale, f.origin, f.recorded_at)
+        found = existing.get(key) if existing else None
         if found is None:
-            new_rows.append(
-                {
-                    "question_id": key[0],
-                    "forecaster_id": key[1],
-                    "made_at": f.made_at,
-                    **dict(zip(FORECAST_FIELDS, values, strict=True)),
-                }
-            )
+            new_rows.append((*key, *values))
         elif found[1] != values:
             changed_rows.append({"forecast_id": found[0], **dict(zip(FORECAST_FIELDS, values, strict=True))})
     total, done = len(new_rows) + len(changed_rows), 0
-    for batch in _batches(new_rows):
-        session.execute(insert(Forecast), batch)
+    connection = session.connection()
+    for start in range(0, len(new_rows), BATCH):
+        batch = new_rows[start : start + BATCH]
+        insert_rows(
+            connection,
+            Forecast.__table__,
+            ("question_id", "forecaster_id", "made_at", *FORECAST_FIELDS),
+            batch,
+        )
         done += len(batch)
         if progress:
             progress(done, total)

@@ -8,10 +8,12 @@ shows as text. Screenshots of every page land in docs/screenshots/.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
 
+from db.migrate import PROJECT_ROOT
 from tests.browser.conftest import SCRIPT_TITLE, save_screenshot, wait_for_app
 
 pytestmark = pytest.mark.browser
@@ -23,6 +25,7 @@ PAGES = [
     ("add", "Add a forecast"),
     ("calibration", "Calibration & scores"),
     ("sources", "Sources & jobs"),
+    ("data", "Import & export"),
 ]
 
 
@@ -100,3 +103,34 @@ def test_forecast_resolve_and_see_the_scores_move(dashboard_url: str, page: Page
     open_page(page, f"{dashboard_url}/calibration")
     expect(page.get_by_text(re.compile(r"crowd:demo forecast best"))).to_be_visible()
     no_exception(page)
+
+
+# Last in this module: it adds a forecaster ("Ana") whose scores would change the story above.
+def test_import_a_fatebook_file_twice_and_see_it_once(dashboard_url: str, page: Page) -> None:
+    fatebook = PROJECT_ROOT / "tests" / "data" / "imports" / "fatebook.csv"
+    open_page(page, f"{dashboard_url}/data")
+    page.locator("[data-testid=stFileUploader] input[type=file]").set_input_files(str(fatebook))
+    wait_for_app(page)
+    expect(page.get_by_text("Preview of fatebook.csv, read as fatebook")).to_be_visible()
+    page.get_by_role("button", name="Import fatebook.csv").click()
+    expect(page.get_by_text(re.compile(r"Imported: questions: 4 new"))).to_be_visible()
+    no_exception(page)
+
+    open_page(page, f"{dashboard_url}/data")  # a fresh visit, the same file again
+    page.locator("[data-testid=stFileUploader] input[type=file]").set_input_files(str(fatebook))
+    wait_for_app(page)
+    expect(page.get_by_text("Everything in this file is already here")).to_be_visible()
+    expect(page.get_by_role("button", name="Import fatebook.csv")).to_have_count(0)
+
+    broken = fatebook.with_name("fatebook_broken.csv")
+    page.locator("[data-testid=stFileUploader] input[type=file]").set_input_files(str(broken))
+    wait_for_app(page)
+    expect(page.get_by_text("4 rows cannot be read and will be skipped")).to_be_visible()
+    no_exception(page)
+    save_screenshot(page, "data")
+
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Everything (JSON)").click()
+    content = Path(download.value.path()).read_text()
+    assert content.startswith('{\n "format": "summit-watch"')
+    assert "Will Abe and Putin sign a peace treaty in December 2016?" in content
