@@ -95,7 +95,11 @@ if upload is not None:
     except ImportRefused as refusal:
         st.error(f"{upload.name} cannot be imported: {refusal}", icon=":material/block:")
         st.stop()
-    preview = import_bundle(database, parsed.bundle, dry_run=True)
+    try:
+        preview = import_bundle(database, parsed.bundle, dry_run=True)
+    except ImportRefused as refusal:
+        st.error(f"{upload.name} cannot be imported: {refusal}", icon=":material/block:")
+        st.stop()
     st.markdown(f"**Preview** of {upload.name}, read as *{parsed.format}* — nothing is written yet.")
     for note in parsed.notes:
         st.caption(note)

@@ -61,3 +61,12 @@ def test_help_lists_the_formats() -> None:
     result = run("import", "--help")
     for word in ("fatebook", "predictionbook", "--dry-run", "--map"):
         assert word in result.output
+
+
+def test_strict_imports_nothing_when_a_row_is_bad(sqlite_url: str, tmp_path: Path) -> None:
+    result = run("--db", sqlite_url, "import", str(DATA / "fatebook_broken.csv"), "--strict")
+    assert result.exit_code == 3
+    assert "skipped line 3" in result.output
+    assert "nothing was imported" in result.output
+    export = run("--db", sqlite_url, "export", "--out", str(tmp_path / "x.json"))
+    assert "Exported 0 questions, 0 forecasts" in export.output

@@ -297,3 +297,20 @@ def test_a_ten_megabyte_fatebook_file_imports_with_progress(database: Database) 
     assert seen == sorted(seen)
     assert seen[-1] == counts.new["forecasts"]
     assert len(seen) > 1  # written in batches, each reported
+
+
+def test_a_question_cannot_change_shape_under_its_forecasts(demo: Database) -> None:
+    forecasts, _, _ = export_all(demo)
+    header, *rows = forecasts.splitlines(keepends=True)
+    columns = header.rstrip("\n").split(",")
+    assert columns.index("question_type") < columns.index("options")
+    # Turn the first yes/no question of the export into a multiple-choice one.
+    reshaped = [header] + [
+        row.replace(",binary,,", ',multiple_choice,"[""A"", ""B""]",', 1) if i == 0 else row
+        for i, row in enumerate(rows)
+    ]
+    parsed = read_file("".join(reshaped).encode(), "reshaped.csv")
+    before = export_all(demo)[2]
+    with pytest.raises(ImportRefused, match="type and options cannot change once it has forecasts"):
+        import_bundle(demo, parsed.bundle)
+    assert export_all(demo)[2] == before

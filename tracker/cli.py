@@ -558,14 +558,18 @@ def export_command(ctx: click.Context, out: Path, fmt: str | None) -> None:
 @click.option(
     "--dry-run", is_flag=True, help="Read and check the file, say what would change, write nothing."
 )
+@click.option("--strict", is_flag=True, help="Import nothing at all if any row cannot be read.")
 @click.pass_context
-def import_command(ctx: click.Context, file: Path, fmt: str, mapping: str, dry_run: bool) -> None:
+def import_command(
+    ctx: click.Context, file: Path, fmt: str, mapping: str, dry_run: bool, strict: bool
+) -> None:
     """Import questions, forecasts and resolutions (or events) from FILE.
 
     Safe to repeat: records are matched by stable keys, so importing the same
     file twice changes nothing. Rows that cannot be read are listed with their
     line number and skipped; the rest go in as one transaction (exit code 3 if
-    any row was skipped). A file that cannot be read at all changes nothing.
+    any row was skipped), or nothing does with --strict. A file that cannot be
+    read at all changes nothing.
     """
     try:
         parsed = read_file(file.read_bytes(), file.name, fmt, mapping)  # type: ignore[arg-type]
@@ -578,6 +582,9 @@ def import_command(ctx: click.Context, file: Path, fmt: str, mapping: str, dry_r
         click.echo(f"  skipped {error}", err=True)
     if len(parsed.errors) > 50:
         click.echo(f"  … and {len(parsed.errors) - 50} more rows skipped", err=True)
+    if strict and parsed.errors:
+        click.echo(f"--strict: {len(parsed.errors)} rows cannot be read, so nothing was imported.", err=True)
+        raise SystemExit(EXIT_ROWS_SKIPPED)
     database = _open(ctx)
     total = len(parsed.bundle.forecasts)
     with click.progressbar(length=max(total, 1), label="Writing forecasts", file=sys.stderr) as bar:
@@ -588,8 +595,12 @@ def import_command(ctx: click.Context, file: Path, fmt: str, mapping: str, dry_r
             bar.update(done - shown)
             shown = done
 
-        counts = import_bundle(database, parsed.bundle, dry_run=dry_run, progress=advance)
-    database.dispose()
+        try:
+            counts = import_bundle(database, parsed.bundle, dry_run=dry_run, progress=advance)
+        except ImportRefused as error:
+            raise click.ClickException(str(error)) from error
+        finally:
+            database.dispose()
     click.echo(("Would import: " if dry_run else "Imported: ") + counts.summary() + ".")
     if dry_run:
         click.echo("Dry run: nothing was written.")

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from db.bulk import insert_rows
@@ -30,7 +30,7 @@ from db.models import (
     Source,
 )
 from db.types import utc_now
-from forecasts.transfer.records import Bundle
+from forecasts.transfer.records import Bundle, ImportRefused
 
 BATCH = 20_000
 Progress = Callable[[int, int], None]  # (records written so far, records in all)
@@ -101,6 +101,14 @@ def _questions(session: Session, bundle: Bundle, counts: ImportCounts) -> dict[s
             new_rows.append({"uid": record.uid, **values, "updated_at": now})
             continue
         current = {name: getattr(question, name) for name in QUESTION_FIELDS}
+        reshaped = (current["type"], current["options"]) != (values["type"], values["options"])
+        if reshaped and question.forecasts:
+            raise ImportRefused(
+                f"question {record.uid} ({record.title!r}) is {current['type']} with options "
+                f"{current['options']} here but {values['type']} with options {values['options']} "
+                "in the file; "
+                "a question's type and options cannot change once it has forecasts. Nothing was imported."
+            )
         changed = current != values or tuple(sorted(question.tags)) != tuple(sorted(record.tags))
         if changed:
             for name, value in values.items():
@@ -190,8 +198,6 @@ def _forecasts(
         if progress:
             progress(done, total)
     if changed_rows:
-        from sqlalchemy import bindparam
-
         statement = (
             update(Forecast)
             .where(Forecast.id == bindparam("forecast_id"))
