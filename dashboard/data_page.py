@@ -14,6 +14,7 @@ from db import Database
 from db.backup import BackupError, backup, sqlite_path
 from forecasts.transfer import (
     IMPORT_FORMATS,
+    ImportCounts,
     ImportRefused,
     Parsed,
     bundle_json,
@@ -43,6 +44,16 @@ def exported(database: Database, kind: str) -> bytes:
 def backup_bytes(database: Database) -> bytes:
     with tempfile.TemporaryDirectory() as folder:
         return backup(database, Path(folder) / "summit-watch.db").path.read_bytes()
+
+
+def checked(key: str, data: bytes, name: str, fmt: str, mapping: str) -> tuple[Parsed, ImportCounts]:
+    """The file read and dry-run once per upload (kept in the session: a big file takes seconds)."""
+    kept = st.session_state.get("import_checked")
+    if kept is None or kept[0] != key:
+        parsed = read_file(data, name, fmt, mapping)  # type: ignore[arg-type]
+        kept = (key, parsed, import_bundle(database, parsed.bundle, dry_run=True))
+        st.session_state["import_checked"] = kept
+    return kept[1], kept[2]
 
 
 def counts_table(counts: dict[str, dict[str, int]]) -> pd.DataFrame:
@@ -91,12 +102,7 @@ if upload is not None:
     data = upload.getvalue()
     key = hashlib.sha256(data + fmt.encode() + mapping.encode()).hexdigest()
     try:
-        parsed: Parsed = read_file(data, upload.name, fmt, mapping)  # type: ignore[arg-type]
-    except ImportRefused as refusal:
-        st.error(f"{upload.name} cannot be imported: {refusal}", icon=":material/block:")
-        st.stop()
-    try:
-        preview = import_bundle(database, parsed.bundle, dry_run=True)
+        parsed, preview = checked(key, data, upload.name, fmt, mapping)
     except ImportRefused as refusal:
         st.error(f"{upload.name} cannot be imported: {refusal}", icon=":material/block:")
         st.stop()
@@ -132,6 +138,7 @@ if upload is not None:
         )
         bar.progress(1.0, text="Done")
         st.session_state["imported"], st.session_state["import_summary"] = key, counts.summary()
+        st.session_state.pop("import_checked", None)
         st.cache_data.clear()
         st.rerun()
 
