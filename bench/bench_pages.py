@@ -152,7 +152,7 @@ def main() -> None:
     started = time.perf_counter()
     app.run()  # the first open: engine, schema check, and the default page (Overview)
     print(f"{'first open (Overview)':<24} {time.perf_counter() - started:7.2f}s")
-    time_pages(app, ("overview", "timeline", "questions", "add_forecast", "calibration", "sources"))
+    time_pages(app, ("overview", "timeline", "questions", "add_forecast", "calibration", "sources", "data"))
 
     # A new forecast makes the kept scores stale until the worker rescores (within 30 s).
     with database.write_session() as session:
