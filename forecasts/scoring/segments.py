@@ -118,6 +118,79 @@ def pair_time_scores(
     )
 
 
+@dataclass(frozen=True)
+class _Windows:
+    """Each question's window, from its rows: earliest opening, latest close, earliest resolution."""
+
+    starts: Ints  # each question's first row
+    opens: Floats
+    ends: Floats  # min(close, resolution)
+    lifetime: Floats  # close − opening: the denominator of exact-time averages
+    n_days: Ints  # full days scored by the daily rules
+
+
+def _windows(q: Ints, opens_at: Floats, closes_at: Floats, resolved_at: Floats) -> _Windows:
+    starts = _group_starts(q)
+    opens = np.minimum.reduceat(opens_at, starts)
+    closes = np.maximum.reduceat(closes_at, starts)
+    ends = np.fmin(closes, np.fmin.reduceat(resolved_at, starts))  # fmin skips nan
+    lifetime = closes - opens
+    if np.any(~(lifetime > 0)):
+        raise ValueError("a question's window must close after it opens")
+    n_days = np.maximum(np.floor((ends - opens) / DAY + 1e-9), 0).astype(np.intp)
+    return _Windows(starts, opens, ends, lifetime, n_days)
+
+
+@dataclass(frozen=True)
+class _Segments:
+    """Each question cut at its distinct (clipped) forecast times."""
+
+    question: Ints
+    seconds: Floats  # how long the segment lasts
+    days: Ints  # how many day ends fall in (start, next start]: the days it decides
+    of_row: Ints  # the segment each forecast row starts
+    after_last: Ints  # per question: one past its last segment
+
+
+def _segments(q: Ints, t: Floats, windows: _Windows) -> _Segments:
+    clipped = np.clip(t, windows.opens[q], windows.ends[q])
+    by_time = np.lexsort((clipped, q))
+    q_sorted, t_sorted = q[by_time], clipped[by_time]
+    distinct = np.r_[True, (q_sorted[1:] != q_sorted[:-1]) | (t_sorted[1:] != t_sorted[:-1])]
+    seg_q, start = q_sorted[distinct], t_sorted[distinct]
+    last_of_question = np.r_[seg_q[1:] != seg_q[:-1], True]
+    stop = np.where(last_of_question, windows.ends[seg_q], np.r_[start[1:], 0.0])
+    reached = _day_ends_up_to(start, windows.opens[seg_q], windows.n_days[seg_q])
+    reached_next = np.where(last_of_question, windows.n_days[seg_q], np.r_[reached[1:], 0])
+    of_row = np.empty(t.size, dtype=np.intp)
+    of_row[by_time] = np.cumsum(distinct) - 1
+    after_last = np.cumsum(np.bincount(seg_q, minlength=windows.starts.size))
+    return _Segments(seg_q, stop - start, reached_next - reached, of_row, after_last)
+
+
+def _cells(q: Ints, pair_of_row: Ints, segments: _Segments) -> tuple[Ints, Ints]:
+    """(standing forecast row, segment) for every segment in which a forecast stands.
+
+    A forecast stands from its own segment up to the pair's next forecast's segment (or
+    the question's end). Several forecasts before the opening share a segment; only the
+    last of them gets a non-empty range, as "the last forecast made at or before" requires.
+    """
+    last_of_pair = np.r_[pair_of_row[1:] != pair_of_row[:-1], True]
+    stop = np.where(last_of_pair, segments.after_last[q], np.r_[segments.of_row[1:], 0])
+    lengths = stop - segments.of_row
+    standing = np.repeat(np.arange(q.size), lengths)
+    offset_in_range = np.arange(standing.size) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    return standing, segments.of_row[standing] + offset_in_range
+
+
+def _peer(cell_seg: Ints, logs: Floats, n_segments: int) -> Floats:
+    """At each moment, 100·n/(n−1)·(own log − mean log) over those with a forecast."""
+    active = np.bincount(cell_seg, minlength=n_segments)
+    mean_log = np.bincount(cell_seg, weights=logs, minlength=n_segments) / np.maximum(active, 1)
+    scale = np.where(active >= 2, 100.0 * active / np.maximum(active - 1, 1), 0.0)
+    return scale[cell_seg] * (logs - mean_log[cell_seg])
+
+
 def _sorted_pair_scores(
     q: Ints,
     f: Ints,
@@ -131,76 +204,33 @@ def _sorted_pair_scores(
     bounds: tuple[float, float],
 ) -> tuple[Ints, Ints, dict[str, Floats]]:
     """Rows sorted by question (dense codes from 0), forecaster and time → per-pair scores."""
-    n_questions = int(q[-1]) + 1
-    # Each question's window, from its rows.
-    q_starts = _group_starts(q)
-    opens = np.minimum.reduceat(opens_at, q_starts)
-    closes = np.maximum.reduceat(closes_at, q_starts)
-    ends = np.fmin(closes, np.fmin.reduceat(resolved_at, q_starts))  # fmin skips nan
-    lifetime = closes - opens
-    if np.any(~(lifetime > 0)):
-        raise ValueError("a question's window must close after it opens")
-    n_days = np.maximum(np.floor((ends - opens) / DAY + 1e-9), 0).astype(np.intp)
-    y_q = y[q_starts]
-
+    windows = _windows(q, opens_at, closes_at, resolved_at)
     # Pairs: rows sorted by question, forecaster, time are already grouped by pair.
-    pair_of_row = q * n_forecasters + f
-    pair_starts = _group_starts(pair_of_row)
+    pair_starts = _group_starts(q * n_forecasters + f)
     n_pairs = pair_starts.size
     pair_q, pair_f = q[pair_starts], f[pair_starts]
     pair_of_row = np.repeat(np.arange(n_pairs), np.diff(np.r_[pair_starts, q.size]))
-
-    # Segments: each question's distinct clipped forecast times.
-    clipped = np.clip(t, opens[q], ends[q])
-    by_time = np.lexsort((clipped, q))
-    seg_q_all, seg_t_all = q[by_time], clipped[by_time]
-    distinct = np.r_[True, (seg_q_all[1:] != seg_q_all[:-1]) | (seg_t_all[1:] != seg_t_all[:-1])]
-    seg_q, seg_start = seg_q_all[distinct], seg_t_all[distinct]
-    last_of_question = np.r_[seg_q[1:] != seg_q[:-1], True]
-    seg_stop = np.where(last_of_question, ends[seg_q], np.r_[seg_start[1:], 0.0])
-    seg_seconds = seg_stop - seg_start
-    reached = _day_ends_up_to(seg_start, opens[seg_q], n_days[seg_q])
-    reached_next = np.where(last_of_question, n_days[seg_q], np.r_[reached[1:], 0])
-    seg_days = reached_next - reached  # day ends e with start < e ≤ next start see this segment
-    segs_per_question = np.bincount(seg_q, minlength=n_questions)
-    after_last_seg = np.cumsum(segs_per_question)
-
-    # Cells: a forecast stands from its own segment up to the pair's next forecast's segment
-    # (or the question's end). Several forecasts before the opening share a segment; only the
-    # last of them gets a non-empty range, as "the last forecast made at or before" requires.
-    seg_of_row = np.empty(t.size, dtype=np.intp)
-    seg_of_row[by_time] = np.cumsum(distinct) - 1
-    last_of_pair = np.r_[pair_of_row[1:] != pair_of_row[:-1], True]
-    stop = np.where(last_of_pair, after_last_seg[q], np.r_[seg_of_row[1:], 0])
-    lengths = stop - seg_of_row
-    standing = np.repeat(np.arange(t.size), lengths)
-    offset_in_range = np.arange(standing.size) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-    cell_seg = seg_of_row[standing] + offset_in_range
+    segments = _segments(q, t, windows)
+    standing, cell_seg = _cells(q, pair_of_row, segments)
     cell_pair = pair_of_row[standing]
-    cell_q = seg_q[cell_seg]
-    cell_p, cell_y = p[standing], y_q[cell_q]
-    seconds, days = seg_seconds[cell_seg], seg_days[cell_seg]
+    cell_p, cell_y = p[standing], y[windows.starts][segments.question[cell_seg]]
+    seconds, days = segments.seconds[cell_seg], segments.days[cell_seg]
 
     brier = (cell_p - cell_y) ** 2
     clamped = np.clip(cell_p, *bounds)
     logs = np.log(np.where(cell_y == 1.0, clamped, 1.0 - clamped))
     baseline = 100.0 * (logs / np.log(2.0) + 1.0)  # metaculus_baseline, reusing the logs
-
-    # Peer: at each moment, 100·n/(n−1)·(own log − mean log) over those with a forecast.
-    n_segs = seg_q.size
-    active_count = np.bincount(cell_seg, minlength=n_segs)
-    mean_log = np.bincount(cell_seg, weights=logs, minlength=n_segs) / np.maximum(active_count, 1)
-    scale = np.where(active_count >= 2, 100.0 * active_count / np.maximum(active_count - 1, 1), 0.0)
-    peer = scale[cell_seg] * (logs - mean_log[cell_seg])
-
+    n_segments = segments.question.size
+    peer = _peer(cell_seg, logs, n_segments)
     # Daily relative Brier: only segments that contain a day end need the day's median.
     counted = days > 0
-    medians = _medians_by_group(cell_seg[counted], brier[counted], n_segs)
+    medians = _medians_by_group(cell_seg[counted], brier[counted], n_segments)
 
     def per_pair(weights: Floats) -> Floats:
         return np.bincount(cell_pair, weights=weights, minlength=n_pairs)
 
-    first_time = np.clip(t[pair_starts], opens[pair_q], ends[pair_q])
+    ends, lifetime, n_days = windows.ends, windows.lifetime, windows.n_days
+    first_time = np.clip(t[pair_starts], windows.opens[pair_q], ends[pair_q])
     covered = ends[pair_q] - first_time  # the standing intervals tile [first forecast, end)
     active_days = per_pair(days.astype(np.float64))
     with np.errstate(invalid="ignore", divide="ignore"):
