@@ -235,21 +235,17 @@ def current_report(
     LIVE_SCORING_LIMIT to score is returned as it is (``stale=True``): the
     worker rescores within seconds, and the page says so and refreshes itself.
     """
-    if filters.is_default:
+    if not filters.is_default:
         with database.read_session() as session:
-            kept = stored_report(session)
-        if kept is not None:
-            report, current = kept
-            slow = report is not None and report.compute_seconds > LIVE_SCORING_LIMIT
-            if current or (slow and worker_alive):
-                return report
+            return build_report(session, filters)
     with database.read_session() as session:
-        version = inputs_version(session)
-        report = build_report(session, filters)
-    if filters.is_default:
-        with database.write_session() as session:
-            store_report(session, report, version)
-    return report
+        kept = stored_report(session)
+    if kept is not None:
+        report, current = kept
+        slow = report is not None and report.compute_seconds > LIVE_SCORING_LIMIT
+        if current or (slow and worker_alive):
+            return report
+    return _rescore_and_keep(database)
 
 
 def refresh_stored_report(database: Database) -> bool:
@@ -257,8 +253,15 @@ def refresh_stored_report(database: Database) -> bool:
     with database.read_session() as session:
         if kept_report_is_current(session):
             return False
-        version = inputs_version(session)
+    _rescore_and_keep(database)
+    return True
+
+
+def _rescore_and_keep(database: Database) -> CalibrationReport | None:
+    """Score the default view and keep it, under the fingerprint of the data it was scored from."""
+    with database.read_session() as session:
         report = build_report(session)
+        version = report.inputs_version if report is not None else inputs_version(session)
     with database.write_session() as session:
         store_report(session, report, version)
-    return True
+    return report

@@ -11,12 +11,12 @@ from __future__ import annotations
 import csv
 import math
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 
 from forecasts.scoring.scorecard import ForecastTable
+from forecasts.transfer.cells import CellError, parse_time
 
 REQUIRED = ("question_id", "forecaster", "made_at", "probability", "outcome")
 OPTIONAL = ("opens_at", "closes_at", "resolved_at")
@@ -42,12 +42,9 @@ class ScoreFile:
 
 def _timestamp(text: str, column: str) -> float:
     try:
-        value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    except ValueError:
+        return parse_time(text).timestamp()  # the importers' reading: ISO 8601, UTC when no zone
+    except CellError:
         raise ValueError(f"{column} {text!r} is not an ISO-8601 time (e.g. 2016-12-15T06:00:00Z)") from None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.timestamp()
 
 
 def _probability(text: str) -> float:

@@ -9,9 +9,9 @@ turns unknown resolution text into "ambiguous"), we report the row instead.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -170,6 +170,46 @@ class _Question:
                 builder.error(entry["line"], problem.field, problem.reason)
 
 
+@dataclass(frozen=True)
+class _QuestionColumns:
+    """Where a row-per-forecast file keeps the question's own fields (repeated on each row)."""
+
+    title: str
+    created_at: str
+    resolve_by: str
+    notes: str
+    tags: str
+    resolution: str
+    resolved_at: str
+
+
+def _question_of(
+    row: Row, line: int, prefix: str, names: _QuestionColumns, questions: dict[str, _Question]
+) -> _Question:
+    """The question of this row, read on its first row; its resolution from the first row giving one."""
+    title = row.required(names.title)
+    created = row.get(names.created_at, parse_optional_time)
+    uid = stable_uid(prefix, title, created.isoformat() if created else "")
+    question = questions.get(uid)
+    if question is None:
+        question = questions[uid] = _Question(uid, title, line)
+        question.created_at = created
+        question.resolve_by = row.get(names.resolve_by, parse_optional_time)
+        question.description = row.text(names.notes)
+        question.tags = row.get(names.tags, parse_tags)
+    if not question.resolution_text and row.text(names.resolution).strip():
+        question.resolution_text, question.resolution_line = row.text(names.resolution), line
+        question.resolved_at = row.get(names.resolved_at, parse_optional_time)
+    return question
+
+
+def _build_all(questions: dict[str, _Question], builder: BundleBuilder, source: str) -> Parsed:
+    for question in questions.values():
+        if question.forecasts:
+            question.build(builder, source)
+    return builder.finish()
+
+
 # --- Fatebook -----------------------------------------------------------------------------
 
 FATEBOOK_COLUMNS = (
@@ -187,6 +227,15 @@ FATEBOOK_COLUMNS = (
     "Question tags",
 )
 FATEBOOK_REQUIRED = ("Question title", "Forecast (scale = 0-1)", "Forecast created at")
+FATEBOOK_QUESTION = _QuestionColumns(
+    "Question title",
+    "Question created at",
+    "Question resolve by",
+    "Question notes",
+    "Question tags",
+    "Resolution",
+    "Resolved at",
+)
 
 
 def parse_fatebook(header: list[str], rows: Iterator[tuple[int, list[str]]]) -> Parsed:
@@ -196,19 +245,7 @@ def parse_fatebook(header: list[str], rows: Iterator[tuple[int, list[str]]]) -> 
     for line, cells in rows:
         row = Row(columns, cells)
         try:
-            title = row.required("Question title")
-            created = row.get("Question created at", parse_optional_time)
-            uid = stable_uid("fatebook", title, created.isoformat() if created else "")
-            question = questions.get(uid)
-            if question is None:
-                question = questions[uid] = _Question(uid, title, line)
-                question.created_at = created
-                question.resolve_by = row.get("Question resolve by", parse_optional_time)
-                question.description = row.text("Question notes")
-                question.tags = row.get("Question tags", parse_tags)
-            if row.text("Resolution").strip() and not question.resolution_text:
-                question.resolution_text, question.resolution_line = row.text("Resolution"), line
-                question.resolved_at = row.get("Resolved at", parse_optional_time)
+            question = _question_of(row, line, "fatebook", FATEBOOK_QUESTION, questions)
             option = row.text("Multiple choice option").strip() or None
             if option and option not in question.options:
                 question.options.append(option)
@@ -225,10 +262,7 @@ def parse_fatebook(header: list[str], rows: Iterator[tuple[int, list[str]]]) -> 
             )
         except RowProblem as problem:
             builder.error(line, problem.field, problem.reason)
-    for question in questions.values():
-        if question.forecasts:
-            question.build(builder, "fatebook")
-    return builder.finish()
+    return _build_all(questions, builder, "fatebook")
 
 
 def _fatebook_probability(text: str) -> float:
@@ -316,6 +350,9 @@ def _pb_time(item: dict[str, Any], name: str, *, required: bool = False) -> date
 
 # --- any CSV, with a column mapping ----------------------------------------------------------
 
+MAPPED_QUESTION = _QuestionColumns(
+    "title", "created_at", "resolve_by", "notes", "tags", "resolution", "resolved_at"
+)
 MAPPABLE = (
     "title",
     "probability",
@@ -358,33 +395,16 @@ def parse_generic(
     named = {ours: columns[theirs] for ours, theirs in mapping.items()}
     builder = BundleBuilder("csv")
     table = list(rows)
-    # The scale is read off the whole column: any value above 1 means percent.
-    values = []
-    for _, cells in table:
-        with contextlib.suppress(ValueError):  # unreadable cells are reported row by row below
-            values.append(float(Row(named, cells).text("probability").strip().rstrip("%")))
-    percent = any(v > 1 for v in values) or any(
-        Row(named, c).text("probability").strip().endswith("%") for _, c in table
-    )
+    # The scale is read off the whole column: a '%' or any value above 1 means percent.
+    cells = [Row(named, c).text("probability").strip() for _, c in table]
+    percent = any(c.endswith("%") or _above_one(c) for c in cells)
     builder.note(f"probabilities read as {'percent (0–100)' if percent else 'decimals (0–1)'}")
     questions: dict[str, _Question] = {}
-    for line, cells in table:
-        row = Row(named, cells)
+    for line, cells_of_row in table:
+        row = Row(named, cells_of_row)
         try:
-            title = row.required("title")
-            created = row.get("created_at", parse_optional_time)
-            uid = stable_uid("csv", title, created.isoformat() if created else "")
-            question = questions.get(uid)
-            if question is None:
-                question = questions[uid] = _Question(uid, title, line)
-                question.created_at = created
-                question.resolve_by = row.get("resolve_by", parse_optional_time)
-                question.description = row.text("notes")
-                question.tags = row.get("tags", parse_tags)
-            if row.text("resolution").strip() and not question.resolution_text:
-                question.resolution_text, question.resolution_line = row.text("resolution"), line
-                question.resolved_at = row.get("resolved_at", parse_optional_time)
-            made_at = row.get("made_at", parse_optional_time) or created
+            question = _question_of(row, line, "csv", MAPPED_QUESTION, questions)
+            made_at = row.get("made_at", parse_optional_time) or question.created_at
             if made_at is None:
                 raise RowProblem("made_at", "is needed (map made_at or created_at to a date column)")
             p = row.get("probability", parse_percent if percent else parse_unit_probability)
@@ -393,7 +413,11 @@ def parse_generic(
             )
         except RowProblem as problem:
             builder.error(line, mapping.get(problem.field, problem.field), problem.reason)
-    for question in questions.values():
-        if question.forecasts:
-            question.build(builder, "csv")
-    return builder.finish()
+    return _build_all(questions, builder, "csv")
+
+
+def _above_one(text: str) -> bool:
+    try:
+        return float(text) > 1
+    except ValueError:
+        return False  # unreadable: reported on its own row

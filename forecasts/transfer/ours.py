@@ -18,6 +18,7 @@ from forecasts.transfer.cells import (
 from forecasts.transfer.export import EVENT_COLUMNS, FORECAST_COLUMNS, FORMAT_NAME, FORMAT_VERSION
 from forecasts.transfer.reading import Row, RowProblem, require_columns
 from forecasts.transfer.records import (
+    Bundle,
     EventRecord,
     ForecastRecord,
     ImportRefused,
@@ -117,7 +118,7 @@ def parse_forecasts_csv(header: list[str], rows: Iterator[tuple[int, list[str]]]
 
 def parse_events_csv(header: list[str], rows: Iterator[tuple[int, list[str]]]) -> Parsed:
     columns = require_columns(header, REQUIRED_EVENT_COLUMNS, "Summit Watch events", EVENT_COLUMNS)
-    parsed = BundleBuilder("ours-events-csv").finish()
+    parsed = Parsed("ours-events-csv", Bundle())
     sources: dict[str, SourceRecord] = {}
     seen: set[tuple[str, str]] = set()
     for line, cells in rows:
@@ -144,10 +145,10 @@ def parse_events_csv(header: list[str], rows: Iterator[tuple[int, list[str]]]) -
                 updated_at=row.get("updated_at", parse_optional_time) or created,
             )
         except RowProblem as problem:
-            parsed.errors.append(problem_at(line, problem))
+            parsed.errors.append(RowError(line, problem.field, problem.reason))
             continue
         if (record.source, record.dedupe_key) in seen:
-            parsed.errors.append(problem_at(line, RowProblem("dedupe_key", "appears twice for this source")))
+            parsed.errors.append(RowError(line, "dedupe_key", "appears twice for this source"))
             continue
         seen.add((record.source, record.dedupe_key))
         sources.setdefault(
@@ -159,10 +160,6 @@ def parse_events_csv(header: list[str], rows: Iterator[tuple[int, list[str]]]) -
         parsed.bundle.events.append(record)
     parsed.bundle.sources = sorted(sources.values(), key=lambda s: s.name)
     return parsed
-
-
-def problem_at(line: int, problem: RowProblem, unit: str = "line") -> RowError:
-    return RowError(line, problem.field, problem.reason, unit)
 
 
 # --- JSON ------------------------------------------------------------------------------------
@@ -294,7 +291,7 @@ def parse_json_dump(document: dict[str, Any]) -> Parsed:
 
 
 def parse_events_from_json(document: dict[str, Any]) -> Parsed:
-    parsed = BundleBuilder("ours-json", unit="item").finish()
+    parsed = Parsed("ours-json", Bundle())
     for position, item in enumerate(document.get("sources", []), start=1):
         row = _Item(item)
         try:
@@ -315,7 +312,7 @@ def parse_events_from_json(document: dict[str, Any]) -> Parsed:
             )
         except (RowProblem, ValueError, TypeError) as problem:
             field = problem.field if isinstance(problem, RowProblem) else "every_seconds"
-            parsed.errors.append(problem_at(position, RowProblem(f"sources.{field}", str(problem)), "item"))
+            parsed.errors.append(RowError(position, f"sources.{field}", str(problem), "item"))
     names = {s.name for s in parsed.bundle.sources}
     for position, item in enumerate(document.get("events", []), start=1):
         row = _Item(item)
@@ -340,7 +337,5 @@ def parse_events_from_json(document: dict[str, Any]) -> Parsed:
                 )
             )
         except RowProblem as problem:
-            parsed.errors.append(
-                problem_at(position, RowProblem(f"events.{problem.field}", problem.reason), "item")
-            )
+            parsed.errors.append(RowError(position, f"events.{problem.field}", problem.reason, "item"))
     return parsed
