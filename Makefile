@@ -42,15 +42,19 @@ system-deps:
 		DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq $$missing; \
 	fi
 
-## Lint, check that models and migrations agree, then run every test on SQLite and PostgreSQL.
+## Lint, check the layers and the types, check that models and migrations agree, then run every
+## test on SQLite and PostgreSQL.
 test: $(VENV)/.dev-installed system-deps
-	$(BIN)/ruff check .
+	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory check-migrations
 	$(BIN)/python -m pytest
 
+## ruff (lint and format), the import-linter contracts (docs/architecture.md) and mypy (strict on forecasts/ and db/).
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 ## `alembic check` on a fresh database: fails when the models drift from the migrations.
 check-migrations: $(VENV)/.dev-installed
@@ -64,9 +68,9 @@ bench: $(VENV)/.dev-installed
 	PYTHONPATH=. $(BIN)/python bench/bench_pages.py
 	PYTHONPATH=. $(BIN)/python bench/bench_import.py
 
-## Retake the screenshots in docs/screenshots with the browser tests.
+## Retake the screenshots in docs/screenshots with the browser tests (`make test` never rewrites them).
 screenshots: $(VENV)/.dev-installed system-deps
-	$(BIN)/python -m pytest -m browser
+	SUMMIT_SCREENSHOTS=1 $(BIN)/python -m pytest -m browser
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis .mypy_cache .import_linter_cache

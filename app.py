@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboard.worker_panel import show_worker_status
+from dashboard.components.worker_panel import show_worker_status
 
 st.set_page_config(page_title="Summit Watch", page_icon="🗾", layout="wide")
 navigation = st.navigation(

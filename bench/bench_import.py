@@ -35,7 +35,7 @@ def stamp(when: datetime) -> str:
 
 
 def write_csv(path: Path) -> None:
-    from forecasts.transfer.export import FORECAST_COLUMNS
+    from services.transfer.export import FORECAST_COLUMNS
 
     rng = random.Random(6)
     start = datetime(2016, 1, 1, tzinfo=UTC)
@@ -127,7 +127,7 @@ def baseline(path: Path, database: Path) -> float:
 def ours(path: Path, database: Path) -> tuple[float, float, float, str]:
     """Import into a new database, then import the same file again (which must change nothing)."""
     from db import open_database
-    from forecasts.transfer import import_bundle, read_file
+    from services.transfer import import_bundle, read_file
 
     url = new_database(database)
     target = open_database(url, upgrade=False)

@@ -18,9 +18,9 @@ import feedparser
 
 from db import open_database
 from db.models import Source
+from services.sources import NewSource, add_source
 from tests.loopback import Route, loopback_server
 from tracker.ingest import ingest_source
-from tracker.registry import add_source
 
 N_ITEMS = 10_000
 
@@ -51,10 +51,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder, loopback_server() as server:
         url = server.serve("/feed.xml", Route(body, headers={"Content-Type": "application/rss+xml"}))
         database = open_database(f"sqlite:///{Path(folder) / 'bench.db'}")
-        with database.write_session() as session:
-            source_id = add_source(
-                session, name="bench", kind="rss", url=url, match="kuril* OR territories OR putin"
-            ).id
+        new = NewSource(name="bench", kind="rss", url=url, match="kuril* OR territories OR putin")
+        source_id = add_source(database, new).id
         started = time.perf_counter()
         first = ingest_source(database, source_id)
         first_time = time.perf_counter() - started

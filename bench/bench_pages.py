@@ -130,7 +130,7 @@ def main() -> None:
     from streamlit.testing.v1 import AppTest
 
     from db import open_database
-    from forecasts.calibration_report import refresh_stored_report
+    from services.score_report import refresh_stored_report
 
     database = open_database(url)  # brings an older bench file up to the current schema
     with database.write_session() as session:

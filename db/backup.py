@@ -15,9 +15,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import make_url
-
 from db.engine import Database
+from forecasts.errors import Refused
 
 PG_DUMP_HINT = (
     "this database is PostgreSQL; back it up with its own tools: "
@@ -26,8 +25,13 @@ PG_DUMP_HINT = (
 )
 
 
-class BackupError(RuntimeError):
-    """A backup or restore that cannot go ahead; the message says what to do."""
+class BackupError(Refused):
+    """A backup or restore that cannot go ahead; the message says why."""
+
+
+class ConfirmationNeeded(BackupError):
+    """The backup or restore would replace something (a file, a database holding data): it goes
+    ahead only when the user confirms (``force``)."""
 
 
 @dataclass(frozen=True)
@@ -59,7 +63,7 @@ def backup(database: Database, target: Path, *, force: bool = False) -> BackupRe
     sqlite_path(database)
     target = target.expanduser()
     if target.exists() and not force:
-        raise BackupError(f"{target} exists; choose another name or pass --force to overwrite it")
+        raise ConfirmationNeeded(f"{target} exists; choose another name, or confirm to overwrite it")
     if not target.parent.exists():
         raise BackupError(f"the folder {target.parent} does not exist")
     partial = target.with_name(f".{target.name}.partial")
@@ -68,7 +72,10 @@ def backup(database: Database, target: Path, *, force: bool = False) -> BackupRe
     try:
         destination = sqlite3.connect(partial)
         try:
-            raw.driver_connection.backup(destination)  # one step: one consistent snapshot
+            live = raw.driver_connection
+            if not isinstance(live, sqlite3.Connection):
+                raise BackupError("only a SQLite database can be copied this way")
+            live.backup(destination)  # one step: one consistent snapshot
             pages = destination.execute("PRAGMA page_count").fetchone()[0]
         finally:
             destination.close()
@@ -119,8 +126,8 @@ def restore(
     safety = None
     if holds_data:
         if not force:
-            raise BackupError(
-                f"the database {target} already holds data; pass --force to replace it "
+            raise ConfirmationNeeded(
+                f"the database {target} already holds data; confirm to replace it "
                 "(a copy of it is kept beside it first)"
             )
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
@@ -130,13 +137,12 @@ def restore(
     origin = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
     raw = database.engine.raw_connection()
     try:
-        origin.backup(raw.driver_connection)
+        live = raw.driver_connection
+        if not isinstance(live, sqlite3.Connection):
+            raise BackupError("only a SQLite database can be restored this way")
+        origin.backup(live)
     finally:
         raw.close()
         origin.close()
     database.engine.dispose()  # pooled connections may hold pages of the old file
     return safety
-
-
-def describe(url: str) -> str:
-    return make_url(url).render_as_string(hide_password=True)

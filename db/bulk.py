@@ -1,4 +1,4 @@
-"""Inserting many rows at once, as fast as the database allows.
+"""Inserting many rows at once, as fast as the database allows, under the same row rules.
 
 Core's executemany converts every value through its column type in Python,
 which dominates a million-row import on SQLite. There, this module converts
@@ -6,18 +6,27 @@ values to exactly the stored form the models use (UTC timestamps as
 ``YYYY-MM-DD HH:MM:SS.ffffff`` text, JSON as text, booleans as 0/1) and hands the
 rows straight to the driver. Other databases take Core's path: their drivers
 bind datetimes natively and the per-row cost is small there.
+
+Core inserts skip the ORM's before-flush rules, so :func:`insert_forecasts`
+applies the same rules (:mod:`forecasts.rules`) itself, column by column.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+import math
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
+import numpy as np
 from sqlalchemy import JSON, Boolean, Connection, Table, insert
 
+from db.errors import InvalidRow
+from db.models import Forecast
 from db.types import UTCDateTime
+from forecasts import rules
+from forecasts.errors import Invalid
 
 
 def _stored_timestamp(value: datetime | None) -> str | None:
@@ -72,3 +81,65 @@ def insert_rows(
     names = ", ".join(f'"{name}"' for name in columns)
     marks = ", ".join("?" for _ in columns)
     connection.exec_driver_sql(f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})', rows)
+
+
+FORECAST_COLUMNS = (
+    "question_id",
+    "forecaster_id",
+    "made_at",
+    "probability",
+    "option_probabilities",
+    "rationale",
+    "origin",
+    "recorded_at",
+)
+
+
+FORECAST_TABLE: Table = Forecast.__table__  # type: ignore[assignment]  # a mapped class's table is a Table
+
+
+class QuestionShape(NamedTuple):
+    """What a forecast row is checked against: its question's type and options."""
+
+    type: str
+    options: tuple[str, ...] | None
+
+
+def _first_bad_binary(rows: Sequence[Sequence[Any]], binary: np.ndarray) -> int | None:
+    """The first yes/no row whose probability is missing or outside [0, 1]: one numpy pass."""
+    values = np.fromiter(
+        (
+            row[3] if isinstance(row[3], float | int) and not isinstance(row[3], bool) else math.nan
+            for row in rows
+        ),
+        np.float64,
+        count=len(rows),
+    )
+    good = (values >= 0.0) & (values <= 1.0)  # nan compares false
+    bad = np.flatnonzero(
+        binary & (~good | np.fromiter((row[4] is not None for row in rows), bool, len(rows)))
+    )
+    return int(bad[0]) if bad.size else None
+
+
+def check_forecast_rows(rows: Sequence[Sequence[Any]], shapes: Mapping[int, QuestionShape]) -> None:
+    """Raise :class:`InvalidRow` for the first row (in ``FORECAST_COLUMNS`` order) that breaks a rule."""
+    binary = np.fromiter((shapes[row[0]].type == "binary" for row in rows), bool, count=len(rows))
+    suspects = [] if (first := _first_bad_binary(rows, binary)) is None else [first]
+    suspects += [int(i) for i in np.flatnonzero(~binary)]  # multiple choice: checked one by one
+    try:
+        for origin in sorted({row[6] for row in rows}):
+            rules.check_origin(origin)
+        for index in sorted(suspects):
+            row, shape = rows[index], shapes[rows[index][0]]
+            rules.check_forecast_values(shape.type, shape.options, row[3], row[4])
+    except Invalid as error:
+        raise InvalidRow.from_invalid("forecast", error) from None
+
+
+def insert_forecasts(
+    connection: Connection, rows: Sequence[Sequence[Any]], shapes: Mapping[int, QuestionShape]
+) -> None:
+    """Insert forecast rows (tuples in ``FORECAST_COLUMNS`` order) once every row passes the row rules."""
+    check_forecast_rows(rows, shapes)
+    insert_rows(connection, FORECAST_TABLE, FORECAST_COLUMNS, rows)

@@ -123,20 +123,6 @@ def connect(url: str | None = None, **engine_kwargs: Any) -> Database:
     )
 
 
-def open_database(url: str | None = None, *, upgrade: bool = True) -> Database:
-    """Open the database and, by default, upgrade it to the newest schema first.
-
-    The CLI, the worker and the dashboard all start here, so whichever starts
-    first brings the schema up to date and the others find nothing to do.
-    """
-    resolved = resolve_database_url(url)
-    if upgrade:
-        from db.migrate import upgrade_to_head
-
-        upgrade_to_head(resolved)
-    return connect(resolved)
-
-
 def migration_engine(url: str) -> Engine:
     """An engine for Alembic: foreign keys off (batch table rebuilds drop tables), no pool,
     and IMMEDIATE transactions so two processes upgrading at once take turns."""

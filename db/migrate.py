@@ -1,4 +1,9 @@
-"""Alembic, driven from code: upgrade to head, report the revision, check for drift."""
+"""Alembic, driven from code: open a database at the newest schema, report revisions, check drift.
+
+The dependency runs one way: this module uses :mod:`db.engine` (for the
+migration engine and the connection it returns); the engine knows nothing of
+migrations.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 from db.config import resolve_database_url
+from db.engine import Database, connect, migration_engine
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ALEMBIC_INI = PROJECT_ROOT / "alembic.ini"
@@ -34,13 +40,24 @@ def check_models_match_migrations(url: str | None = None) -> None:
 
 def head_revision() -> str:
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
-    assert head is not None, "no migrations found"
+    if head is None:
+        raise RuntimeError(f"no migrations found under {PROJECT_ROOT / 'db' / 'migrations'}")
     return head
 
 
-def current_revision(url: str | None = None) -> str | None:
-    from db.engine import migration_engine
+def open_database(url: str | None = None, *, upgrade: bool = True) -> Database:
+    """Open the database and, by default, upgrade it to the newest schema first.
 
+    The CLI, the worker and the dashboard all start here, so whichever starts
+    first brings the schema up to date and the others find nothing to do.
+    """
+    resolved = resolve_database_url(url)
+    if upgrade:
+        upgrade_to_head(resolved)
+    return connect(resolved)
+
+
+def current_revision(url: str | None = None) -> str | None:
     engine = migration_engine(resolve_database_url(url))
     try:
         with engine.connect() as connection:

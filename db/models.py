@@ -1,8 +1,10 @@
 """Typed SQLAlchemy 2 models: the whole schema, read top to bottom.
 
 Enumerations are strings guarded by CHECK constraints (portable across SQLite
-and PostgreSQL, and easy to migrate). Cross-row rules that a CHECK cannot
-express live in :mod:`db.rules` and run before every flush.
+and PostgreSQL, and easy to migrate), their values taken from the one rules
+module, :mod:`forecasts.rules`. Source kinds are the exception: each kind is
+declared by its module in ``tracker.sources``, so adding one needs no migration.
+Cross-row rules that a CHECK cannot express run before every flush (:mod:`db.rules`).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from sqlalchemy.ext.associationproxy import AssociationProxy, association_proxy
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from db.types import UTCDateTime, utc_now
+from forecasts.rules import FORECAST_ORIGINS, FORECASTER_KINDS, QUESTION_TYPES, RESOLUTION_OUTCOMES
 
 # Names every constraint and index, so batch migrations on SQLite can drop them
 # and error messages say which rule a row broke.
@@ -42,21 +45,6 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
-FORECASTER_KINDS = ("person", "crowd")
-QUESTION_TYPES = ("binary", "multiple_choice")
-FORECAST_ORIGINS = ("manual", "import", "crowd")
-# "unresolved" is the row an undo appends: the latest row wins, so it reopens the question.
-RESOLUTION_OUTCOMES = ("yes", "no", "option", "annulled", "unresolved")
-SOURCE_KINDS = (
-    "manual",
-    "rss",
-    "atom",
-    "gdelt-doc",
-    "gdelt-events",
-    "manifold",
-    "polymarket",
-    "metaculus",
-)
 JOB_STATUSES = ("running", "ok", "error", "skipped")
 
 
@@ -220,7 +208,6 @@ class Source(Base):
     """Where events or crowd forecasts come from, and how to poll it."""
 
     __tablename__ = "source"
-    __table_args__ = (CheckConstraint(_one_of("kind", SOURCE_KINDS), name="kind"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120), unique=True)

@@ -1,4 +1,4 @@
-"""Reading what people type: probabilities in any common notation, and quick-entry lines.
+"""Reading what people type: probabilities in any common notation, dates, intervals, quick entry.
 
 ``parse_probability`` accepts ``70``, ``70%``, ``0.7``, odds ``7:3`` and ``1 in 20``.
 ``parse_quick_entry`` reads a line such as
@@ -12,7 +12,8 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 
-from forecasts.errors import ValidationError
+from forecasts.errors import Invalid
+from forecasts.rules import check_interval, check_probability, check_title
 
 PROBABILITY_HELP = "write 70, 70%, 0.7, odds 7:3 or 1 in 20"
 _NUMBER = r"\d+(?:\.\d+)?|\.\d+"
@@ -31,29 +32,30 @@ def parse_probability(text: str, field: str = "probability") -> float:
     """
     raw = (text or "").strip().replace(",", ".")
     if not raw:
-        raise ValidationError(field, f"is empty; {PROBABILITY_HELP}")
+        raise Invalid(field, f"is empty; {PROBABILITY_HELP}")
     if match := _PERCENT.match(raw):
         value = float(match.group(1)) / 100
     elif match := _ODDS.match(raw):
         for_, against = float(match.group(1)), float(match.group(2))
         if for_ + against == 0:
-            raise ValidationError(field, f"odds {raw!r} have nothing on either side; {PROBABILITY_HELP}")
+            raise Invalid(field, f"odds {raw!r} have nothing on either side; {PROBABILITY_HELP}")
         value = for_ / (for_ + against)
     elif match := _ONE_IN.match(raw):
         hits, trials = float(match.group(1)), float(match.group(2))
         if trials == 0 or hits > trials:
-            raise ValidationError(field, f"{raw!r} needs 0 < X ≤ N in 'X in N'; {PROBABILITY_HELP}")
+            raise Invalid(field, f"{raw!r} needs 0 < X ≤ N in 'X in N'; {PROBABILITY_HELP}")
         value = hits / trials
     elif match := _PLAIN.match(raw):
         number = float(match.group(1))
         if raw == "1":
-            raise ValidationError(field, "'1' is ambiguous: write 1% or 100% (or 1.0 for certainty)")
+            raise Invalid(field, "'1' is ambiguous: write 1% or 100% (or 1.0 for certainty)")
         value = number if ("." in raw or number == 0) and number <= 1 else number / 100
     else:
-        raise ValidationError(field, f"{raw!r} is not a probability; {PROBABILITY_HELP}")
-    if not 0.0 <= value <= 1.0:
-        raise ValidationError(field, f"{raw!r} is outside 0% to 100%; {PROBABILITY_HELP}")
-    return value
+        raise Invalid(field, f"{raw!r} is not a probability; {PROBABILITY_HELP}")
+    try:
+        return check_probability(value, field, shown=raw)
+    except Invalid as error:
+        raise Invalid(field, f"{error.message}; {PROBABILITY_HELP}", value=raw) from None
 
 
 _DATE_FORMATS = ("%Y-%m-%d", "%d %b %Y", "%d %B %Y", "%b %d %Y", "%B %d %Y", "%d/%m/%Y", "%Y/%m/%d")
@@ -82,9 +84,7 @@ def parse_date(text: str, field: str = "date") -> date:
             return datetime.strptime(raw.replace("Sept ", "Sep "), fmt).date()
         except ValueError:
             continue
-    raise ValidationError(
-        field, f"{text!r} is not a date; write 2017-12-31, 31 Dec 2017 or December 31, 2017"
-    )
+    raise Invalid(field, f"{text!r} is not a date; write 2017-12-31, 31 Dec 2017 or December 31, 2017")
 
 
 @dataclass(frozen=True)
@@ -102,18 +102,55 @@ def parse_quick_entry(line: str) -> QuickEntry:
     """
     text = (line or "").strip()
     if "?" not in text:
-        raise ValidationError(
+        raise Invalid(
             "quick entry",
             "write a question ending in '?' and then a probability, e.g. "
             "'Will Russia hand over Shikotan by 2017-12-31? 15%'",
         )
     title, _, rest = text.rpartition("?")
-    title = title.strip() + "?"
-    if len(title) < 5:
-        raise ValidationError("title", "is too short: write the whole question")
+    title = check_title(title.strip() + "?")
     probability = parse_probability(rest, "probability")
     dates = _DATE_PATTERN.findall(title)
     closes_at = None
     if dates:
         closes_at = datetime.combine(parse_date(dates[-1], "date"), END_OF_DAY, tzinfo=UTC)
     return QuickEntry(title=title, closes_at=closes_at, probability=probability)
+
+
+_INTERVAL = re.compile(r"^\s*(\d+)\s*([smhd]?)\s*$", re.IGNORECASE)
+_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_interval(text: str, field: str = "every") -> int:
+    """``15m`` → 900 seconds; also ``30s``, ``2h``, ``1d`` or plain seconds."""
+    match = _INTERVAL.match(text or "")
+    if not match:
+        raise Invalid(field, f"{text!r} is not an interval; write 30s, 15m, 2h or 1d", value=text)
+    return check_interval(int(match.group(1)) * _UNITS[match.group(2).lower()])
+
+
+def format_interval(seconds: int | None) -> str:
+    """900 → ``15m``: the shortest exact spelling, the way ``parse_interval`` reads it back."""
+    if not seconds:
+        return "—"
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+def parse_time(text: str, field: str = "time") -> datetime:
+    """ISO 8601 (``2016-12-15``, ``2016-12-15 06:00``, ``…T06:00:00.123456Z``, ``…+09:00``), in UTC.
+
+    A time without a zone is read as UTC: every format we read writes UTC.
+    """
+    value = (text or "").strip()
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        raise Invalid(
+            field, f"{text!r} is not a date; write it as 2016-12-15 or 2016-12-15T06:00:00Z", value=text
+        ) from None
+    if when.tzinfo is UTC:  # '…Z' parses straight to UTC: the common case, kept cheap
+        return when
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)

@@ -12,19 +12,19 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from db import Database, open_database
-from db.backup import BackupError, backup, integrity, restore
-from db.models import Event
-from forecasts.demo import load_demo
-from forecasts.transfer import bundle_json, read_bundle
+from db.backup import integrity
+from db.models import Event, Heartbeat
+from services.backups import BackupError, ConfirmationNeeded, backup, restore
+from services.demo import load_demo
+from services.transfer import bundle_json, export_bundle
+from tests.factories import S
 from tests.loopback import Loopback, Request, Route
 from tracker.cli import cli
 from tracker.ingest import ingest_source
-from tracker.registry import add_source
 
 
 def dump(database: Database) -> str:
-    with database.read_session() as session:
-        return bundle_json(read_bundle(session))
+    return bundle_json(export_bundle(database))
 
 
 def a_new_feed_each_time(items: int) -> callable:
@@ -48,8 +48,7 @@ def test_a_backup_taken_during_an_ingest_is_consistent(
     sqlite_database: Database, loopback: Loopback, tmp_path: Path
 ) -> None:
     url = loopback.serve("/feed", a_new_feed_each_time(300))
-    with sqlite_database.write_session() as session:
-        source_id = add_source(session, name="wire", kind="rss", url=url).id
+    source_id = S(sqlite_database, "wire", url=url).id
     stop = threading.Event()
     runs: list[str] = []
 
@@ -84,7 +83,7 @@ def test_a_backup_taken_during_an_ingest_is_consistent(
 def test_a_backup_never_overwrites_without_being_asked(sqlite_database: Database, tmp_path: Path) -> None:
     target = tmp_path / "backup.db"
     target.write_text("precious")
-    with pytest.raises(BackupError, match="exists; choose another name or pass --force"):
+    with pytest.raises(ConfirmationNeeded, match="exists; choose another name, or confirm to overwrite it"):
         backup(sqlite_database, target)
     assert target.read_text() == "precious"
     backup(sqlite_database, target, force=True)
@@ -92,16 +91,15 @@ def test_a_backup_never_overwrites_without_being_asked(sqlite_database: Database
 
 
 def test_restore_brings_back_exactly_what_was_backed_up(sqlite_database: Database, tmp_path: Path) -> None:
-    with sqlite_database.write_session() as session:
-        load_demo(session)
+    load_demo(sqlite_database)
     before = dump(sqlite_database)
     saved = backup(sqlite_database, tmp_path / "saved.db").path
     with sqlite_database.write_session() as session:
         session.execute(Event.__table__.delete())
     assert dump(sqlite_database) != before
-    with pytest.raises(BackupError, match="already holds data; pass --force"):
-        restore(sqlite_database, saved, holds_data=True)
-    safety = restore(sqlite_database, saved, force=True, holds_data=True)
+    with pytest.raises(ConfirmationNeeded, match="already holds data; confirm to replace it"):
+        restore(sqlite_database, saved)
+    safety = restore(sqlite_database, saved, force=True)
     assert dump(sqlite_database) == before
     assert safety is not None
     assert integrity(safety) == "ok"
@@ -146,7 +144,21 @@ def test_backup_and_restore_from_the_command_line(sqlite_url: str, tmp_path: Pat
     assert "integrity check ok" in result.output
     refused = runner.invoke(cli, ["--db", sqlite_url, "restore", str(tmp_path / "b.db")])
     assert refused.exit_code == 1
-    assert "already holds data" in refused.output
+    assert (
+        "already holds data; confirm to replace it (a copy of it is kept beside it first). Pass --force"
+        in (refused.output)
+    )
     forced = runner.invoke(cli, ["--db", sqlite_url, "restore", str(tmp_path / "b.db"), "--force"])
     assert forced.exit_code == 0, forced.output
     assert "was kept as" in forced.output
+
+
+def test_restore_waits_for_the_worker_to_stop(sqlite_database: Database, tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    saved = backup(sqlite_database, tmp_path / "saved.db").path
+    now = datetime.now(UTC)
+    with sqlite_database.write_session() as session:
+        session.add(Heartbeat(worker="scheduler", pid=1, hostname="h", started_at=now, beat_at=now))
+    with pytest.raises(BackupError, match="the worker is running on this database; stop it first"):
+        restore(sqlite_database, saved, force=True)

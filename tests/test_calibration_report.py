@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import numpy as np
 import pandas as pd
 import pytest
 from sqlalchemy import select
 
 from db import Database
-from db.models import JobRun, Question, ScoreSnapshot
-from forecasts.calibration_report import (
+from db.models import JobRun, ScoreSnapshot
+from services import questions
+from services.score_data import resolved_binary_table
+from services.score_report import (
     DEFAULT_KEY,
     ReportFilters,
     build_report,
@@ -23,22 +23,28 @@ from forecasts.calibration_report import (
     report_to_json,
     stored_report,
 )
-from forecasts.demo import load_demo
-from forecasts.scoring_data import resolved_binary_table
-from forecasts.services import add_forecast, create_question, edit_question, resolve_question
+from tests.factories import F, Q, R
 from tracker.worker import Worker
+
+OPEN_TITLE = "Will the treaty be signed by 2027?"
 
 
 @pytest.fixture
 def demo(database: Database) -> Database:
-    with database.write_session() as session:
-        load_demo(session)
+    """A small resolved history: three forecasters on four settled questions, and one still open."""
+    for n, (outcome, tag) in enumerate([("yes", "oil"), ("no", "treaty"), ("no", "treaty"), ("yes", "us")]):
+        q = Q(database, f"Will settled question {n} resolve yes?", tags=[tag])
+        F(database, q, 0.3 + 0.1 * n, by="analyst", at=2)
+        F(database, q, 0.8 if outcome == "yes" else 0.2, by="analyst", at=20)
+        F(database, q, 0.5, by="pundit", at=3)
+        F(database, q, 0.65 if n % 2 else 0.15, by="seed-article", at=1)
+        R(database, q, outcome, at=40)
+    F(database, Q(database, OPEN_TITLE, closes=None), 0.1, by="analyst", at=5)
     return database
 
 
-def _question_id(database: Database, uid: str) -> int:
-    with database.read_session() as session:
-        return session.scalar(select(Question.id).where(Question.uid == uid))
+def _question_id(database: Database, title: str) -> int:
+    return next(q.id for q in questions.list_questions(database) if q.title == title)
 
 
 def test_a_report_reads_back_exactly_from_its_json(demo: Database) -> None:
@@ -71,14 +77,15 @@ def test_the_second_open_reads_the_kept_report(demo: Database) -> None:
 @pytest.mark.parametrize("change", ["forecast", "resolution", "tags"])
 def test_any_change_to_what_is_scored_makes_the_kept_report_stale(demo: Database, change: str) -> None:
     before = current_report(demo)
-    open_id = _question_id(demo, "demo-peace-treaty-2027")
-    with demo.write_session() as session:
-        if change == "forecast":
-            add_forecast(session, question_id=open_id, forecaster="analyst", probability=0.04)
-        elif change == "resolution":
-            resolve_question(session, open_id, outcome="no", resolved_at=datetime.now(UTC))
-        else:
-            edit_question(session, _question_id(demo, "demo-clinton-wins-2016"), tags=["renamed-tag"])
+    open_id = _question_id(demo, OPEN_TITLE)
+    if change == "forecast":
+        F(demo, open_id, 0.04, at=6)
+    elif change == "resolution":
+        R(demo, open_id, "no", at=50)
+    else:
+        questions.edit_question(
+            demo, _question_id(demo, "Will settled question 0 resolve yes?"), tags=["renamed-tag"]
+        )
     with demo.read_session() as session:
         kept, current = stored_report(session)
     assert not current
@@ -92,18 +99,9 @@ def test_any_change_to_what_is_scored_makes_the_kept_report_stale(demo: Database
 def test_resolving_changes_the_scores_at_once(demo: Database) -> None:
     """The Calibration page never shows a stale report: it rescores when the data moved."""
     before = current_report(demo)
-    with demo.write_session() as session:
-        question = create_question(
-            session, title="Will the test resolve yes?", opens_at=datetime(2016, 1, 1, tzinfo=UTC)
-        )
-        add_forecast(
-            session,
-            question_id=question.id,
-            forecaster="analyst",
-            probability=0.01,
-            made_at=datetime(2016, 1, 2, tzinfo=UTC),
-        )
-        resolve_question(session, question.id, outcome="yes", resolved_at=datetime(2016, 1, 3, tzinfo=UTC))
+    q = Q(demo, "Will the test resolve yes?")
+    F(demo, q, 0.01, by="analyst", at=2)
+    R(demo, q, "yes", at=3)
     after = current_report(demo)
     assert (
         after.card.by_forecaster["analyst"].n_questions
@@ -170,13 +168,7 @@ def test_the_worker_rescores_only_when_the_data_changed(demo: Database) -> None:
 
 
 def _make_stale(database: Database) -> None:
-    with database.write_session() as session:
-        add_forecast(
-            session,
-            question_id=_question_id(database, "demo-peace-treaty-2027"),
-            forecaster="analyst",
-            probability=0.05,
-        )
+    F(database, _question_id(database, OPEN_TITLE), 0.05, at=7)
 
 
 @pytest.mark.parametrize(

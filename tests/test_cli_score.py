@@ -12,7 +12,8 @@ from click.testing import CliRunner
 from sklearn.metrics import brier_score_loss, log_loss
 
 from tests.test_scoring import niamey
-from tracker.cli import EXIT_ROWS_SKIPPED, cli
+from tracker import exit_codes
+from tracker.cli import cli
 
 HEADER = ["question_id", "forecaster", "made_at", "probability", "outcome"]
 
@@ -132,8 +133,8 @@ def test_bad_rows_are_named_and_the_rest_is_scored(tmp_path: Path) -> None:
         ["q1", "bob", "2016-10-15", "0.5", "0"],
     ]
     result = CliRunner().invoke(cli, ["score", str(write_csv(tmp_path / "f.csv", rows))])
-    assert result.exit_code == EXIT_ROWS_SKIPPED
-    assert ":3: skipped: probability '1.5' is outside [0, 1]" in result.stderr
+    assert result.exit_code == exit_codes.ROWS_SKIPPED
+    assert ":3: skipped: probability '1.5' is outside 0% to 100%" in result.stderr
     assert ":4: skipped: made_at 'yesterday' is not an ISO-8601 time" in result.stderr
     assert ":5: skipped: outcome 'maybe' is not 1 or 0" in result.stderr
     assert ":7: skipped: outcome 0 contradicts line 2" in result.stderr

@@ -59,27 +59,36 @@ def test_one_failing_source_does_not_stop_the_others(sqlite_url: str, loopback: 
 
 def test_add_rejections_name_the_field(sqlite_url: str) -> None:
     cases = [
-        (["sources", "add", "x", "--kind", "rss"], "url: a feed source needs --url"),
+        (["sources", "add", "x", "--kind", "rss"], "Error: --url: an RSS feed needs the feed's address"),
         (
             ["sources", "add", "x", "--kind", "rss", "--url", "ftp://x"],
-            "url: must start with http:// or https://",
+            "Error: --url: must start with http:// or https://",
         ),
         (
             ["sources", "add", "x", "--kind", "rss", "--url", "http://x", "--match", "(kuril"],
-            "match: a '(' is never closed",
+            "Error: --match: a '(' is never closed",
         ),
         (
             ["sources", "add", "x", "--kind", "rss", "--url", "http://x", "--every", "fortnightly"],
-            "every: 'fortnightly' is not an interval",
+            "Error: --every: 'fortnightly' is not an interval",
         ),
         (
             ["sources", "add", "x", "--kind", "manifold", "--setting", "market=a"],
-            "question: a manifold source logs crowd forecasts",
+            "Error: --question: a Manifold market logs the crowd's forecast on one of your yes/no questions",
         ),
-        (["sources", "add", "x y", "--kind", "rss", "--url", "http://x"], "name: use letters, digits"),
+        (["sources", "add", "x y", "--kind", "rss", "--url", "http://x"], "Error: NAME: use letters, digits"),
         (
             ["sources", "add", "x", "--kind", "gdelt-doc"],
-            "setting: a gdelt-doc source needs --setting query=",
+            "Error: --setting query=…: a GDELT article search needs a GDELT search query "
+            "(e.g. --setting query=(kuril OR shikotan) sourcelang:english)",
+        ),
+        (
+            ["sources", "add", "x", "--kind", "rss", "--url", "http://x", "--setting", "market=1"],
+            "Error: --setting market=…: an RSS feed takes no setting 'market'",
+        ),
+        (
+            ["sources", "add", "x", "--kind", "manifold", "--setting", "market=a", "--question", "7"],
+            "Error: --question: no question with id 7",
         ),
     ]
     for args, message in cases:
@@ -94,7 +103,10 @@ def test_remove_keeps_events_unless_asked(sqlite_url: str, loopback: Loopback) -
     run(sqlite_url, "ingest")
     refused = run(sqlite_url, "sources", "remove", "wire")
     assert refused.exit_code == 1
-    assert "has 6 events; disable it to keep them" in refused.output
+    assert (
+        "--delete-events: 'wire' has 6 events; disable it to keep them, or delete them with it"
+        in refused.output
+    )
     assert run(sqlite_url, "sources", "disable", "wire").exit_code == 0
     assert "No enabled sources" in run(sqlite_url, "ingest").output
     removed = run(sqlite_url, "sources", "remove", "wire", "--delete-events")
@@ -103,9 +115,11 @@ def test_remove_keeps_events_unless_asked(sqlite_url: str, loopback: Loopback) -
 
 
 def test_settings_are_parsed_the_same_everywhere(sqlite_url: str) -> None:
-    from tracker.registry import parse_settings
+    from services.sources import parse_settings
 
-    assert parse_settings(["actors=jpn, RUS", "query=kuril"], ["summit", "territory=kuril*"]) == {
+    assert parse_settings(
+        "gdelt-events", ["actors=jpn, RUS", "query=kuril"], ["summit", "territory=kuril*"]
+    ) == {
         "actors": ["jpn", "RUS"],
         "query": "kuril",
         "tags": ["summit"],
@@ -113,4 +127,4 @@ def test_settings_are_parsed_the_same_everywhere(sqlite_url: str) -> None:
     }
     result = run(sqlite_url, "sources", "add", "x", "--kind", "gdelt-events", "--setting", "actors")
     assert result.exit_code == 1
-    assert "setting: 'actors': write KEY=VALUE" in result.output
+    assert "Error: --setting: 'actors': write KEY=VALUE" in result.output

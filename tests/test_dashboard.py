@@ -1,4 +1,8 @@
-"""Every page and form under AppTest: real Streamlit script runs against a temporary database."""
+"""Every page and form under AppTest: real Streamlit script runs against a temporary database.
+
+Widgets are found by their keys, never by position, and the data each test needs
+is written by the factories, so nothing here depends on the demo's contents.
+"""
 
 from __future__ import annotations
 
@@ -10,21 +14,28 @@ import streamlit as st
 from sqlalchemy import func, select
 from streamlit.testing.v1 import AppTest
 
-from db import open_database
+from db import Database
+from db.engine import connect
 from db.migrate import PROJECT_ROOT
-from db.models import Forecast, Question, Resolution
+from db.models import Command, Forecast, Heartbeat, Question, Resolution, ScoreSnapshot, Source
+from services import questions
+from services.score_report import DEFAULT_KEY
+from tests.factories import F, Q, R
 
 APP = str(PROJECT_ROOT / "app.py")
 PAGES = ["overview", "timeline", "questions", "add_forecast", "calibration", "sources", "data"]
 
 
 @pytest.fixture
-def app_env(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """Point the dashboard at a fresh database; clear Streamlit's process-wide caches around it."""
+def app_env(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Database]:
+    """Point the dashboard at a fresh database (no demo unless a test asks); clear Streamlit's caches."""
     monkeypatch.setenv("TRACKER_DATABASE_URL", database_url)
+    monkeypatch.setenv("TRACKER_DEMO", "0")
     st.cache_resource.clear()
     st.cache_data.clear()
-    yield database_url
+    database = connect(database_url)
+    yield database
+    database.dispose()
     st.cache_resource.clear()
     st.cache_data.clear()
 
@@ -41,191 +52,194 @@ def run_app(page: str | None = None, **query: str) -> AppTest:
     return app
 
 
-def count(url: str, model, *where) -> int:
-    database = open_database(url)
+def count(database: Database, model, *where) -> int:
     with database.read_session() as session:
-        n = session.scalar(select(func.count()).select_from(model).where(*where))
-    database.dispose()
-    return n
+        return session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def settled_history(database: Database) -> None:
+    """Ana calls two questions well, Bo badly: enough to score."""
+    for outcome in ("yes", "no"):
+        q = Q(database, f"Will the {outcome} question resolve yes?", tags=["summit"])
+        F(database, q, 0.9 if outcome == "yes" else 0.1, by="ana", at=2)
+        F(database, q, 0.3 if outcome == "yes" else 0.7, by="bo", at=3)
+        R(database, q, outcome, at=30)
 
 
 @pytest.mark.parametrize("page", PAGES)
-def test_every_page_runs(app_env: str, page: str) -> None:
+def test_every_page_runs_on_an_empty_database(app_env: Database, page: str) -> None:
     app = run_app(page)
     assert app.title[0].value
 
 
-def test_questions_list_shows_the_demo(app_env: str) -> None:
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_runs_on_the_demo(app_env: Database, monkeypatch: pytest.MonkeyPatch, page: str) -> None:
+    monkeypatch.setenv("TRACKER_DEMO", "1")
+    app = run_app(page)
+    assert app.title[0].value
+
+
+def test_questions_list_filters_by_text(app_env: Database) -> None:
+    settled_history(app_env)
+    Q(app_env, "Will Brent close above $60?")
     app = run_app("questions")
-    table = app.dataframe[0].value
-    assert len(table) == 32
-    clinton = table[table["Question"].str.startswith("Will Hillary Clinton")].iloc[0]
-    assert (clinton["Status"], clinton["Outcome"]) == ("resolved", "no")
-    assert any("forecasts are illustrative" in caption.value for caption in app.caption)
+    assert len(app.dataframe[0].value) == 3
     assert "Worker never started on this database" in app.sidebar.warning[0].value
     app.text_input(key="q_text").input("Brent").run()
-    assert set(app.dataframe[0].value["Question"].str.contains("Brent")) == {True}
+    assert app.dataframe[0].value["title"].tolist() == ["Will Brent close above $60?"]
 
 
-def test_empty_start(app_env: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TRACKER_DEMO", "0")
+def test_an_unknown_question_link_says_so_and_offers_the_way_back(app_env: Database) -> None:
+    for link in ("999", "abc"):
+        app = run_app("questions", question=link)
+        assert "There is no question" in app.warning[0].value
+        assert [p.label for p in app.get("page_link")] == ["All questions"]
+
+
+def test_empty_start_says_what_to_do(app_env: Database) -> None:
     app = run_app("questions")
     assert "python -m tracker demo" in app.info[0].value
 
 
-def test_calibration_tells_the_story(app_env: str) -> None:
+def test_calibration_tells_who_did_best(app_env: Database) -> None:
+    settled_history(app_env)
     app = run_app("calibration")
     story = app.markdown[0].value
-    assert "**analyst** forecast best" in story
-    assert "seed article" in story
-    assert "Hillary Clinton" in story
+    assert story.startswith("**ana** forecast best")
     assert len(app.get("vega_lite_chart")) >= 4
 
 
-def test_quick_entry_creates_question_and_forecast_once(app_env: str) -> None:
+def test_quick_entry_creates_question_and_forecast_once(app_env: Database) -> None:
     app = run_app("add_forecast")
     app.text_input(key="qe_line").input("Will Russia hand over Shikotan by 2031-12-31? 1 in 20")
     app.text_input(key="qe_who").input("me")
-    app.button[0].click().run()  # the quick-entry submit
+    app.button(key="qe_save").click().run()
     assert not app.exception
     assert "Saved 5%" in app.success[0].value
-    app.button[0].click().run()  # a double submit
+    app.button(key="qe_save").click().run()  # a double submit
     title = "Will Russia hand over Shikotan by 2031-12-31?"
     assert count(app_env, Question, Question.title == title) == 1
-    assert count(app_env, Forecast, Forecast.question_id == question_id_of(app_env, title)) == 1
+    (question,) = questions.list_questions(app_env, questions.QuestionFilter(text="Shikotan"))
+    assert count(app_env, Forecast, Forecast.question_id == question.id) == 1
+    assert app.session_state["me"] == "me"  # remembered for the next form
 
 
-def question_id_of(url: str, title: str) -> int:
-    database = open_database(url)
-    with database.read_session() as session:
-        found = session.scalar(select(Question.id).where(Question.title == title))
-    database.dispose()
-    return found
-
-
-def test_quick_entry_errors_appear_next_to_the_field(app_env: str) -> None:
+def test_quick_entry_errors_appear_next_to_the_field_and_store_nothing(app_env: Database) -> None:
     app = run_app("add_forecast")
     app.text_input(key="qe_line").input("Will Russia hand over Shikotan by 2031-12-31? lots")
     app.text_input(key="qe_who").input("me")
-    app.button[0].click().run()
-    assert "is not a probability" in app.error[0].value
-    assert count(app_env, Question, Question.title.like("%Shikotan by 2031%")) == 0
+    app.button(key="qe_save").click().run()
+    assert "Probability: 'lots' is not a probability" in app.error[0].value
+    app.text_input(key="qe_line").input("Will Russia hand over Shikotan by 2031-12-31? 5%")
+    app.text_input(key="qe_who").input(" ")
+    app.button(key="qe_save").click().run()
+    assert "Forecaster: is empty" in app.error[0].value
+    assert count(app_env, Question) == 0
 
 
-def test_fields_form_on_a_new_question(app_env: str) -> None:
+def test_fields_form_on_a_new_question(app_env: Database) -> None:
     app = run_app("add_forecast")
     app.text_input(key="fx_title").input("Will Japan and Russia sign a peace treaty by 2030?")
+    app.text_input(key="fx_tags").input("Treaty, summit")
     app.text_input(key="fx_p").input("3:97")
     app.text_input(key="fx_who").input("me")
-    app.button[1].click().run()
+    app.button(key="fx_save").click().run()
     assert "Saved 3%" in app.success[0].value
+    (question,) = questions.list_questions(app_env)
+    assert question.tags == ("summit", "treaty")
 
 
-def test_forecast_and_resolve_on_the_question_page(app_env: str) -> None:
-    database = open_database(app_env)
-    with database.write_session() as session:
-        from forecasts.services import create_question
-
-        qid = create_question(
-            session,
-            title="Will the Kremlin confirm a 2031 Abe-style summit?",
-            opens_at=datetime(2026, 1, 1, tzinfo=UTC),
-        ).id
-    database.dispose()
+def test_forecast_resolve_and_undo_on_the_question_page(app_env: Database) -> None:
+    qid = Q(app_env, "Will the Kremlin confirm a 2031 Abe-style summit?", closes=None)
     app = run_app("questions", question=str(qid))
     app.text_input(key=f"f-name-{qid}").input("me")
     app.text_input(key=f"f-p-{qid}").input("150")
-    app.button[0].click().run()
-    assert "outside 0% to 100%" in app.error[0].value
+    app.button(key=f"FormSubmitter:forecast-{qid}-Save forecast").click().run()
+    assert "Probability of yes: '150' is outside 0% to 100%" in app.error[0].value
     app.text_input(key=f"f-p-{qid}").input("30%")
-    app.button[0].click().run()
+    app.button(key=f"FormSubmitter:forecast-{qid}-Save forecast").click().run()
     assert "Saved me's forecast" in app.success[0].value
     assert count(app_env, Forecast, Forecast.question_id == qid) == 1
     app.radio(key=f"r-outcome-{qid}").set_value("no")
-    app.button[1].click().run()
+    app.button(key=f"FormSubmitter:resolve-{qid}-Resolve question").click().run()
     assert not app.exception
     assert count(app_env, Resolution, Resolution.question_id == qid) == 1
     assert "Resolved **no**" in app.markdown[0].value
-    app.button[0].click().run()  # undo
+    app.button(key=f"FormSubmitter:undo-{qid}-Undo resolution").click().run()
     assert count(app_env, Resolution, Resolution.question_id == qid, Resolution.outcome == "unresolved") == 1
 
 
-def test_resolving_moves_the_calibration_page(app_env: str) -> None:
+def test_resolving_moves_the_calibration_page(app_env: Database) -> None:
+    settled_history(app_env)
     before = run_app("calibration").markdown[0].value
-    database = open_database(app_env)
-    with database.write_session() as session:
-        from forecasts.services import add_forecast, create_question, resolve_question
-
-        qid = create_question(
-            session,
-            title="Will the islands question be settled by 2031?",
-            opens_at=datetime(2026, 1, 1, tzinfo=UTC),
-        ).id
-        add_forecast(
-            session,
-            question_id=qid,
-            forecaster="analyst",
-            probability=0.99,
-            made_at=datetime(2026, 2, 1, tzinfo=UTC),
-        )
-        resolve_question(session, qid, outcome="no", resolved_at=datetime(2026, 3, 1, tzinfo=UTC))
-    database.dispose()
+    q = Q(app_env, "Will the islands question be settled by 2031?")
+    F(app_env, q, 0.99, by="ana", at=2)
+    F(app_env, q, 0.01, by="bo", at=2)
+    R(app_env, q, "no", at=30)
     after = run_app("calibration").markdown[0].value
-    # A 99 % miss costs the analyst 0.98 on one question: the crowd now leads.
-    assert before.startswith("**analyst** forecast best")
-    assert after.startswith("**crowd:demo** forecast best")
+    # A 99 % miss costs Ana 0.98 on one question: Bo now leads.
+    assert before.startswith("**ana** forecast best")
+    assert after.startswith("**bo** forecast best")
 
 
-def test_sources_page_adds_a_source_and_requests_a_run(app_env: str) -> None:
+def test_sources_page_adds_a_feed_and_requests_a_run(app_env: Database) -> None:
     app = run_app("sources")
     app.text_input(key="new_src_name").input("wire")
     app.text_input(key="new_src_url").input("http://127.0.0.1:9/feed")
-    app.button[-1].click().run()
+    app.button(key="new_src_add").click().run()
     assert "Added wire" in app.success[0].value
     app.selectbox(key="src_pick").set_value("wire").run()
     app.button(key="src_run").click().run()
-    from db.models import Command
-
     assert count(app_env, Command, Command.status == "pending") == 1
 
 
-def test_overview_lists_what_needs_attention(app_env: str) -> None:
-    run_app()  # first open loads the demo
-    from tracker.reminders import refresh_reminders
+def test_sources_page_adds_a_crowd_source_on_a_question(app_env: Database) -> None:
+    qid = Q(app_env, "Will talks resume by 2027?", closes=None)
+    app = run_app("sources")
+    app.selectbox(key="new_src_kind").set_value("Manifold market").run()
+    app.text_input(key="new_src_name").input("manifold-talks")
+    app.button(key="new_src_add").click().run()
+    assert app.error[0].value == "a Manifold market needs the market's id"
+    app.text_input(key="new_src_manifold_market").input("abc123")
+    app.button(key="new_src_add").click().run()
+    assert "Question: a Manifold market logs the crowd's forecast" in app.error[0].value
+    assert "--question" not in app.error[0].value  # the page speaks of its own controls
+    app.selectbox(key="new_src_question_crowd").set_value(f"#{qid} Will talks resume by 2027?")
+    app.button(key="new_src_add").click().run()
+    assert not app.exception
+    with app_env.read_session() as session:
+        source = session.scalar(select(Source).where(Source.name == "manifold-talks"))
+        assert (source.kind, source.question_id, source.settings) == ("manifold", qid, {"market": "abc123"})
 
-    database = open_database(app_env)
-    with database.write_session() as session:
-        assert refresh_reminders(session, datetime.now(UTC)).raised == 3  # the demo's open questions
-    database.dispose()
-    st.cache_data.clear()
+
+def test_overview_lists_what_needs_attention(app_env: Database) -> None:
+    from services.attention import refresh_reminders
+
+    stale = Q(app_env, "Will talks resume by 2027?", closes=None)
+    F(app_env, stale, 0.2, by="ana", at=2)
+    assert refresh_reminders(app_env, datetime.now(UTC)).raised == 1
     app = run_app()
     labels = [link.label for link in app.get("page_link")]
-    assert sum(label.startswith("Stale forecast: ") for label in labels) == 3
+    assert any(label.startswith(r"Stale forecast\: Will talks resume by 2027\?") for label in labels)
     assert "Worker never started" in app.warning[0].value
 
 
-def _stale_slow_scores_and_a_live_worker(url: str) -> None:
+def _stale_slow_scores_and_a_live_worker(database: Database) -> None:
     """A kept report that took long to score, a newer forecast, and a worker that is beating."""
-    from db.models import Heartbeat, ScoreSnapshot
-    from forecasts.calibration_report import DEFAULT_KEY
-    from forecasts.services import add_forecast
-
-    database = open_database(url)
     now = datetime.now(UTC)
     with database.write_session() as session:
         session.get(ScoreSnapshot, DEFAULT_KEY).compute_seconds = 30.0
-        open_question = session.scalar(select(Question.id).where(Question.uid == "demo-peace-treaty-2027"))
-        add_forecast(session, question_id=open_question, forecaster="analyst", probability=0.05)
         session.add(
             Heartbeat(
                 worker="scheduler", pid=1, hostname="test", started_at=now, beat_at=now, state="running"
             )
         )
-    database.dispose()
+    F(database, Q(database, "Will talks resume by 2027?", closes=None), 0.05, by="ana", at=5)
 
 
-def test_stale_scores_are_labelled_while_the_worker_rescores(app_env: str) -> None:
-    app = run_app("calibration")  # scores the demo and keeps the report
+def test_stale_scores_are_labelled_while_the_worker_rescores(app_env: Database) -> None:
+    settled_history(app_env)
+    app = run_app("calibration")  # scores the history and keeps the report
     _stale_slow_scores_and_a_live_worker(app_env)
     st.cache_data.clear()
     app.run()
@@ -235,20 +249,19 @@ def test_stale_scores_are_labelled_while_the_worker_rescores(app_env: str) -> No
     assert any("newer forecasts and resolutions are not counted yet" in c.value for c in app.caption)
 
 
-def test_a_multiple_choice_question_charts_each_option(app_env: str) -> None:
-    from forecasts.views import option_trajectories
+def test_a_multiple_choice_question_charts_each_option(app_env: Database) -> None:
+    from services.forecasts import option_trajectories
 
-    database = open_database(app_env)
-    with database.write_session() as session:
-        run_app()  # loads the demo
-        question_id = session.scalar(select(Question.id).where(Question.uid == "demo-documents-count"))
-        paths = option_trajectories(session, question_id, datetime.now(UTC))
-    database.dispose()
-    assert set(paths["option"]) == {"Fewer than 30", "30 to 49", "50 to 79", "80 or more"}
+    options = ["Fewer than 30", "30 to 49", "50 to 79", "80 or more"]
+    qid = Q(app_env, "How many documents will be signed?", options=options)
+    F(app_env, qid, [0.1, 0.2, 0.3, 0.4], by="ana", at=2)
+    F(app_env, qid, [0.4, 0.3, 0.2, 0.1], by="ana", at=5)
+    paths = option_trajectories(app_env, qid, datetime.now(UTC))
+    assert set(paths["option"]) == set(options)
     # At every moment, one forecaster's options sum to one.
     sums = paths.groupby(["forecaster", "made_at"])["probability"].sum()
     assert sums.round(6).eq(1.0).all()
-    app = run_app("questions", question=str(question_id))
-    assert app.selectbox(key=f"q-whose-{question_id}").options
+    app = run_app("questions", question=str(qid))
+    assert app.selectbox(key=f"q-whose-{qid}").options == ["ana"]
     specs = [str(chart.proto.spec) for chart in app.get("vega_lite_chart")]
     assert any('"field": "option"' in spec for spec in specs)

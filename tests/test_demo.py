@@ -9,13 +9,15 @@ from sqlalchemy import func, select
 
 from db import Database
 from db.models import AppSetting, Event, Forecast, Forecaster, Question, Resolution
-from forecasts.demo import (
+from services import questions, resolutions
+from services.demo import (
     DEMO_DATA,
     load_demo,
     load_demo_on_first_open,
     read_scenario,
     remove_demo,
 )
+from tests.factories import F, Q
 
 
 def _counts(database: Database) -> dict[str, int]:
@@ -27,19 +29,27 @@ def _counts(database: Database) -> dict[str, int]:
 
 
 def test_demo_loads_twice_without_duplicates(database: Database) -> None:
-    with database.write_session() as session:
-        first = load_demo(session)
+    first = load_demo(database)
     after_first = _counts(database)
-    with database.write_session() as session:
-        second = load_demo(session)
-    assert second.total == 0
+    second = load_demo(database)
+    assert not second.changed
     assert _counts(database) == after_first
-    assert first.added["questions"] == after_first["question"]
+    assert first.new["questions"] == after_first["question"]
+
+
+def test_a_second_load_keeps_the_users_edits_and_undos(database: Database) -> None:
+    """The demo goes through the import writer in its only-what-is-missing mode."""
+    load_demo(database)
+    clinton = next(q for q in questions.list_questions(database) if q.uid == "demo-clinton-wins-2016")
+    questions.edit_question(database, clinton.id, title="Will Hillary Clinton win? (my wording)")
+    resolutions.undo(database, clinton.id, note="checking the source")
+    assert not load_demo(database).changed
+    detail = questions.get_question(database, clinton.id)
+    assert (detail.title, detail.outcome) == ("Will Hillary Clinton win? (my wording)", None)
 
 
 def test_demo_has_the_promised_scope(database: Database) -> None:
-    with database.write_session() as session:
-        load_demo(session)
+    load_demo(database)
     with database.read_session() as session:
         questions = session.scalars(select(Question)).all()
         events = session.scalars(select(Event)).all()
@@ -58,8 +68,7 @@ def test_demo_has_the_promised_scope(database: Database) -> None:
 
 
 def test_seed_article_forecaster_states_what_the_article_implied(database: Database) -> None:
-    with database.write_session() as session:
-        load_demo(session)
+    load_demo(database)
     with database.read_session() as session:
 
         def article_says(uid: str) -> float:
@@ -76,8 +85,7 @@ def test_seed_article_forecaster_states_what_the_article_implied(database: Datab
 
 
 def test_forecasters_update_after_events(database: Database) -> None:
-    with database.write_session() as session:
-        load_demo(session)
+    load_demo(database)
     with database.read_session() as session:
         updates = session.execute(
             select(Forecaster.name, func.count())
@@ -89,8 +97,7 @@ def test_forecasters_update_after_events(database: Database) -> None:
 
 
 def test_every_demo_forecast_is_made_while_its_question_is_open(database: Database) -> None:
-    with database.write_session() as session:
-        load_demo(session)
+    load_demo(database)
     with database.read_session() as session:
         for question in session.scalars(select(Question)):
             latest = question.latest_resolution
@@ -107,8 +114,7 @@ def test_every_demo_forecast_is_made_while_its_question_is_open(database: Databa
 
 def test_demo_outcomes_match_the_scenario_file(database: Database) -> None:
     expected = {q["uid"]: q.get("option", q.get("outcome")) for q in read_scenario()["question"]}
-    with database.write_session() as session:
-        load_demo(session)
+    load_demo(database)
     with database.read_session() as session:
         for question in session.scalars(select(Question)):
             latest = question.latest_resolution
@@ -119,42 +125,31 @@ def test_demo_outcomes_match_the_scenario_file(database: Database) -> None:
 
 
 def test_first_open_loads_the_demo_once(database: Database) -> None:
-    with database.write_session() as session:
-        assert load_demo_on_first_open(session, wanted=True).added["questions"] >= 25
-    with database.write_session() as session:
-        remove_demo(session)
-    with database.write_session() as session:
-        assert load_demo_on_first_open(session, wanted=True) is None
+    assert load_demo_on_first_open(database, wanted=True).new["questions"] >= 25
+    remove_demo(database)
+    assert load_demo_on_first_open(database, wanted=True) is None
     assert _counts(database)["question"] == 0
 
 
 @pytest.mark.parametrize("value", ["0", "false", "off"])
 def test_first_open_can_start_empty(database: Database, monkeypatch: pytest.MonkeyPatch, value: str) -> None:
     monkeypatch.setenv("TRACKER_DEMO", value)
-    with database.write_session() as session:
-        assert load_demo_on_first_open(session) is None
+    assert load_demo_on_first_open(database) is None
     assert _counts(database)["question"] == 0
     with database.read_session() as session:
         assert session.get(AppSetting, "first_open_done") is not None
 
 
 def test_first_open_leaves_a_database_with_questions_alone(database: Database) -> None:
-    with database.write_session() as session:
-        session.add(Question(title="My own question?"))
-    with database.write_session() as session:
-        assert load_demo_on_first_open(session, wanted=True) is None
+    Q(database, "My own question?")
+    assert load_demo_on_first_open(database, wanted=True) is None
     assert _counts(database)["question"] == 1
 
 
 def test_remove_demo_keeps_the_users_own_rows(database: Database) -> None:
-    with database.write_session() as session:
-        load_demo(session)
-        mine = Question(title="Will Russia hand over Shikotan by 2030?")
-        session.add(mine)
-        analyst = session.scalar(select(Forecaster).where(Forecaster.name == "analyst"))
-        session.add(Forecast(question=mine, forecaster=analyst, made_at=datetime.now(UTC), probability=0.02))
-    with database.write_session() as session:
-        assert remove_demo(session) >= 25
+    load_demo(database)
+    F(database, Q(database, "Will Russia hand over Shikotan by 2030?", closes=None), 0.02, by="analyst")
+    assert remove_demo(database) >= 25
     counts = _counts(database)
     assert counts["question"] == 1
     assert counts["forecast"] == 1
@@ -171,8 +166,7 @@ def test_demo_sources_are_valid_and_switched_off(database: Database) -> None:
     from db.models import Source
     from tracker.matching import compile_rule
 
-    with database.write_session() as session:
-        load_demo(session)
+    load_demo(database)
     with database.read_session() as session:
         sources = session.scalars(select(Source).where(Source.kind != "manual")).all()
     assert len(sources) >= 4
@@ -188,3 +182,17 @@ def test_demo_sources_are_valid_and_switched_off(database: Database) -> None:
         compile_rule(tass.match_rule), "Russia halts peace treaty talks with Japan over sanctions"
     )
     assert not rule_matches(compile_rule(tass.match_rule), "Russia and China hold naval drills")
+
+
+def test_demo_scorecard_tells_the_story(database: Database) -> None:
+    """The analyst beats the pundit; the seed article's Clinton call costs it dearly."""
+    from forecasts.scoring.scorecard import score_forecasts
+    from services.score_data import resolved_binary_table
+
+    load_demo(database)
+    with database.read_session() as session:
+        card = score_forecasts(resolved_binary_table(session))
+    analyst, pundit, article = (card.by_forecaster[n] for n in ("analyst", "pundit", "seed-article"))
+    assert analyst.brier < article.brier < pundit.brier
+    assert analyst.timeline.relative_brier_daily < 0 < pundit.timeline.relative_brier_daily
+    assert card.corp.mcb - card.corp.dsc + card.corp.unc == pytest.approx(card.brier)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from forecasts.entry import parse_date, parse_probability, parse_quick_entry
-from forecasts.errors import ValidationError
+from forecasts.errors import Invalid
 
 
 @pytest.mark.parametrize(
@@ -46,7 +46,7 @@ def test_probability_notations(text: str, expected: float) -> None:
     ],
 )
 def test_probability_rejections_name_the_field(text: str, message: str) -> None:
-    with pytest.raises(ValidationError, match=message) as caught:
+    with pytest.raises(Invalid, match=message) as caught:
         parse_probability(text)
     assert caught.value.field == "probability"
     assert "70%" in str(caught.value) or "1%" in str(caught.value)
@@ -103,6 +103,6 @@ def test_quick_entry(line: str, title: str, closes: datetime | None, probability
     ],
 )
 def test_quick_entry_rejections(line: str, field: str) -> None:
-    with pytest.raises(ValidationError) as caught:
+    with pytest.raises(Invalid) as caught:
         parse_quick_entry(line)
     assert caught.value.field == field

@@ -9,14 +9,14 @@ from sqlalchemy import func, select
 
 from db import Database
 from db.models import Forecast, Question, Resolution
-from forecasts.demo import load_demo
-from forecasts.transfer import (
+from services.demo import load_demo
+from services.transfer import (
     ImportRefused,
     bundle_json,
     events_csv,
+    export_bundle,
     forecasts_csv,
     import_bundle,
-    read_bundle,
     read_file,
 )
 
@@ -24,8 +24,7 @@ DATA = Path(__file__).parent / "data" / "imports"
 
 
 def export_all(database: Database) -> tuple[str, str, str]:
-    with database.read_session() as session:
-        bundle = read_bundle(session)
+    bundle = export_bundle(database)
     return forecasts_csv(bundle), events_csv(bundle), bundle_json(bundle)
 
 
@@ -42,16 +41,20 @@ def count(database: Database, model) -> int:
 
 @pytest.fixture
 def demo(database: Database) -> Database:
-    with database.write_session() as session:
-        load_demo(session)
+    """The demo is a real history to export: 32 questions, 224 forecasts, 42 events."""
+    load_demo(database)
     return database
 
 
 @pytest.fixture
-def empty(sqlite_url: str) -> Database:
-    from db import open_database
+def empty(sqlite_template: Path, tmp_path: Path) -> Database:
+    """A second database, at the newest schema and empty, to import into."""
+    import shutil
 
-    database = open_database(sqlite_url.replace(".db", "-empty.db"))
+    from db.engine import connect
+
+    shutil.copyfile(sqlite_template, tmp_path / "empty.db")
+    database = connect(f"sqlite:///{tmp_path / 'empty.db'}")
     yield database
     database.dispose()
 
@@ -96,14 +99,12 @@ def test_a_changed_forecast_is_updated_not_duplicated(demo: Database) -> None:
 def test_export_keeps_every_resolution_ever_recorded_in_json(demo: Database, empty: Database) -> None:
     from datetime import UTC, datetime
 
-    from forecasts.services import resolve_question, undo_resolution
+    from services import resolutions
 
-    with demo.write_session() as session:
+    with demo.read_session() as session:
         question_id = session.scalar(select(Question.id).where(Question.uid == "demo-clinton-wins-2016"))
-        undo_resolution(session, question_id)
-        resolve_question(
-            session, question_id, outcome="annulled", resolved_at=datetime(2016, 11, 9, tzinfo=UTC)
-        )
+    resolutions.undo(demo, question_id)
+    resolutions.resolve(demo, question_id, outcome="annulled", resolved_at=datetime(2016, 11, 9, tzinfo=UTC))
     _, _, dumped = export_all(demo)
     import_text(empty, dumped, "summit.json")
     assert count(empty, Resolution) == count(demo, Resolution)
@@ -314,3 +315,52 @@ def test_a_question_cannot_change_shape_under_its_forecasts(demo: Database) -> N
     with pytest.raises(ImportRefused, match="type and options cannot change once it has forecasts"):
         import_bundle(demo, parsed.bundle)
     assert export_all(demo)[2] == before
+
+
+def test_a_forecast_after_the_stored_resolution_is_refused_by_name(database: Database) -> None:
+    """ "No forecast after resolution" checks the database's resolution, not only the file's."""
+    from services import questions
+    from tests.factories import F, Q, R
+
+    q = Q(database, "Will the summit produce a treaty?")
+    F(database, q, 0.2, by="ana", at=2)
+    R(database, q, "no", at=30)
+    import csv
+    import io
+
+    header, row = list(csv.reader(io.StringIO(export_all(database)[0])))[:2]
+    cells = dict(zip(header, row, strict=True))
+    cells["made_at"] = cells["recorded_at"] = "2016-11-15T00:00:00.000000Z"  # after day 30
+    for column in [c for c in header if c.startswith("resolution_") or c == "resolved_at"]:
+        cells[column] = ""  # a file that knows nothing of the resolution
+    out = io.StringIO()
+    csv.writer(out).writerows([header, [cells[c] for c in header]])
+    parsed = read_file(out.getvalue().encode(), "late.csv")
+    assert parsed.errors == []  # nothing in the file itself is wrong…
+    counts = import_bundle(database, parsed.bundle)
+    assert counts.refused == [
+        f"forecast by ana on {questions.get_question(database, q).uid} at 2016-11-15 00:00 UTC: "
+        "made_at is after the question was resolved (2016-10-31 00:00 UTC)"
+    ]
+    assert counts.new.get("forecasts", 0) == 0
+    assert count(database, Forecast) == 1
+
+
+def test_the_bulk_path_applies_the_row_rules(database: Database) -> None:
+    """Core inserts skip the ORM's before-flush rules; the bulk path applies them itself."""
+    from db import InvalidRow
+    from db.bulk import QuestionShape, insert_forecasts
+    from tests.factories import Q, day
+
+    q = Q(database, options=["a", "b"])
+    forecaster = 1  # never looked up: the rules refuse each row before it reaches the database
+    shapes = {q: QuestionShape("multiple_choice", ("a", "b"))}
+    row = (q, forecaster, day(1), None, [0.7, 0.7], "", "import", day(1))
+    with pytest.raises(InvalidRow, match="must add up to 100%"), database.write_session() as session:
+        insert_forecasts(session.connection(), [row], shapes)
+    binary = {q: QuestionShape("binary", None)}
+    with pytest.raises(InvalidRow, match="outside 0% to 100%"), database.write_session() as session:
+        insert_forecasts(
+            session.connection(), [(q, forecaster, day(1), 1.5, None, "", "import", day(1))], binary
+        )
+    assert count(database, Forecast) == 0

@@ -10,18 +10,16 @@ from sqlalchemy import func, select
 
 from db import Database
 from db.models import Event, EventRevision, EventTag, Forecast, JobRun, ResolutionProposal, Source
-from forecasts.services import create_question
+from services.attention import refresh_reminders
+from tests.factories import F, Q, S
 from tests.loopback import FIXTURES, Loopback, Route
 from tracker.ingest import ingest_source
-from tracker.registry import add_source
-from tracker.reminders import refresh_reminders
 
 KURIL_RULE = 'kuril* OR "northern territories" OR nagato'
 
 
 def rss_source(database: Database, url: str, **options) -> int:
-    with database.write_session() as session:
-        return add_source(session, name=options.pop("name", "wire"), kind="rss", url=url, **options).id
+    return S(database, options.pop("name", "wire"), url=url, **options).id
 
 
 def count(database: Database, model) -> int:
@@ -122,22 +120,16 @@ def test_429_backs_off(database: Database, loopback: Loopback) -> None:
 
 def test_gdelt_doc_rule_filters(database: Database, loopback: Loopback) -> None:
     url = loopback.serve_file("/doc", "gdelt_artlist.json", "application/json")
-    with database.write_session() as session:
-        source_id = add_source(
-            session, name="gdelt", kind="gdelt-doc", url=url, match="nagato", settings={"query": "kuril"}
-        ).id
+    source_id = S(
+        database, "gdelt", kind="gdelt-doc", url=url, match="nagato", settings={"query": "kuril"}
+    ).id
     report = ingest_source(database, source_id)
     assert (report.n_new, report.n_unmatched, report.n_rejected) == (1, 1, 1)
 
 
 @pytest.fixture
 def treaty(database: Database) -> int:
-    with database.write_session() as session:
-        return create_question(
-            session,
-            title="Will Japan and Russia sign a peace treaty in 2016?",
-            opens_at=datetime(2016, 10, 15, tzinfo=UTC),
-        ).id
+    return Q(database, "Will Japan and Russia sign a peace treaty in 2016?", closes=None)
 
 
 def crowd_source(
@@ -146,10 +138,7 @@ def crowd_source(
     """A crowd source on ``question`` whose platform serves ``fixture`` at ``path``."""
     loopback.serve_file(path, fixture, "application/json")
     setting = {"manifold": {"market": "fixtureMkt1"}, "metaculus": {"post": "45179"}}[kind]
-    with database.write_session() as session:
-        return add_source(
-            session, name=kind, kind=kind, url=loopback.url(""), question_id=question, settings=setting
-        ).id
+    return S(database, kind, kind=kind, url=loopback.url(""), question_id=question, settings=setting).id
 
 
 def test_crowd_poll_logs_a_forecast(database: Database, loopback: Loopback, treaty: int) -> None:
@@ -192,10 +181,7 @@ def test_gdelt_events_tags(database: Database, loopback: Loopback) -> None:
     from tests.test_sources import serve_gdelt_export
 
     base = serve_gdelt_export(loopback)
-    with database.write_session() as session:
-        source_id = add_source(
-            session, name="ev", kind="gdelt-events", url=base, settings={"actors": ["JPN", "RUS"]}
-        ).id
+    source_id = S(database, "ev", kind="gdelt-events", url=base, settings={"actors": ["JPN", "RUS"]}).id
     assert ingest_source(database, source_id).n_new == 3
     with database.read_session() as session:
         assert set(session.scalars(select(EventTag.tag).distinct())) == {
@@ -207,37 +193,36 @@ def test_gdelt_events_tags(database: Database, loopback: Loopback) -> None:
 
 
 def test_reminders_are_idempotent(database: Database) -> None:
+    due = Q(database, "Due question resolves by January?", closes=92)  # 1 Jan 2017
+    quiet = Q(database, "A quiet open question?", closes=None)
+    F(database, quiet, 0.3, by="analyst", at=92)
     now = datetime(2017, 2, 1, tzinfo=UTC)
-    with database.write_session() as session:
-        from forecasts.services import add_forecast
-
-        due = create_question(
-            session,
-            title="Due question resolves by January?",
-            opens_at=datetime(2016, 10, 1, tzinfo=UTC),
-            closes_at=datetime(2017, 1, 1, tzinfo=UTC),
-            now=datetime(2016, 10, 1, tzinfo=UTC),
-        )
-        quiet = create_question(
-            session, title="A quiet open question?", opens_at=datetime(2016, 10, 1, tzinfo=UTC)
-        )
-        add_forecast(
-            session,
-            question_id=quiet.id,
-            forecaster="analyst",
-            probability=0.3,
-            now=datetime(2017, 1, 1, tzinfo=UTC),
-        )
-    with database.write_session() as session:
-        first = refresh_reminders(session, now)
-    with database.write_session() as session:
-        second = refresh_reminders(session, now)
+    first, second = refresh_reminders(database, now), refresh_reminders(database, now)
     assert (first.raised, second.raised) == (2, 0)
     from db.models import Reminder
 
     with database.read_session() as session:
         kinds = {(r.question_id, r.kind) for r in session.scalars(select(Reminder))}
-    assert kinds == {(due.id, "ready_to_resolve"), (quiet.id, "stale")}
+    assert kinds == {(due, "ready_to_resolve"), (quiet, "stale")}
+
+
+def test_imported_and_ingested_events_keep_revisions_alike(database: Database, loopback: Loopback) -> None:
+    """One event upsert for both paths: a change that arrives by import keeps the old version too."""
+    from services.transfer import export_bundle, import_bundle
+
+    body = (FIXTURES / "summit_rss.xml").read_bytes()
+    source_id = rss_source(database, loopback.serve("/rss", Route(body)))
+    ingest_source(database, source_id)
+    bundle = export_bundle(database)
+    bundle.events = [
+        e._replace(title=e.title + " (corrected)") if i == 0 else e for i, e in enumerate(bundle.events)
+    ]
+    counts = import_bundle(database, bundle)
+    assert (counts.updated["events"], counts.unchanged["events"]) == (1, 5)
+    with database.read_session() as session:
+        revision = session.scalars(select(EventRevision)).one()
+        assert not revision.previous["title"].endswith("(corrected)")
+        assert session.get(Event, revision.event_id).title.endswith("(corrected)")
 
 
 def test_overlapping_runs_store_each_item_once(database: Database, loopback: Loopback) -> None:

@@ -29,43 +29,43 @@ def test_first_revision_is_the_oldest() -> None:
     assert script.get_base() == FIRST_REVISION
 
 
-def test_upgrade_empty_database_to_head(database_url: str) -> None:
-    assert current_revision(database_url) is None
-    upgrade_to_head(database_url)
-    assert current_revision(database_url) == head_revision()
-    database = connect(database_url)
+def test_upgrade_empty_database_to_head(empty_url: str) -> None:
+    assert current_revision(empty_url) is None
+    upgrade_to_head(empty_url)
+    assert current_revision(empty_url) == head_revision()
+    database = connect(empty_url)
     tables = set(inspect(database.engine).get_table_names())
     database.dispose()
     assert set(Base.metadata.tables) <= tables
 
 
-def test_upgrade_twice_changes_nothing(database_url: str) -> None:
-    upgrade_to_head(database_url)
-    upgrade_to_head(database_url)
-    assert current_revision(database_url) == head_revision()
+def test_upgrade_twice_changes_nothing(empty_url: str) -> None:
+    upgrade_to_head(empty_url)
+    upgrade_to_head(empty_url)
+    assert current_revision(empty_url) == head_revision()
 
 
-def test_models_and_migrations_do_not_drift(database_url: str) -> None:
+def test_models_and_migrations_do_not_drift(empty_url: str) -> None:
     """The same check as `alembic check` in CI: autogenerate finds nothing to do."""
-    upgrade_to_head(database_url)
-    check_models_match_migrations(database_url)
+    upgrade_to_head(empty_url)
+    check_models_match_migrations(empty_url)
 
 
-def test_downgrade_to_base_and_back(database_url: str) -> None:
-    upgrade_to_head(database_url)
-    command.downgrade(alembic_config(database_url), "base")
-    database = connect(database_url)
+def test_downgrade_to_base_and_back(empty_url: str) -> None:
+    upgrade_to_head(empty_url)
+    command.downgrade(alembic_config(empty_url), "base")
+    database = connect(empty_url)
     leftover = set(inspect(database.engine).get_table_names()) - {"alembic_version"}
     database.dispose()
     assert leftover == set()
-    upgrade_to_head(database_url)
-    assert current_revision(database_url) == head_revision()
+    upgrade_to_head(empty_url)
+    assert current_revision(empty_url) == head_revision()
 
 
-def test_upgrade_keeps_rows_written_under_the_first_schema(database_url: str) -> None:
+def test_upgrade_keeps_rows_written_under_the_first_schema(empty_url: str) -> None:
     """Rows stored by the oldest schema survive every later migration unchanged."""
-    command.upgrade(alembic_config(database_url), FIRST_REVISION)
-    database = connect(database_url)
+    command.upgrade(alembic_config(empty_url), FIRST_REVISION)
+    database = connect(empty_url)
     at = datetime(2016, 12, 15, 6, 0)  # naive UTC, as the first schema stores it
     with database.write_session() as session:
         session.execute(
@@ -100,9 +100,9 @@ def test_upgrade_keeps_rows_written_under_the_first_schema(database_url: str) ->
         )
     database.dispose()
 
-    upgrade_to_head(database_url)
+    upgrade_to_head(empty_url)
 
-    database = connect(database_url)
+    database = connect(empty_url)
     with database.read_session() as session:
         question = session.scalars(select(Question)).one()
         assert question.title == "Treaty by 2016?"
@@ -112,12 +112,12 @@ def test_upgrade_keeps_rows_written_under_the_first_schema(database_url: str) ->
     database.dispose()
 
 
-def test_processes_upgrading_at_once_all_succeed(database_url: str) -> None:
+def test_processes_upgrading_at_once_all_succeed(empty_url: str) -> None:
     """The dashboard, the worker and the CLI may start together on a new file; none may fail."""
     script = "import sys; from db.migrate import upgrade_to_head; upgrade_to_head(sys.argv[1])"
     processes = [
         subprocess.Popen(
-            [sys.executable, "-c", script, database_url],
+            [sys.executable, "-c", script, empty_url],
             cwd=PROJECT_ROOT,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -127,4 +127,4 @@ def test_processes_upgrading_at_once_all_succeed(database_url: str) -> None:
     ]
     outputs = [process.communicate(timeout=120) for process in processes]
     assert [process.returncode for process in processes] == [0, 0, 0], outputs
-    assert current_revision(database_url) == head_revision()
+    assert current_revision(empty_url) == head_revision()

@@ -127,7 +127,7 @@ def test_naive_timestamps_are_refused(database: Database) -> None:
 def test_forecast_probability_outside_unit_interval(
     database: Database, analyst: int, probability: float
 ) -> None:
-    with pytest.raises(InvalidRow, match="between 0 and 1") as caught, database.write_session() as session:
+    with pytest.raises(InvalidRow, match=r"0% (to|and) 100%") as caught, database.write_session() as session:
         question = binary_question()
         session.add(question)
         session.add(
@@ -139,9 +139,9 @@ def test_forecast_probability_outside_unit_interval(
 @pytest.mark.parametrize(
     ("values", "message"),
     [
-        ([0.5, 0.3, 0.3], "must sum to 1"),
-        ([0.5, 0.4], "needs exactly 3 probabilities"),
-        ([1.2, -0.1, -0.1], "between 0 and 1"),
+        ([0.5, 0.3, 0.3], "must add up to 100%"),
+        ([0.5, 0.4], "needs 3 probabilities"),
+        ([1.2, -0.1, -0.1], "outside 0% to 100%"),
     ],
 )
 def test_multiple_choice_probabilities_must_sum_to_one(
@@ -158,7 +158,7 @@ def test_multiple_choice_probabilities_must_sum_to_one(
 
 def test_binary_forecast_needs_a_probability(database: Database, analyst: int) -> None:
     with (
-        pytest.raises(InvalidRow, match="required for a binary question"),
+        pytest.raises(InvalidRow, match="is required for a yes/no question"),
         database.write_session() as session,
     ):
         question = binary_question()
@@ -167,7 +167,7 @@ def test_binary_forecast_needs_a_probability(database: Database, analyst: int) -
 
 
 def test_resolution_naming_an_unknown_option(database: Database) -> None:
-    with pytest.raises(InvalidRow, match="must be one of the question's options") as caught:
+    with pytest.raises(InvalidRow, match="must be one of Fewer than 30, 30 to 79, 80 or more") as caught:
         with database.write_session() as session:
             question = choice_question()
             session.add(question)
@@ -180,9 +180,9 @@ def test_resolution_naming_an_unknown_option(database: Database) -> None:
 @pytest.mark.parametrize(
     ("make_question", "outcome", "message"),
     [
-        (binary_question, "option", "resolves yes, no or annulled"),
-        (choice_question, "yes", "resolves to an option or annulled"),
-        (binary_question, "maybe", "must be one of yes, no, option, annulled, unresolved"),
+        (binary_question, "option", "must be one of yes, no, annulled for this question"),
+        (choice_question, "yes", r"must be an option \(Fewer than 30, 30 to 79, 80 or more\) or annulled"),
+        (binary_question, "maybe", "must be one of yes, no, annulled for this question"),
     ],
 )
 def test_resolution_outcome_must_fit_the_question(
@@ -196,7 +196,7 @@ def test_resolution_outcome_must_fit_the_question(
 
 
 def test_closes_before_opens(database: Database) -> None:
-    with pytest.raises(InvalidRow, match="must not be before opens_at") as caught:
+    with pytest.raises(InvalidRow, match="must not be before the question opens") as caught:
         with database.write_session() as session:
             session.add(binary_question(closes_at=datetime(2016, 10, 1, tzinfo=UTC)))
     assert (caught.value.table, caught.value.field) == ("question", "closes_at")

@@ -6,109 +6,103 @@ from datetime import UTC, datetime
 
 import numpy as np
 import pytest
-from sqlalchemy import func, select
 
 from db import Database
-from db.models import Forecast, Question, Resolution
-from forecasts.demo import load_demo
 from forecasts.scoring.scorecard import score_forecasts
-from forecasts.scoring_data import resolved_binary_table
-from forecasts.services import resolve_question, undo_resolution
+from services import questions, resolutions, scores
+from services.score_data import resolved_binary_table
+from tests.factories import F, Q, R
 
 
 @pytest.fixture
-def demo(database: Database) -> Database:
-    with database.write_session() as session:
-        load_demo(session)
-    return database
+def history(database: Database) -> dict[str, int]:
+    """Two settled yes/no questions, one open, one multiple choice, one annulled; three forecasters."""
+    ids = {
+        "oil": Q(database, "Will Brent close above $60?", tags=["oil"]),
+        "treaty": Q(database, "Will a treaty be signed?", tags=["treaty"]),
+        "open": Q(database, "Will talks resume by 2027?", closes=None),
+        "docs": Q(database, "How many documents?", options=["few", "many"]),
+        "void": Q(database, "Will the vote be held?"),
+    }
+    for name, p in (("analyst", 0.8), ("pundit", 0.3), ("seed-article", 0.6)):
+        for key in ("oil", "treaty", "open", "void"):
+            F(database, ids[key], p, by=name, at=2)
+        F(database, ids["oil"], min(p + 0.1, 1.0), by=name, at=9)
+    F(database, ids["docs"], [0.3, 0.7], by="analyst", at=2)
+    R(database, ids["oil"], "yes", at=30)
+    R(database, ids["treaty"], "no", at=30)
+    R(database, ids["docs"], "many", at=30)
+    R(database, ids["void"], "annulled", at=30)
+    return ids
 
 
-def test_table_holds_every_forecast_on_resolved_binary_questions(demo: Database) -> None:
-    with demo.read_session() as session:
+def _uids(database: Database, *keys_ids: int) -> set[str]:
+    return {questions.get_question(database, i).uid for i in keys_ids}
+
+
+def test_table_holds_every_forecast_on_resolved_binary_questions(database: Database, history: dict) -> None:
+    with database.read_session() as session:
         table = resolved_binary_table(session)
-        resolved = select(Resolution.question_id)
-        expected = session.scalar(
-            select(func.count())
-            .select_from(Forecast)
-            .join(Question)
-            .where(Question.type == "binary", Question.id.in_(resolved))
-        )
-    assert len(table) == expected
+    assert len(table) == 3 * 2 + 3  # oil: two each; treaty: one each
+    assert set(table.question.tolist()) == _uids(database, history["oil"], history["treaty"])
     assert set(table.outcome.tolist()) == {0.0, 1.0}
     assert table.has_windows
 
 
-def test_annulled_questions_are_left_out(demo: Database) -> None:
-    with demo.write_session() as session:
-        question = session.scalar(select(Question).where(Question.uid == "demo-clinton-wins-2016"))
-        undo_resolution(session, question.id)
-        resolve_question(
-            session, question.id, outcome="annulled", resolved_at=datetime(2016, 11, 9, tzinfo=UTC)
-        )
-    with demo.read_session() as session:
+def test_annulled_and_undone_questions_are_left_out(database: Database, history: dict) -> None:
+    resolutions.undo(database, history["treaty"])
+    with database.read_session() as session:
         table = resolved_binary_table(session)
-    assert "demo-clinton-wins-2016" not in set(table.question.tolist())
+    assert set(table.question.tolist()) == _uids(database, history["oil"])
 
 
-def test_filters_by_forecaster_and_tag(demo: Database) -> None:
-    with demo.read_session() as session:
-        table = resolved_binary_table(session, forecasters=["seed-article"], tag="us-election")
-    assert set(table.question.tolist()) == {"demo-clinton-wins-2016"}
-    assert table.probability.tolist() == [0.85]
+def test_filters_by_forecaster_and_tag(database: Database, history: dict) -> None:
+    with database.read_session() as session:
+        table = resolved_binary_table(session, forecasters=["seed-article"], tag="treaty")
+    assert set(table.question.tolist()) == _uids(database, history["treaty"])
+    assert table.probability.tolist() == [0.6]
 
 
-def test_demo_scorecard_tells_the_story(demo: Database) -> None:
-    """The analyst beats the pundit; the seed article's Clinton call costs it dearly."""
-    with demo.read_session() as session:
+def test_overview_headline_matches_the_scorecard(database: Database, history: dict) -> None:
+    headline = scores.headline(database)  # nothing kept yet: one aggregate query
+    with database.read_session() as session:
         card = score_forecasts(resolved_binary_table(session))
-    analyst, pundit, article = (card.by_forecaster[n] for n in ("analyst", "pundit", "seed-article"))
-    assert analyst.brier < article.brier < pundit.brier
-    assert analyst.timeline.relative_brier_daily < 0 < pundit.timeline.relative_brier_daily
-    assert card.corp.mcb - card.corp.dsc + card.corp.unc == pytest.approx(card.brier)
-
-
-def test_overview_headline_matches_the_scorecard(demo: Database) -> None:
-    from forecasts.views import headline_scores
-
-    with demo.read_session() as session:
-        headline = headline_scores(session)
-        card = score_forecasts(resolved_binary_table(session))
-    assert set(headline) == set(card.by_forecaster)
+    assert headline.scored_at is None
+    assert set(headline.scores) == set(card.by_forecaster)
     for name, mine in card.by_forecaster.items():
-        assert headline[name][0] == mine.n_questions
-        assert headline[name][1] == pytest.approx(mine.brier)
+        assert headline.scores[name][0] == mine.n_questions
+        assert headline.scores[name][1] == pytest.approx(mine.brier)
 
 
 def test_times_keep_their_microseconds(database: Database) -> None:
     """The database computes epoch seconds; nothing is lost to a day-fraction shortcut."""
-    from forecasts.services import add_forecast, create_question
+    from services.forecasts import ForecastInput, add_forecast
+    from services.questions import NewQuestion
 
     made_at = datetime(2016, 12, 15, 6, 0, 0, 123456, tzinfo=UTC)
-    with database.write_session() as session:
-        question = create_question(
-            session, title="Will the summit happen?", opens_at=datetime(2016, 12, 1, 0, 0, 0, 1, tzinfo=UTC)
-        )
-        add_forecast(session, question_id=question.id, forecaster="analyst", probability=0.9, made_at=made_at)
-        resolve_question(session, question.id, outcome="yes", resolved_at=datetime(2016, 12, 16, tzinfo=UTC))
+    opens = datetime(2016, 12, 1, 0, 0, 0, 1, tzinfo=UTC)
+    q = questions.create_question(database, NewQuestion(title="Will the summit happen?", opens_at=opens)).id
+    add_forecast(database, q, ForecastInput("analyst", probability=0.9, made_at=made_at))
+    resolutions.resolve(database, q, outcome="yes", resolved_at=datetime(2016, 12, 16, tzinfo=UTC))
     with database.read_session() as session:
         table = resolved_binary_table(session)
     assert table.made_at.tolist() == [made_at.timestamp()]
-    assert table.opens_at.tolist() == [datetime(2016, 12, 1, 0, 0, 0, 1, tzinfo=UTC).timestamp()]
+    assert table.opens_at.tolist() == [opens.timestamp()]
     assert np.isnan(table.closes_at).all()
 
 
 def test_a_few_questions_by_index_and_many_by_scan_give_the_same_table(
-    demo: Database, monkeypatch: pytest.MonkeyPatch
+    database: Database, history: dict, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import forecasts.scoring_data as scoring_data
+    import services.score_data as score_data
 
-    with demo.read_session() as session:
+    with database.read_session() as session:
         by_index = resolved_binary_table(session)
-        monkeypatch.setattr(scoring_data, "INDEXED_LOOKUP_LIMIT", 0)
+        monkeypatch.setattr(score_data, "INDEXED_LOOKUP_LIMIT", 0)
         by_scan = resolved_binary_table(session)
 
     def rows(table) -> list[tuple]:
         return sorted(zip(table.question, table.forecaster, table.made_at, table.probability, strict=True))
 
     assert rows(by_index) == rows(by_scan)
-    assert len(by_scan) > 100
+    assert len(by_scan) == 9

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from db import Database
 from db.models import Heartbeat
-from tracker.status import worker_status
+from services.status import worker_status
 
 NOW = datetime(2026, 11, 30, 12, tzinfo=UTC)
 
@@ -26,23 +26,17 @@ def beat(database: Database, seconds_ago: int, state: str = "running") -> None:
 
 
 def test_never_started(database: Database) -> None:
-    with database.read_session() as session:
-        status = worker_status(session, NOW)
+    status = worker_status(database, NOW)
     assert not status.alive
     assert "never started" in status.describe(NOW)
 
 
 def test_alive_silent_and_stopped(database: Database) -> None:
     beat(database, 20)
-    with database.read_session() as session:
-        assert (
-            worker_status(session, NOW).describe(NOW) == "Worker running (pid 42), last heartbeat 20 s ago."
-        )
+    assert worker_status(database, NOW).describe(NOW) == "Worker running (pid 42), last heartbeat 20 s ago."
     beat(database, 600)
-    with database.read_session() as session:
-        status = worker_status(session, NOW)
+    status = worker_status(database, NOW)
     assert (status.alive, status.state) == (False, "silent")
     assert "silent for 10 min" in status.describe(NOW)
     beat(database, 120, "stopped")
-    with database.read_session() as session:
-        assert "stopped 2 min ago" in worker_status(session, NOW).describe(NOW)
+    assert "stopped 2 min ago" in worker_status(database, NOW).describe(NOW)

@@ -8,6 +8,7 @@ and JSON, imported into a fresh file and exported again.
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,17 +16,18 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from db import open_database
-from forecasts.transfer import (
+from db import Database
+from db.engine import connect
+from services.transfer import (
     Bundle,
     bundle_json,
     events_csv,
+    export_bundle,
     forecasts_csv,
     import_bundle,
-    read_bundle,
     read_file,
 )
-from forecasts.transfer.records import (
+from services.transfer.records import (
     EventRecord,
     ForecasterRecord,
     ForecastRecord,
@@ -146,23 +148,25 @@ def histories(draw: st.DrawFn) -> Bundle:
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
 )
 @given(history=histories())
-def test_any_history_round_trips_byte_for_byte(history: Bundle) -> None:
+def test_any_history_round_trips_byte_for_byte(sqlite_template: Path, history: Bundle) -> None:
+    def fresh(path: Path) -> Database:
+        shutil.copyfile(sqlite_template, path)
+        return connect(f"sqlite:///{path}")
+
     with tempfile.TemporaryDirectory() as folder:
-        original = open_database(f"sqlite:///{Path(folder) / 'original.db'}")
+        original = fresh(Path(folder) / "original.db")
         import_bundle(original, history)
-        with original.read_session() as session:
-            exported = read_bundle(session)
+        exported = export_bundle(original)
         original.dispose()
         forecasts, events, dumped = forecasts_csv(exported), events_csv(exported), bundle_json(exported)
 
         for files in ([(dumped, "x.json")], [(forecasts, "x.csv"), (events, "x.events.csv")]):
-            copy = open_database(f"sqlite:///{Path(folder) / f'copy-{len(files)}.db'}")
+            copy = fresh(Path(folder) / f"copy-{len(files)}.db")
             for content, name in files:
                 parsed = read_file(content.encode(), name)
                 assert parsed.errors == []
                 import_bundle(copy, parsed.bundle)
-            with copy.read_session() as session:
-                again = read_bundle(session)
+            again = export_bundle(copy)
             if len(files) == 1:
                 assert bundle_json(again) == dumped
             else:

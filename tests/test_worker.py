@@ -16,9 +16,9 @@ from sqlalchemy import select
 from db import Database
 from db.migrate import PROJECT_ROOT
 from db.models import Command, Heartbeat, JobRun, Source, WorkerLease
+from services import sources
+from tests.factories import S
 from tests.loopback import Loopback
-from tracker.registry import add_source
-from tracker.worker import request_run
 
 
 def start_worker(database_url: str) -> subprocess.Popen[str]:
@@ -57,8 +57,7 @@ def wait_for(condition: Callable[[], object], timeout: float = 20.0, what: str =
 @pytest.fixture
 def worker_setup(database: Database, loopback: Loopback):
     url = loopback.serve_file("/rss", "summit_rss.xml", "application/rss+xml")
-    with database.write_session() as session:
-        source_id = add_source(session, name="wire", kind="rss", url=url, every="1h").id
+    source_id = S(database, "wire", url=url, every="1h").id
     process = start_worker(database.url)
     yield database, source_id, process
     if process.poll() is None:
@@ -102,7 +101,7 @@ def test_worker_lifecycle(worker_setup) -> None:
     assert "another scheduler" in second.stderr.read()
 
     # "Run now", as the dashboard writes it, is picked up within seconds.
-    command_id = request_run(database, source_id)
+    command_id = sources.request_run(database, "wire")
     asked = time.monotonic()
 
     def finished() -> Command | None:

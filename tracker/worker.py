@@ -24,66 +24,20 @@ from typing import Any
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED, JobExecutionEvent
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
-from sqlalchemy import select
 
 from db import Database
-from db.models import Command, Heartbeat, JobRun, Source, WorkerLease
-from forecasts.calibration_report import refresh_stored_report
-from tracker.ingest import ingest_source, mark_stale_runs
-from tracker.reminders import refresh_reminders
-from tracker.status import WORKER_NAME
+from services import attention, scores, sources, status
+from services.status import LeaseHeld
+from tracker import exit_codes
+from tracker.ingest import ingest_source
 
 log = logging.getLogger("tracker.worker")
 
-LEASE_NAME = "scheduler"
 STOP_TIMEOUT = 8.0  # seconds to let running jobs finish after SIGTERM; the rest is the 10 s promise
-
-
-class LeaseHeld(RuntimeError):
-    """Another live worker holds the lease on this database."""
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def acquire_lease(database: Database, holder: str, seconds: float) -> None:
-    now = _now()
-    with database.write_session() as session:
-        lease = session.get(WorkerLease, LEASE_NAME)
-        if lease is not None and lease.holder != holder and lease.expires_at > now:
-            raise LeaseHeld(
-                f"another scheduler ({lease.holder}) is running on this database "
-                f"(lease until {lease.expires_at:%H:%M:%S} UTC); stop it first, "
-                "or wait for its lease to expire"
-            )
-        if lease is None:
-            session.add(
-                WorkerLease(
-                    name=LEASE_NAME,
-                    holder=holder,
-                    acquired_at=now,
-                    expires_at=now + timedelta(seconds=seconds),
-                )
-            )
-        else:
-            lease.holder, lease.acquired_at, lease.expires_at = holder, now, now + timedelta(seconds=seconds)
-
-
-def renew_lease(database: Database, holder: str, seconds: float) -> bool:
-    with database.write_session() as session:
-        lease = session.get(WorkerLease, LEASE_NAME)
-        if lease is None or lease.holder != holder:
-            return False
-        lease.expires_at = _now() + timedelta(seconds=seconds)
-        return True
-
-
-def release_lease(database: Database, holder: str) -> None:
-    with database.write_session() as session:
-        lease = session.get(WorkerLease, LEASE_NAME)
-        if lease is not None and lease.holder == holder:
-            session.delete(lease)
 
 
 class Worker:
@@ -120,10 +74,9 @@ class Worker:
     # --- lifecycle ---------------------------------------------------------------------
 
     def start(self) -> None:
-        acquire_lease(self.database, self.holder, self.lease_seconds)
-        with self.database.write_session() as session:
-            mark_stale_runs(session, _now())
-        self._beat("running")
+        status.acquire_lease(self.database, self.holder, self.lease_seconds)
+        status.close_abandoned_runs(self.database)
+        status.beat(self.database, "running", self.started_at)
         now = _now()
         housekeeping: list[tuple[str, Callable[[], None], float]] = [
             ("heartbeat", self.heartbeat, self.heartbeat_seconds),
@@ -154,8 +107,8 @@ class Worker:
         while self._running and time.monotonic() < deadline:
             time.sleep(0.05)
         try:
-            self._beat("stopped")
-            release_lease(self.database, self.holder)
+            status.beat(self.database, "stopped", self.started_at)
+            status.release_lease(self.database, self.holder)
         except Exception:
             log.exception("could not record the shutdown")
         log.info("scheduler stopped%s", f" ({self._running} job(s) abandoned)" if self._running else "")
@@ -185,48 +138,30 @@ class Worker:
         else:
             log.error("job %s raised %r", event.job_id, event.exception)
 
-    def _beat(self, state: str) -> None:
-        now = _now()
-        with self.database.write_session() as session:
-            beat = session.get(Heartbeat, WORKER_NAME)
-            if beat is None:
-                beat = Heartbeat(
-                    worker=WORKER_NAME,
-                    pid=os.getpid(),
-                    hostname=socket.gethostname(),
-                    started_at=self.started_at,
-                    beat_at=now,
-                    state=state,
-                )
-                session.add(beat)
-            beat.pid, beat.hostname, beat.started_at = os.getpid(), socket.gethostname(), self.started_at
-            beat.beat_at, beat.state = now, state
-
     def heartbeat(self) -> None:
-        if not renew_lease(self.database, self.holder, self.lease_seconds):
+        if not status.renew_lease(self.database, self.holder, self.lease_seconds):
             log.error("lost the scheduler lease to another worker; stopping")
             self.lost_lease.set()
             return
-        self._beat("running")
+        status.beat(self.database, "running", self.started_at)
         self._publish_next_runs()
 
     def _publish_next_runs(self) -> None:
-        with self.database.write_session() as session:
-            for source in session.scalars(select(Source).where(Source.enabled.is_(True))):
-                job = self.scheduler.get_job(f"source:{source.id}")
-                source.next_run_at = job.next_run_time.astimezone(UTC) if job and job.next_run_time else None
+        next_runs = {}
+        for job in self.scheduler.get_jobs():
+            if job.id.startswith("source:"):
+                next_run = getattr(job, "next_run_time", None)
+                next_runs[int(job.id.removeprefix("source:"))] = (
+                    next_run.astimezone(UTC) if next_run else None
+                )
+        sources.publish_next_runs(self.database, next_runs)
 
     def sync_sources(self) -> None:
         """Make the jobs match the enabled sources: add new ones, drop removed, reschedule changed."""
-        with self.database.read_session() as session:
-            wanted = {
-                f"source:{source_id}": (source_id, every or 900)
-                for source_id, every in session.execute(
-                    select(Source.id, Source.every_seconds).where(
-                        Source.enabled.is_(True), Source.kind != "manual"
-                    )
-                )
-            }
+        wanted = {
+            f"source:{source_id}": (source_id, every)
+            for source_id, _, every in sources.enabled_sources(self.database)
+        }
         now = _now()
         for job in self.scheduler.get_jobs():
             if job.id.startswith("source:") and job.id not in wanted:
@@ -253,55 +188,24 @@ class Worker:
         log.info("%s", report.summary())
 
     def run_commands(self) -> None:
-        with self.database.write_session() as session:
-            pending = session.scalars(
-                select(Command).where(Command.status == "pending").order_by(Command.requested_at)
-            ).all()
-            for command in pending:
-                command.status = "running"
-            work = [(c.id, c.source_id) for c in pending]
-        for command_id, source_id in work:
+        for request_id, source_id in sources.take_requests(self.database):
             if self.stopping.is_set():
                 break
             try:
                 report = ingest_source(self.database, source_id)
-                status, result = ("failed" if report.status == "error" else "done"), report.summary()
+                failed, result = report.status == "error", report.summary()
             except Exception as error:
-                status, result = "failed", f"{type(error).__name__}: {error}"
-            with self.database.write_session() as session:
-                command = session.get(Command, command_id)
-                command.status, command.result, command.finished_at = status, result, _now()
+                failed, result = True, f"{type(error).__name__}: {error}"
+            sources.finish_request(self.database, request_id, failed=failed, result=result)
             log.info("run now: %s", result)
 
     def reminders(self) -> None:
-        started = _now()
-        with self.database.write_session() as session:
-            counts = refresh_reminders(session, started)
-            session.add(_finished_run("reminders", started, n_new=counts.raised, n_updated=counts.cleared))
+        attention.refresh_reminders(self.database)
 
     def rescore(self) -> None:
         """Keep the stored calibration report current, so no page scores while a user waits."""
-        started = _now()
-        if not refresh_stored_report(self.database):
-            return
-        seconds = (_now() - started).total_seconds()
-        with self.database.write_session() as session:
-            session.add(_finished_run("scores", started, n_updated=1, notes=f"rescored in {seconds:.1f} s"))
-        log.info("rescored in %.1f s", seconds)
-
-
-def _finished_run(job: str, started: datetime, **counts: Any) -> JobRun:
-    """A successful housekeeping run, for the Sources & jobs page."""
-    return JobRun(job=job, started_at=started, finished_at=_now(), status="ok", **counts)
-
-
-def request_run(database: Database, source_id: int) -> int:
-    """Ask the worker to run a source now; returns the command id (the dashboard's "Run now")."""
-    with database.write_session() as session:
-        command = Command(kind="run_source", source_id=source_id, status="pending", requested_at=_now())
-        session.add(command)
-        session.flush()
-        return command.id
+        if scores.refresh_kept_report(self.database):
+            log.info("rescored the calibration report")
 
 
 def run_worker(database: Database, **options: float) -> int:
@@ -311,7 +215,7 @@ def run_worker(database: Database, **options: float) -> int:
         worker.start()
     except LeaseHeld as error:
         log.error("%s", error)
-        return 3
+        return exit_codes.WORKER_RUNNING
     stop = threading.Event()
 
     def on_signal(signum: int, frame: object) -> None:
@@ -324,4 +228,4 @@ def run_worker(database: Database, **options: float) -> int:
         if worker.lost_lease.is_set():
             break
     worker.stop()
-    return 0 if not worker.lost_lease.is_set() else 4
+    return exit_codes.LEASE_LOST if worker.lost_lease.is_set() else exit_codes.OK

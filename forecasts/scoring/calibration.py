@@ -108,10 +108,12 @@ def reliability_bins(
         p_arr, y_arr, w_arr = p_arr[keep], y_arr[keep], w_arr[keep]
         index = bin_index(p_arr, edges_percent)
         counts = np.bincount(index, minlength=n_bins)
-        weight_sums = np.bincount(index, weights=w_arr, minlength=n_bins)
+        weight_sums = np.bincount(index, weights=w_arr, minlength=n_bins).astype(np.float64, copy=False)
         forecast_sums = np.bincount(index, weights=w_arr * p_arr, minlength=n_bins)
         hit_sums = np.bincount(index, weights=w_arr * y_arr, minlength=n_bins)
-        squared_weights = np.bincount(index, weights=w_arr**2, minlength=n_bins)
+        squared_weights = np.bincount(index, weights=w_arr**2, minlength=n_bins).astype(
+            np.float64, copy=False
+        )
     occupied = np.flatnonzero(counts)
     observed = hit_sums[occupied] / weight_sums[occupied]
     effective_n = weight_sums[occupied] ** 2 / squared_weights[occupied]

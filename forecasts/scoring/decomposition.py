@@ -116,7 +116,8 @@ def pav_recalibrate(p: ArrayLike, y: ArrayLike, weights: ArrayLike | None = None
     block_weight = np.bincount(inverse, weights=w_arr)
     block_mean = np.bincount(inverse, weights=w_arr * y_arr) / block_weight
     fitted = isotonic_regression(block_mean, weights=block_weight, increasing=True).x
-    return fitted[inverse]
+    result: Floats = fitted[inverse]
+    return result
 
 
 @dataclass(frozen=True)

@@ -80,7 +80,8 @@ def _one_hot(index: NDArray[np.intp], n_options: int) -> Floats:
 def multi_brier_02(probabilities: ArrayLike, outcome: ArrayLike) -> Floats:
     """Σ_k (p_k − o_k)² per forecast, in [0, 2]: the multi-category Brier (GJ Open, sklearn)."""
     matrix, index = _categorical(probabilities, outcome)
-    return np.sum((matrix - _one_hot(index, matrix.shape[1])) ** 2, axis=1)
+    result: Floats = np.sum((matrix - _one_hot(index, matrix.shape[1])) ** 2, axis=1)
+    return result
 
 
 def ranked_probability_score(probabilities: ArrayLike, outcome: ArrayLike) -> Floats:
@@ -91,7 +92,8 @@ def ranked_probability_score(probabilities: ArrayLike, outcome: ArrayLike) -> Fl
     matrix, index = _categorical(probabilities, outcome)
     cumulative_forecast = np.cumsum(matrix, axis=1)
     cumulative_observed = np.cumsum(_one_hot(index, matrix.shape[1]), axis=1)
-    return np.sum((cumulative_forecast - cumulative_observed) ** 2, axis=1)
+    result: Floats = np.sum((cumulative_forecast - cumulative_observed) ** 2, axis=1)
+    return result
 
 
 def multi_log_loss(
@@ -105,11 +107,13 @@ def multi_log_loss(
 def multi_spherical_gain(probabilities: ArrayLike, outcome: ArrayLike) -> Floats:
     """Spherical score p_outcome / ‖p‖₂, in [0, 1]; higher is better."""
     matrix, index = _categorical(probabilities, outcome)
-    return matrix[np.arange(index.size), index] / np.linalg.norm(matrix, axis=1)
+    result: Floats = matrix[np.arange(index.size), index] / np.linalg.norm(matrix, axis=1)
+    return result
 
 
 def gj_ordered_brier(probabilities: ArrayLike, outcome: ArrayLike) -> Floats:
     """GJ Open's ordered-categorical Brier: the mean 2-category Brier over the K − 1 cumulative splits,
     which equals 2·RPS/(K − 1), in [0, 2]."""
     matrix, _ = _categorical(probabilities, outcome)
-    return 2.0 * ranked_probability_score(probabilities, outcome) / (matrix.shape[1] - 1)
+    result: Floats = 2.0 * ranked_probability_score(probabilities, outcome) / (matrix.shape[1] - 1)
+    return result

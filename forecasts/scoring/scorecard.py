@@ -9,6 +9,7 @@ summary is the mean over questions, never over forecasts.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -48,8 +49,8 @@ class ForecastTable:
     opens_at: Floats
     closes_at: Floats
     resolved_at: Floats
-    question_codes: NDArray[np.intp] = field(default=None, repr=False, compare=False)  # type: ignore[assignment]
-    forecaster_codes: NDArray[np.intp] = field(default=None, repr=False, compare=False)  # type: ignore[assignment]
+    question_codes: NDArray[np.intp] = field(default=None, repr=False, compare=False)  # type: ignore[arg-type]  # derived below
+    forecaster_codes: NDArray[np.intp] = field(default=None, repr=False, compare=False)  # type: ignore[arg-type]  # derived below
 
     def __post_init__(self) -> None:
         for labels, codes in (("question", "question_codes"), ("forecaster", "forecaster_codes")):
@@ -243,7 +244,7 @@ def per_question_scores(table: ForecastTable) -> list[QuestionScore]:
     ]
 
 
-def scorecard_from_dict(data: dict) -> Scorecard:
+def scorecard_from_dict(data: dict[str, Any]) -> Scorecard:
     """The inverse of ``dataclasses.asdict`` for a scorecard (as stored in a score snapshot)."""
     timeline = data.get("timeline")
     return Scorecard(

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -35,8 +36,8 @@ CHUNK_ROWS = 100_000
 class PairTimeScores:
     """One entry per forecaster–question pair, sorted by question then forecaster."""
 
-    question: NDArray  # the question of each pair (as given)
-    forecaster: NDArray  # the forecaster of each pair (as given)
+    question: NDArray[Any]  # the question of each pair (as given)
+    forecaster: NDArray[Any]  # the forecaster of each pair (as given)
     brier_exact: Floats  # 0–1 scale: mean while a forecast stood (nan if none did)
     coverage: Floats  # share of the scheduled lifetime with a forecast standing
     brier_daily: Floats  # 0–1 scale: mean over the full days with a forecast (nan if none)
@@ -45,13 +46,13 @@ class PairTimeScores:
     peer: Floats  # Metaculus peer score, time-averaged the same way
 
 
-def _dense(labels: NDArray) -> tuple[NDArray, Ints]:
+def _dense(labels: NDArray[Any]) -> tuple[NDArray[Any], Ints]:
     """The distinct labels, and each row's index into them."""
     values, inverse = np.unique(labels, return_inverse=True)
     return values, inverse.reshape(-1).astype(np.intp)
 
 
-def _group_starts(sorted_keys: NDArray) -> Ints:
+def _group_starts(sorted_keys: NDArray[Any]) -> Ints:
     return np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
 
 
@@ -81,8 +82,8 @@ def _medians_by_group(groups: Ints, values: Floats, n_groups: int) -> Floats:
 
 
 def pair_time_scores(
-    question: NDArray,
-    forecaster: NDArray,
+    question: NDArray[Any],
+    forecaster: NDArray[Any],
     made_at: Floats,
     probability: Floats,
     outcome: Floats,
@@ -102,12 +103,21 @@ def pair_time_scores(
     forecaster_labels, f_codes = _dense(np.asarray(forecaster))
     order = np.lexsort((made_at, f_codes, q_codes))
     q = q_codes[order]
-    columns = [a[order] for a in (f_codes, made_at, probability, outcome, opens_at, closes_at, resolved_at)]
+    rows = _Rows(
+        q,
+        f_codes[order],
+        made_at[order],
+        probability[order],
+        outcome[order],
+        opens_at[order],
+        closes_at[order],
+        resolved_at[order],
+    )
     q_starts = _group_starts(q)
     wanted = np.searchsorted(q_starts, np.arange(CHUNK_ROWS, q.size, CHUNK_ROWS))
     cuts = np.unique(np.r_[0, q_starts[np.minimum(wanted, q_starts.size - 1)], q.size])
     parts = [
-        _sorted_pair_scores(q[a:b] - q[a], *(c[a:b] for c in columns), forecaster_labels.size, bounds)
+        _sorted_pair_scores(rows.part(a, b), forecaster_labels.size, bounds)
         for a, b in itertools.pairwise(cuts.tolist())
     ]
     pair_questions = [part[0] + first for part, first in zip(parts, q[cuts[:-1]], strict=True)]
@@ -191,19 +201,31 @@ def _peer(cell_seg: Ints, logs: Floats, n_segments: int) -> Floats:
     return scale[cell_seg] * (logs - mean_log[cell_seg])
 
 
+@dataclass(frozen=True)
+class _Rows:
+    """Forecast rows sorted by question (dense codes), forecaster and time."""
+
+    q: Ints
+    f: Ints
+    t: Floats
+    p: Floats
+    y: Floats
+    opens_at: Floats
+    closes_at: Floats
+    resolved_at: Floats
+
+    def part(self, start: int, stop: int) -> _Rows:
+        """Rows ``start:stop`` (whole questions), question codes counted from 0 again."""
+        cut = {name: getattr(self, name)[start:stop] for name in self.__dataclass_fields__}
+        return _Rows(**{**cut, "q": cut["q"] - self.q[start]})
+
+
 def _sorted_pair_scores(
-    q: Ints,
-    f: Ints,
-    t: Floats,
-    p: Floats,
-    y: Floats,
-    opens_at: Floats,
-    closes_at: Floats,
-    resolved_at: Floats,
-    n_forecasters: int,
-    bounds: tuple[float, float],
+    rows: _Rows, n_forecasters: int, bounds: tuple[float, float]
 ) -> tuple[Ints, Ints, dict[str, Floats]]:
     """Rows sorted by question (dense codes from 0), forecaster and time → per-pair scores."""
+    q, f, t, p, y = rows.q, rows.f, rows.t, rows.p, rows.y
+    opens_at, closes_at, resolved_at = rows.opens_at, rows.closes_at, rows.resolved_at
     windows = _windows(q, opens_at, closes_at, resolved_at)
     # Pairs: rows sorted by question, forecaster, time are already grouped by pair.
     pair_starts = _group_starts(q * n_forecasters + f)
@@ -227,7 +249,7 @@ def _sorted_pair_scores(
     medians = _medians_by_group(cell_seg[counted], brier[counted], n_segments)
 
     def per_pair(weights: Floats) -> Floats:
-        return np.bincount(cell_pair, weights=weights, minlength=n_pairs)
+        return np.bincount(cell_pair, weights=weights, minlength=n_pairs).astype(np.float64, copy=False)
 
     ends, lifetime, n_days = windows.ends, windows.lifetime, windows.n_days
     first_time = np.clip(t[pair_starts], windows.opens[pair_q], ends[pair_q])

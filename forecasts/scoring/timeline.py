@@ -63,7 +63,8 @@ def standing_durations(times: ArrayLike, window: Window) -> Floats:
         raise ValueError("forecast times must be sorted")
     starts = np.clip(t, window.opens, window.end)
     ends = np.clip(np.append(t[1:], window.end), window.opens, window.end)
-    return ends - starts
+    result: Floats = ends - starts
+    return result
 
 
 def exact_time_average(times: ArrayLike, scores: ArrayLike, window: Window) -> TimeAveragedScore:
@@ -133,7 +134,8 @@ def relative_to_median(daily_scores: ArrayLike) -> Floats:
     if matrix.shape[1] == 0:
         return np.full(matrix.shape[0], np.nan)
     gaps = np.where(np.isnan(matrix), 0.0, matrix - _column_medians(matrix))
-    return gaps.sum(axis=1) / matrix.shape[1]
+    result: Floats = gaps.sum(axis=1) / matrix.shape[1]
+    return result
 
 
 def metaculus_baseline(p: ArrayLike, y: ArrayLike, bounds: tuple[float, float] = LOG_CLAMP) -> Floats:
@@ -151,7 +153,8 @@ def metaculus_baseline_multi(
     index = np.atleast_1d(np.asarray(outcome, dtype=np.intp))
     n_options = matrix.shape[1]
     p_outcome = np.clip(matrix[np.arange(index.size), index], *bounds)
-    return 100.0 * np.log(n_options * p_outcome) / np.log(n_options)
+    result: Floats = 100.0 * np.log(n_options * p_outcome) / np.log(n_options)
+    return result
 
 
 def peer_scores(p: ArrayLike, y: int, bounds: tuple[float, float] = LOG_CLAMP) -> Floats:
@@ -161,7 +164,8 @@ def peer_scores(p: ArrayLike, y: int, bounds: tuple[float, float] = LOG_CLAMP) -
     n = logs.size
     if n < 2:
         return np.zeros(n)
-    return 100.0 * n / (n - 1) * (logs - logs.mean())
+    result: Floats = 100.0 * n / (n - 1) * (logs - logs.mean())
+    return result
 
 
 def time_averaged_peer(
@@ -197,4 +201,5 @@ def time_averaged_peer(
     mean_log = np.divide(np.where(active, logs, 0.0).sum(axis=0), n, out=np.zeros(starts.size), where=n > 0)
     scale = np.divide(100.0 * n, n - 1, out=np.zeros(starts.size), where=n >= 2)
     peer = np.where(active, scale * (logs - mean_log), 0.0)
-    return (peer * lengths).sum(axis=1) / window.lifetime
+    result: Floats = (peer * lengths).sum(axis=1) / window.lifetime
+    return result

@@ -31,6 +31,9 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 SCREENSHOTS = PROJECT_ROOT / "docs" / "screenshots"
+# `make screenshots` sets this to refresh docs/screenshots; otherwise the pictures go to a temporary folder,
+# so `make test` never rewrites tracked files.
+SCREENSHOTS_ENV = "SUMMIT_SCREENSHOTS"
 
 
 def _free_port() -> int:
@@ -47,32 +50,32 @@ def prepare_database(path: Path) -> None:
     from datetime import UTC, datetime
 
     from db import open_database
-    from db.models import Event, Source
-    from forecasts.demo import load_demo, load_demo_on_first_open
+    from db.events import EventValues, upsert_events
+    from services import demo, sources
+    from services.sources import NewSource
 
     database = open_database(f"sqlite:///{path}")
+    demo.load_demo_on_first_open(database, wanted=True)
+    hostile = sources.add_source(
+        database, NewSource(name="hostile-feed", kind="rss", url="http://127.0.0.1:9/feed", enabled=False)
+    )
+    markup = EventValues("x1", datetime.now(UTC), False, SCRIPT_TITLE, "", None, None)
     with database.write_session() as session:
-        load_demo_on_first_open(session, wanted=True)
-        load_demo(session)
-        source = Source(name="hostile-feed", kind="rss", url="http://127.0.0.1:9/feed", enabled=False)
-        session.add(source)
-        session.add(
-            Event(
-                source=source,
-                dedupe_key="x1",
-                occurred_at=datetime.now(UTC),
-                title=SCRIPT_TITLE,
-                summary="",
-                url=None,
-            )
-        )
+        upsert_events(session.connection(), hostile.id, [markup])
     database.dispose()
 
 
 @pytest.fixture(scope="module")
-def dashboard_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    database = tmp_path_factory.mktemp("browser") / "tracker.db"
-    prepare_database(database)
+def dashboard_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The SQLite file the module's dashboard serves: tests look records up in it by what they are."""
+    path = tmp_path_factory.mktemp("browser") / "tracker.db"
+    prepare_database(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def dashboard_url(dashboard_db: Path) -> Iterator[str]:
+    database = dashboard_db
     port = _free_port()
     env = os.environ | {"TRACKER_DATABASE_URL": f"sqlite:///{database}", "TRACKER_DEMO": "1"}
     log = open(database.with_suffix(".log"), "w")  # noqa: SIM115  (closed below)
@@ -138,9 +141,17 @@ def wait_for_app(page: Page) -> None:
     page.wait_for_selector("[data-testid=stApp][data-test-script-state=notRunning]", timeout=60_000)
 
 
-def save_screenshot(page: Page, name: str) -> Path:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / f"{name}.png"
+@pytest.fixture(scope="session")
+def screenshot_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if os.environ.get(SCREENSHOTS_ENV) == "1":
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        return SCREENSHOTS
+    return tmp_path_factory.mktemp("screenshots")
+
+
+def save_screenshot(page: Page, folder: Path, name: str) -> Path:
+    path = folder / f"{name}.png"
     page.wait_for_timeout(800)  # let the data grid paint
     page.screenshot(path=str(path), full_page=True)
+    assert path.stat().st_size > 10_000, f"{name}: the screenshot is (nearly) blank"
     return path

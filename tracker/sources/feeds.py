@@ -26,6 +26,7 @@ from tracker.sources.base import (
     settle_time,
 )
 from tracker.sources.http import Fetcher
+from tracker.sources.kinds import SourceKind
 
 _ENTITY_DECLARATION = re.compile(rb"<!DOCTYPE[^>\[]*\[[^\]]*<!ENTITY", re.IGNORECASE | re.DOTALL)
 _LOOKS_LIKE_HTML = re.compile(rb"^\s*(<!DOCTYPE\s+html|<html)", re.IGNORECASE)
@@ -116,3 +117,17 @@ def poll(config: SourceConfig, fetcher: Fetcher, now: datetime) -> PollResult:
     result = parse_feed(response.body, response.headers, now, config.name)
     result.etag, result.last_modified, result.body_hash = etag, last_modified, response.body_hash
     return result
+
+
+KINDS = tuple(
+    SourceKind(
+        name=name,
+        label=label,
+        role="feed",
+        poll=poll,
+        default_every=900,
+        url_help="the feed's address",
+        url_required=True,
+    )
+    for name, label in (("rss", "RSS feed"), ("atom", "Atom feed"))
+)

@@ -21,6 +21,7 @@ from tracker.sources.base import (
     settle_time,
 )
 from tracker.sources.http import Fetcher
+from tracker.sources.kinds import Setting, SourceKind
 
 DEFAULT_BASE = "https://api.gdeltproject.org/api/v2/doc/doc"
 THROTTLE_BACKOFF = 60.0
@@ -80,3 +81,26 @@ def poll(config: SourceConfig, fetcher: Fetcher, now: datetime) -> PollResult:
     }
     response = fetcher.get(config.url or DEFAULT_BASE, params=params, accept_not_modified=False)
     return parse_artlist(response.body, now, config.name)
+
+
+KINDS = (
+    SourceKind(
+        name="gdelt-doc",
+        label="GDELT article search",
+        role="feed",
+        poll=poll,
+        default_every=900,
+        url_help="the GDELT DOC 2.0 API (default: the public one)",
+        default_url=DEFAULT_BASE,
+        settings=(
+            Setting(
+                "query",
+                "a GDELT search query",
+                required=True,
+                example="(kuril OR shikotan) sourcelang:english",
+            ),
+            Setting("timespan", "how far back each poll looks (GDELT's syntax)", example="1d"),
+            Setting("maxrecords", "articles per poll, at most 250", example="250"),
+        ),
+    ),
+)

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 
 from tracker.sources.base import Item, PollResult, SourceConfig, SourceError
 from tracker.sources.http import Fetcher
+from tracker.sources.kinds import Setting, SourceKind
 
 DEFAULT_BASE = "http://data.gdeltproject.org/gdeltv2/"
 N_COLUMNS = 61
@@ -116,3 +117,24 @@ def poll(config: SourceConfig, fetcher: Fetcher, now: datetime) -> PollResult:
     result = parse_export(table, actors, config.name)
     result.etag = export_url
     return result
+
+
+KINDS = (
+    SourceKind(
+        name="gdelt-events",
+        label="GDELT event records",
+        role="feed",
+        poll=poll,
+        default_every=900,
+        url_help="the GDELT 2.0 events folder holding lastupdate.txt (default: the public one)",
+        default_url=DEFAULT_BASE,
+        settings=(
+            Setting(
+                "actors",
+                "country codes whose events are kept (default JPN,RUS)",
+                is_list=True,
+                example="JPN,RUS",
+            ),
+        ),
+    ),
+)

@@ -8,6 +8,7 @@ from typing import Any
 
 from tracker.sources.base import CrowdSnapshot, PollResult, SourceConfig, SourceError
 from tracker.sources.http import Fetcher
+from tracker.sources.kinds import Setting, SourceKind
 
 DEFAULT_BASE = "https://api.manifold.markets"
 RESOLUTIONS = {"YES": "yes", "NO": "no", "CANCEL": "annulled"}
@@ -31,7 +32,7 @@ def _ms(value: Any) -> datetime | None:
     return datetime.fromtimestamp(value / 1000, tz=UTC) if isinstance(value, int | float) else None
 
 
-def parse_market(data: dict[str, Any], now: datetime, source_name: str) -> CrowdSnapshot:
+def parse_market(data: Any, now: datetime, source_name: str) -> CrowdSnapshot:
     if not isinstance(data, dict) or ("probability" not in data and "isResolved" not in data):
         raise SourceError(f"{source_name}: not a Manifold market (no probability)")
     probability = data.get("probability")
@@ -50,3 +51,17 @@ def poll(config: SourceConfig, fetcher: Fetcher, now: datetime) -> PollResult:
     base = (config.url or DEFAULT_BASE).rstrip("/")
     response = fetcher.get(f"{base}/v0/market/{market_id(config)}", accept_not_modified=False)
     return PollResult(snapshot=parse_market(load_json(response.body, config.name), now, config.name))
+
+
+KINDS = (
+    SourceKind(
+        name="manifold",
+        label="Manifold market",
+        role="crowd",
+        poll=poll,
+        default_every=3600,
+        url_help="the Manifold API (default: the public one)",
+        default_url=DEFAULT_BASE,
+        settings=(Setting("market", "the market's id", required=True, example="abc123"),),
+    ),
+)

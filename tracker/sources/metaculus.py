@@ -13,6 +13,7 @@ from typing import Any
 
 from tracker.sources.base import CrowdSnapshot, PollResult, SourceConfig, SourceError, as_utc
 from tracker.sources.http import Fetcher
+from tracker.sources.kinds import Setting, SourceKind
 from tracker.sources.manifold import load_json
 
 DEFAULT_BASE = "https://www.metaculus.com"
@@ -30,7 +31,7 @@ def _latest_center(question: dict[str, Any]) -> float | None:
     return None
 
 
-def parse_post(data: dict[str, Any], now: datetime, source_name: str) -> tuple[CrowdSnapshot, list[str]]:
+def parse_post(data: Any, now: datetime, source_name: str) -> tuple[CrowdSnapshot, list[str]]:
     question = data.get("question") if isinstance(data, dict) else None
     if not isinstance(question, dict):
         raise SourceError(f"{source_name}: not a Metaculus post with a question")
@@ -69,3 +70,17 @@ def poll(config: SourceConfig, fetcher: Fetcher, now: datetime) -> PollResult:
     response = fetcher.get(f"{base}/api/posts/{post}/", headers=headers, accept_not_modified=False)
     snapshot, notes = parse_post(load_json(response.body, config.name), now, config.name)
     return PollResult(snapshot=snapshot, notes=notes)
+
+
+KINDS = (
+    SourceKind(
+        name="metaculus",
+        label="Metaculus question",
+        role="crowd",
+        poll=poll,
+        default_every=3600,
+        url_help="the Metaculus API (default: the public one); the token comes from METACULUS_TOKEN",
+        default_url=DEFAULT_BASE,
+        settings=(Setting("post", "the question's post id", required=True, example="3479"),),
+    ),
+)

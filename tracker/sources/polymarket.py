@@ -12,6 +12,7 @@ from typing import Any
 
 from tracker.sources.base import CrowdSnapshot, PollResult, SourceConfig, SourceError
 from tracker.sources.http import Fetcher
+from tracker.sources.kinds import Setting, SourceKind
 from tracker.sources.manifold import load_json
 
 DEFAULT_BASE = "https://gamma-api.polymarket.com"
@@ -28,7 +29,7 @@ def _embedded_list(value: Any, field: str, source_name: str) -> list[Any]:
     return parsed
 
 
-def parse_market(data: dict[str, Any], now: datetime, source_name: str) -> CrowdSnapshot:
+def parse_market(data: Any, now: datetime, source_name: str) -> CrowdSnapshot:
     if not isinstance(data, dict) or "outcomePrices" not in data:
         raise SourceError(f"{source_name}: not a Polymarket market (no outcomePrices)")
     outcomes = [str(o).lower() for o in _embedded_list(data.get("outcomes"), "outcomes", source_name)]
@@ -56,3 +57,17 @@ def poll(config: SourceConfig, fetcher: Fetcher, now: datetime) -> PollResult:
     base = (config.url or DEFAULT_BASE).rstrip("/")
     response = fetcher.get(f"{base}/markets/{market}", accept_not_modified=False)
     return PollResult(snapshot=parse_market(load_json(response.body, config.name), now, config.name))
+
+
+KINDS = (
+    SourceKind(
+        name="polymarket",
+        label="Polymarket market",
+        role="crowd",
+        poll=poll,
+        default_every=3600,
+        url_help="the Polymarket gamma API (default: the public one)",
+        default_url=DEFAULT_BASE,
+        settings=(Setting("market", "the market's id", required=True, example="516710"),),
+    ),
+)

@@ -1,0 +1,236 @@
+"""Chart builders: pure functions from frames already aggregated to ``alt.Chart``.
+
+Time axes are UTC scales so every viewer sees the same instant; probabilities
+are on fixed [0, 1] axes shown as percentages.
+"""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+PERCENT = alt.Axis(format="%", tickCount=5)
+UNIT = alt.Scale(domain=[0, 1])
+UTC_TIME = alt.Scale(type="utc")
+# What the builders return: what `st.altair_chart` takes.
+Figure = alt.Chart | alt.LayerChart | alt.FacetChart
+
+
+def trajectory_chart(
+    forecasts: pd.DataFrame,
+    events: pd.DataFrame,
+    resolutions: pd.DataFrame,
+    *,
+    series: str = "forecaster",
+    series_order: list[str] | None = None,
+    y_title: str = "P(yes)",
+    reference: float = 0.5,
+) -> Figure:
+    """Step lines per ``series`` (forecasters; or options of a multiple-choice question), event
+    markers along the bottom, the resolution as a dashed rule, a faint line at ``reference``
+    (a coin flip, or an even split over the options)."""
+    base = alt.Chart(forecasts)
+    lines = base.mark_line(interpolate="step-after", strokeWidth=2).encode(
+        x=alt.X("made_at:T", title="Time (UTC)", scale=UTC_TIME),
+        y=alt.Y("probability:Q", title=y_title, scale=UNIT, axis=PERCENT),
+        color=alt.Color(
+            f"{series}:N",
+            title=series.capitalize(),
+            sort=series_order,  # options in the question's own order, not alphabetical
+            scale=alt.Scale(scheme="tableau10"),
+        ),
+        strokeDash=alt.StrokeDash(
+            "kind:N", title="Kind", scale=alt.Scale(domain=["person", "crowd"], range=[[1, 0], [4, 3]])
+        ),
+    )
+    points = base.mark_point(filled=True, size=40).encode(
+        x=alt.X("made_at:T", scale=UTC_TIME),
+        y=alt.Y("probability:Q", scale=UNIT),
+        color=alt.Color(f"{series}:N", sort=series_order),
+        tooltip=[
+            alt.Tooltip("forecaster:N"),
+            *([alt.Tooltip(f"{series}:N")] if series != "forecaster" else []),
+            alt.Tooltip("made_at:T", title="when (UTC)", format="%Y-%m-%d %H:%M"),
+            alt.Tooltip("probability:Q", format=".0%"),
+        ],
+    )
+    layers: list[alt.Chart] = [
+        alt.Chart(pd.DataFrame({"y": [reference]}))
+        .mark_rule(color="#bbb", strokeDash=[2, 2])
+        .encode(y="y:Q"),
+        lines,
+        points,
+    ]
+    if not events.empty:
+        layers.append(
+            alt.Chart(events.assign(y=0.02))
+            .mark_point(shape="triangle-up", size=90, color="#555", filled=True)
+            .encode(
+                x=alt.X("occurred_at:T", scale=UTC_TIME),
+                y="y:Q",
+                href="url:N",
+                tooltip=[
+                    alt.Tooltip("occurred_at:T", title="event (UTC)", format="%Y-%m-%d"),
+                    alt.Tooltip("title:N", title="event"),
+                    alt.Tooltip("source:N"),
+                ],
+            )
+        )
+    if not resolutions.empty:
+        layers.append(
+            alt.Chart(resolutions)
+            .mark_rule(color="#c0392b", strokeDash=[6, 4], strokeWidth=2)
+            .encode(
+                x=alt.X("resolved_at:T", scale=UTC_TIME),
+                tooltip=[
+                    alt.Tooltip("outcome:N", title="resolved"),
+                    alt.Tooltip("resolved_at:T", format="%Y-%m-%d"),
+                ],
+            )
+        )
+    layered: Figure = alt.layer(*layers).properties(height=320)
+    return layered
+
+
+def event_timeline_chart(counts: pd.DataFrame, brush_name: str = "when") -> Figure:
+    """Events per day and source, with an x-interval brush the page reads back."""
+    brush = alt.selection_interval(name=brush_name, encodings=["x"])
+    chart: Figure = (
+        alt.Chart(counts)
+        .mark_bar()
+        .encode(
+            x=alt.X("day:T", title="Day (UTC)", scale=UTC_TIME),
+            y=alt.Y("sum(events):Q", title="Events"),
+            color=alt.Color("source:N", title="Source"),
+            tooltip=[
+                alt.Tooltip("day:T", format="%Y-%m-%d"),
+                "source:N",
+                alt.Tooltip("sum(events):Q", title="events"),
+            ],
+        )
+        .add_params(brush)
+        .properties(height=200)
+    )
+    return chart
+
+
+def reliability_chart(bins: pd.DataFrame) -> Figure:
+    """Binned reliability: points at the bins' mean forecast, 95 % Wilson bars.
+
+    The counts go in their own chart (``bin_counts_chart``) beneath: a concatenated chart
+    cannot stretch to its column and spills into the next one."""
+    diagonal = (
+        alt.Chart(pd.DataFrame({"x": [0, 1], "y": [0, 1]}))
+        .mark_line(color="#999", strokeDash=[4, 4])
+        .encode(
+            x=alt.X("x:Q", scale=UNIT, axis=PERCENT, title="Forecast (mean in bin)"),
+            y=alt.Y("y:Q", scale=UNIT, axis=PERCENT, title="Happened"),
+        )
+    )
+    bars = (
+        alt.Chart(bins)
+        .mark_rule(strokeWidth=2)
+        .encode(x=alt.X("mean_forecast:Q", scale=UNIT), y=alt.Y("ci_low:Q", scale=UNIT), y2="ci_high:Q")
+    )
+    points = (
+        alt.Chart(bins)
+        .mark_circle(color="#1f77b4")
+        .encode(
+            x=alt.X("mean_forecast:Q", scale=UNIT, axis=PERCENT, title="Forecast (mean in bin)"),
+            y=alt.Y("observed:Q", scale=UNIT, axis=PERCENT, title="Happened"),
+            # No legend: the counts chart beneath says it, and a legend would narrow this plot
+            # so its forecast axis no longer lines up with the counts'.
+            size=alt.Size("count:Q", scale=alt.Scale(range=[40, 400]), legend=None),
+            tooltip=[
+                alt.Tooltip("mean_forecast:Q", title="mean forecast", format=".0%"),
+                alt.Tooltip("observed:Q", title="happened", format=".0%"),
+                alt.Tooltip("count:Q", title="forecasts"),
+                alt.Tooltip("ci_low:Q", title="95% low", format=".0%"),
+                alt.Tooltip("ci_high:Q", title="95% high", format=".0%"),
+            ],
+        )
+    )
+    layered: Figure = alt.layer(diagonal, bars, points).properties(height=300)
+    return layered
+
+
+def bin_counts_chart(bins: pd.DataFrame) -> Figure:
+    """How many forecasts fell in each bin, on the same forecast axis as the reliability chart."""
+    chart: Figure = (
+        alt.Chart(bins)
+        .mark_bar(width=8)
+        .encode(
+            x=alt.X("mean_forecast:Q", scale=UNIT, axis=PERCENT, title="Forecast (mean in bin)"),
+            y=alt.Y("count:Q", title="Forecasts"),
+            tooltip=[alt.Tooltip("count:Q", title="forecasts")],
+        )
+        .properties(height=130)
+    )
+    return chart
+
+
+def corp_chart(curve: pd.DataFrame) -> Figure:
+    """CORP: the PAV-recalibrated curve over the consistency band of a calibrated forecaster."""
+    band = (
+        alt.Chart(curve)
+        .mark_area(opacity=0.25, color="#f39c12", interpolate="step-after")
+        .encode(
+            x=alt.X("forecast:Q", scale=UNIT, axis=PERCENT, title="Forecast"),
+            y=alt.Y("band_low:Q", scale=UNIT, axis=PERCENT, title="Recalibrated (what happened)"),
+            y2="band_high:Q",
+        )
+    )
+    diagonal = (
+        alt.Chart(pd.DataFrame({"x": [0, 1], "y": [0, 1]}))
+        .mark_line(color="#999", strokeDash=[4, 4])
+        .encode(x=alt.X("x:Q", scale=UNIT), y=alt.Y("y:Q", scale=UNIT))
+    )
+    line = (
+        alt.Chart(curve)
+        .mark_line(interpolate="step-after", color="#1f77b4", point=True)
+        .encode(
+            x=alt.X("forecast:Q", scale=UNIT),
+            y=alt.Y("recalibrated:Q", scale=UNIT),
+            tooltip=[alt.Tooltip("forecast:Q", format=".1%"), alt.Tooltip("recalibrated:Q", format=".1%")],
+        )
+    )
+    layered: Figure = alt.layer(band, diagonal, line).properties(height=300)
+    return layered
+
+
+def sharpness_chart(counts: pd.DataFrame) -> Figure:
+    """How often each probability was used: ``lower``, ``upper`` and ``forecasts`` per 5-point bin."""
+    chart: Figure = (
+        alt.Chart(counts)
+        .mark_bar()
+        .encode(
+            x=alt.X("lower:Q", bin="binned", scale=alt.Scale(domain=[0, 1]), axis=PERCENT, title="Forecast"),
+            x2="upper:Q",
+            y=alt.Y("forecasts:Q", title="Forecasts"),
+            tooltip=[
+                alt.Tooltip("lower:Q", format=".0%", title="From"),
+                alt.Tooltip("upper:Q", format=".0%", title="Below"),
+                alt.Tooltip("forecasts:Q", title="Forecasts"),
+            ],
+        )
+        .properties(height=160)
+    )
+    return chart
+
+
+def score_over_time_chart(scores: pd.DataFrame) -> Figure:
+    """Brier (0–1 scale) per resolved question by resolution date, per forecaster."""
+    chart: Figure = (
+        alt.Chart(scores)
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("resolved_at:T", title="Resolved (UTC)", scale=UTC_TIME),
+            y=alt.Y(
+                "brier:Q", title="Brier score (0–1 scale, lower is better)", scale=alt.Scale(domain=[0, 1])
+            ),
+            color=alt.Color("forecaster:N", title="Forecaster"),
+            tooltip=["forecaster:N", "question:N", alt.Tooltip("brier:Q", format=".3f")],
+        )
+        .properties(height=220)
+    )
+    return chart

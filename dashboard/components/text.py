@@ -1,0 +1,27 @@
+"""Text from users and feeds shown as text: never as Markdown, never as HTML.
+
+Streamlit renders alerts, captions and ``st.markdown`` as Markdown, where an
+outside title such as ``![x](http://…)`` would make the browser fetch that
+address. Such text goes through :func:`plain` (every Markdown character
+escaped) or into ``st.text`` / a data frame cell; only http(s) links become links.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Every ASCII punctuation mark CommonMark lets a backslash escape, which covers Streamlit's own
+# ':colour[…]' and ':material/…:' directives too.
+_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+
+
+def plain(text: object) -> str:
+    """``text`` escaped so Markdown shows it exactly as written."""
+    return _PUNCTUATION.sub(r"\\\1", str(text)).replace("\n", "  \n")
+
+
+def http_link(url: object) -> str | None:
+    """The address if it is http(s), else None: nothing else is ever made clickable."""
+    if isinstance(url, str) and re.match(r"^https?://[^\s]+$", url.strip(), re.IGNORECASE):
+        return url.strip()
+    return None

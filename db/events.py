@@ -1,0 +1,196 @@
+"""Storing events: the one upsert path for ingestion and import alike.
+
+Events are keyed by (source, dedupe key). A new key is inserted with
+``INSERT … ON CONFLICT DO NOTHING``, so two overlapping writers (two ingest
+runs, an ingest and an import) store it once. A known key whose content
+changed is updated and its previous version kept in ``event_revision``,
+whichever path brought the change. An incoming event whose time is only an
+estimate (the fetch time) keeps the time already stored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, NamedTuple
+
+from sqlalchemy import Connection, delete, insert, select, update
+
+from db.expressions import insert_or_ignore
+from db.models import Event, EventQuestion, EventRevision, EventTag
+
+KEY_CHUNK = 500  # keys per IN (...) lookup: well under every database's parameter limit
+
+
+class EventValues(NamedTuple):
+    dedupe_key: str
+    occurred_at: datetime
+    occurred_at_estimated: bool
+    title: str
+    summary: str
+    url: str | None
+    content_hash: str | None
+    tags: tuple[str, ...] = ()
+    question_ids: tuple[int, ...] = ()  # the questions it bears on, linked when it is stored
+    created_at: datetime | None = None  # None: now
+    updated_at: datetime | None = None
+
+
+@dataclass
+class UpsertCounts:
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0  # stored already with this content (possibly by an overlapping writer)
+    inserted: list[tuple[int, str]] = field(default_factory=list)  # (event id, key) of the new rows
+
+
+class _Stored(NamedTuple):
+    id: int
+    occurred_at: datetime
+    occurred_at_estimated: bool
+    title: str
+    summary: str
+    url: str | None
+    content_hash: str | None
+    tags: tuple[str, ...]
+
+
+def _stored(connection: Connection, source_id: int, keys: list[str]) -> dict[str, _Stored]:
+    rows: dict[str, list[Any]] = {}
+    for start in range(0, len(keys), KEY_CHUNK):
+        chunk = keys[start : start + KEY_CHUNK]
+        query = select(
+            Event.dedupe_key,
+            Event.id,
+            Event.occurred_at,
+            Event.occurred_at_estimated,
+            Event.title,
+            Event.summary,
+            Event.url,
+            Event.content_hash,
+        ).where(Event.source_id == source_id, Event.dedupe_key.in_(chunk))
+        rows.update({row[0]: list(row[1:]) for row in connection.execute(query)})
+    tags: dict[int, list[str]] = {}
+    ids = [values[0] for values in rows.values()]
+    for start in range(0, len(ids), KEY_CHUNK):
+        tag_query = select(EventTag.event_id, EventTag.tag).where(
+            EventTag.event_id.in_(ids[start : start + KEY_CHUNK])
+        )
+        for event_id, tag in connection.execute(tag_query):
+            tags.setdefault(event_id, []).append(tag)
+    return {
+        key: _Stored._make([*values, tuple(sorted(tags.get(values[0], ())))]) for key, values in rows.items()
+    }
+
+
+def _merged(stored: _Stored, incoming: EventValues) -> EventValues:
+    """What the event becomes: the incoming content, but a stored time outlives an estimated one."""
+    if incoming.occurred_at_estimated:
+        return incoming._replace(
+            occurred_at=stored.occurred_at, occurred_at_estimated=stored.occurred_at_estimated
+        )
+    return incoming
+
+
+def _changed(stored: _Stored, merged: EventValues) -> bool:
+    before = (stored.title, stored.summary, stored.url, stored.content_hash, stored.occurred_at)
+    after = (merged.title, merged.summary, merged.url, merged.content_hash, merged.occurred_at)
+    return (
+        before != after
+        or stored.occurred_at_estimated != merged.occurred_at_estimated
+        or (stored.tags != tuple(sorted(merged.tags)))
+    )
+
+
+def _update(connection: Connection, stored: _Stored, merged: EventValues, now: datetime) -> None:
+    previous = {
+        "title": stored.title,
+        "summary": stored.summary,
+        "url": stored.url,
+        "occurred_at": stored.occurred_at.isoformat(),
+        "tags": list(stored.tags),
+    }
+    connection.execute(insert(EventRevision).values(event_id=stored.id, changed_at=now, previous=previous))
+    connection.execute(
+        update(Event)
+        .where(Event.id == stored.id)
+        .values(
+            title=merged.title,
+            summary=merged.summary,
+            url=merged.url,
+            content_hash=merged.content_hash,
+            occurred_at=merged.occurred_at,
+            occurred_at_estimated=merged.occurred_at_estimated,
+            updated_at=merged.updated_at or now,
+        )
+    )
+
+
+def _insert_new(
+    connection: Connection, source_id: int, fresh: list[EventValues], now: datetime
+) -> list[tuple[int, str]]:
+    if not fresh:
+        return []
+    rows = [
+        {
+            "source_id": source_id,
+            "dedupe_key": e.dedupe_key,
+            "occurred_at": e.occurred_at,
+            "occurred_at_estimated": e.occurred_at_estimated,
+            "title": e.title,
+            "summary": e.summary,
+            "url": e.url,
+            "content_hash": e.content_hash,
+            "created_at": e.created_at or now,
+            "updated_at": e.updated_at or e.created_at or now,
+        }
+        for e in fresh
+    ]
+    statement = insert_or_ignore(connection, Event).returning(Event.id, Event.dedupe_key)
+    return [(int(event_id), str(key)) for event_id, key in connection.execute(statement, rows).all()]
+
+
+def _write_tags_and_links(
+    connection: Connection, written: list[tuple[int, EventValues]], replaced: list[int], now: datetime
+) -> None:
+    if replaced:
+        connection.execute(delete(EventTag).where(EventTag.event_id.in_(replaced)))
+    tags = [{"event_id": i, "tag": tag} for i, e in written for tag in sorted(set(e.tags))]
+    links = [
+        {"event_id": i, "question_id": q, "created_at": e.created_at or now}
+        for i, e in written
+        for q in sorted(set(e.question_ids))
+    ]
+    for table, rows in ((EventTag, tags), (EventQuestion, links)):
+        if rows:
+            connection.execute(insert_or_ignore(connection, table), rows)
+
+
+def upsert_events(
+    connection: Connection, source_id: int, events: Sequence[EventValues], *, now: datetime | None = None
+) -> UpsertCounts:
+    """Insert the new, update the changed (keeping their revisions), count the rest; one transaction
+    is the caller's. ``events`` must have distinct keys."""
+    now = now or datetime.now(UTC)
+    counts = UpsertCounts()
+    by_key = {e.dedupe_key: e for e in events}
+    stored = _stored(connection, source_id, list(by_key))
+    written: list[tuple[int, EventValues]] = []
+    replaced: list[int] = []
+    for key, known in stored.items():
+        merged = _merged(known, by_key[key])
+        if not _changed(known, merged):
+            counts.unchanged += 1
+            continue
+        _update(connection, known, merged, now)
+        written.append((known.id, merged))
+        replaced.append(known.id)
+        counts.updated += 1
+    fresh = [e for key, e in by_key.items() if key not in stored]
+    counts.inserted = _insert_new(connection, source_id, fresh, now)
+    counts.new = len(counts.inserted)
+    counts.unchanged += len(fresh) - counts.new  # stored meanwhile by an overlapping writer
+    written += [(event_id, by_key[key]) for event_id, key in counts.inserted]
+    _write_tags_and_links(connection, written, replaced, now)
+    return counts

@@ -1,0 +1,307 @@
+"""Every rule about questions, forecasts, resolutions and sources, over plain values.
+
+This is the one home of each rule and of its wording: the services, every
+importer, the bulk insert path and the database's own row rules call these
+functions, and CHECK constraints in the schema stay behind them as the last
+guard. Each check returns the cleaned value or raises :class:`Invalid` naming
+the field; nothing here knows about a database, a form or a command line.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+
+from forecasts.errors import Invalid
+
+# --- the vocabulary ------------------------------------------------------------------------
+
+QUESTION_TYPES = ("binary", "multiple_choice")
+FORECASTER_KINDS = ("person", "crowd")
+FORECAST_ORIGINS = ("manual", "import", "crowd")
+# "unresolved" is the row an undo appends: the latest row wins, so it reopens the question.
+RESOLUTION_OUTCOMES = ("yes", "no", "option", "annulled", "unresolved")
+
+# Tolerance for "sums to 1": six decimals, enough for hand-typed percentages like 33.3333%.
+SUM_TOLERANCE = 1e-6
+# A forecast or resolution this far ahead of the clock is a clock difference, not the future.
+CLOCK_SLACK = timedelta(minutes=1)
+MIN_TITLE_LENGTH = 5
+MAX_TITLE_LENGTH = 500
+MAX_OPTION_LENGTH = 200
+MAX_NAME_LENGTH = 120
+MAX_TAG_LENGTH = 64
+MIN_EVERY_SECONDS = 10  # polite polling is the user's call, but not a busy loop
+_SOURCE_NAME = re.compile(r"[\w.:-]{1,120}")
+
+
+def _one_of(field: str, value: object, allowed: Sequence[str]) -> str:
+    if value not in allowed:
+        raise Invalid(
+            field,
+            f"must be one of {', '.join(allowed)}, got {value!r}",
+            value=value,
+            allowed=", ".join(allowed),
+        )
+    return str(value)
+
+
+def _utc(when: datetime) -> str:
+    return f"{when:%Y-%m-%d %H:%M} UTC"
+
+
+# --- questions -----------------------------------------------------------------------------
+
+
+def check_title(title: str | None) -> str:
+    """The question's text, stripped: at least a few words, at most what the database keeps."""
+    clean = " ".join((title or "").split())
+    if len(clean) < MIN_TITLE_LENGTH:
+        raise Invalid(
+            "title", f"write the whole question (at least {MIN_TITLE_LENGTH} characters)", value=title
+        )
+    if len(clean) > MAX_TITLE_LENGTH:
+        raise Invalid("title", f"is {len(clean)} characters; at most {MAX_TITLE_LENGTH}", value=title)
+    return clean
+
+
+def check_question_type(question_type: str) -> str:
+    return _one_of("type", question_type, QUESTION_TYPES)
+
+
+def check_options(question_type: str, options: Sequence[str] | None) -> tuple[str, ...] | None:
+    """None for a yes/no question; two or more distinct, named options for multiple choice."""
+    check_question_type(question_type)
+    if question_type == "binary":
+        if options:
+            raise Invalid("options", "a yes/no question has no options", value=options)
+        return None
+    values: list[object] = list(options or [])  # stored JSON may hold anything
+    names = [option.strip() for option in values if isinstance(option, str)]
+    if len(names) != len(values) or not all(names):
+        raise Invalid("options", "every option needs a name", value=options)
+    cleaned = tuple(names)
+    if len(cleaned) < 2:
+        raise Invalid("options", "a multiple-choice question needs at least two options", value=options)
+    if len(set(cleaned)) != len(cleaned):
+        raise Invalid("options", "options must be distinct", value=options)
+    if any(len(option) > MAX_OPTION_LENGTH for option in cleaned):
+        raise Invalid("options", f"an option is at most {MAX_OPTION_LENGTH} characters", value=options)
+    return cleaned
+
+
+def check_aware(when: datetime | None, field: str) -> datetime | None:
+    """Times are stored in UTC; a time without a zone is refused rather than guessed."""
+    if when is not None and (when.tzinfo is None or when.utcoffset() is None):
+        raise Invalid(field, "needs a timezone (times are stored in UTC)", value=when)
+    return when
+
+
+def check_window(opens_at: datetime, closes_at: datetime | None, resolve_by: datetime | None) -> None:
+    """A question closes, and is due to resolve, no earlier than it opens."""
+    for field, when in (("closes_at", closes_at), ("resolve_by", resolve_by)):
+        check_aware(when, field)
+        if when is not None and when < opens_at:
+            raise Invalid(field, f"must not be before the question opens ({_utc(opens_at)})", value=when)
+
+
+def normalise_tag(tag: str) -> str:
+    """One spelling per tag: trimmed, lower case, inner spaces collapsed."""
+    clean = " ".join(str(tag).split()).lower()
+    if len(clean) > MAX_TAG_LENGTH:
+        raise Invalid("tags", f"{clean[:20]!r}… is longer than {MAX_TAG_LENGTH} characters", value=tag)
+    return clean
+
+
+def normalise_tags(tags: Iterable[str]) -> tuple[str, ...]:
+    """Tags as stored: normalised, without blanks or repeats, sorted."""
+    return tuple(sorted({normalise_tag(tag) for tag in tags if str(tag).strip()}))
+
+
+def split_tags(text: str) -> tuple[str, ...]:
+    """Tags typed in one box, separated by commas or semicolons."""
+    return normalise_tags(text.replace(";", ",").split(","))
+
+
+# --- forecasters ---------------------------------------------------------------------------
+
+
+def check_forecaster_name(name: str | None) -> str:
+    clean = (name or "").strip()
+    if not clean:
+        raise Invalid("forecaster", "is empty; enter your name or handle", value=name)
+    if len(clean) > MAX_NAME_LENGTH:
+        raise Invalid("forecaster", f"is longer than {MAX_NAME_LENGTH} characters", value=name)
+    return clean
+
+
+def check_forecaster_kind(kind: str) -> str:
+    return _one_of("forecaster_kind", kind, FORECASTER_KINDS)
+
+
+# --- forecasts -----------------------------------------------------------------------------
+
+
+def check_probability(value: object, field: str = "probability", *, shown: str | None = None) -> float:
+    """A probability in [0, 1]; ``shown`` is the value as the person wrote it, for the message."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise Invalid(field, f"must be a number between 0% and 100%, got {shown or value!r}", value=value)
+    if not 0.0 <= value <= 1.0:
+        given = repr(shown) if shown is not None else f"{value!r}"
+        raise Invalid(field, f"{given} is outside 0% to 100%", value=value, allowed="0 to 1")
+    return float(value)
+
+
+def check_option_probabilities(values: Sequence[object] | None, options: Sequence[str]) -> tuple[float, ...]:
+    """One probability per option, each in [0, 1], adding up to 1."""
+    field = "option_probabilities"
+    given = list(values or [])
+    if len(given) != len(options):
+        raise Invalid(
+            field, f"needs {len(options)} probabilities, one per option ({', '.join(options)})", value=values
+        )
+    numbers = tuple(
+        check_probability(value, field, shown=f"{option}: {value!r}")
+        for option, value in zip(options, given, strict=True)
+    )
+    total = math.fsum(numbers)
+    if abs(total - 1.0) > SUM_TOLERANCE:
+        raise Invalid(field, f"must add up to 100%, they add up to {total:.2%}", value=values)
+    return numbers
+
+
+def check_forecast_values(
+    question_type: str,
+    options: Sequence[str] | None,
+    probability: object,
+    option_probabilities: Sequence[object] | None,
+) -> tuple[float | None, tuple[float, ...] | None]:
+    """A yes/no question takes one probability; a multiple-choice question one per option."""
+    if question_type == "binary":
+        if option_probabilities is not None:
+            raise Invalid("probability", "a yes/no question takes one probability, not one per option")
+        if probability is None:
+            raise Invalid("probability", "is required for a yes/no question")
+        return check_probability(probability), None
+    if probability is not None:
+        raise Invalid("option_probabilities", f"give one probability per option ({', '.join(options or [])})")
+    return None, check_option_probabilities(option_probabilities, options or [])
+
+
+def check_origin(origin: str) -> str:
+    return _one_of("origin", origin, FORECAST_ORIGINS)
+
+
+def check_made_at(
+    made_at: datetime, *, opens_at: datetime, closes_at: datetime | None, now: datetime | None
+) -> datetime:
+    """A forecast is made while its question is open, and not in the future (when ``now`` is known)."""
+    check_aware(made_at, "made_at")
+    if now is not None and made_at > now + CLOCK_SLACK:
+        raise Invalid("made_at", "is in the future; a forecast is made now or in the past", value=made_at)
+    if made_at < opens_at:
+        raise Invalid("made_at", f"is before the question opened ({_utc(opens_at)})", value=made_at)
+    if closes_at is not None and made_at >= closes_at:
+        raise Invalid(
+            "made_at", f"the question closed on {_utc(closes_at)}; no forecasts after that", value=made_at
+        )
+    return made_at
+
+
+def check_not_after_resolution(made_at: datetime, resolved_at: datetime | None) -> None:
+    """No forecast dated after the world settled the question (from a form, a file or a feed)."""
+    if resolved_at is not None and made_at > resolved_at:
+        raise Invalid("made_at", f"is after the question was resolved ({_utc(resolved_at)})", value=made_at)
+
+
+def check_open_for_forecasts(settled_as: str | None) -> None:
+    """New forecasts are for open questions: once resolved, undo the resolution to forecast again."""
+    if settled_as is not None:
+        raise Invalid(
+            "question", f"is resolved ({settled_as}); undo the resolution to forecast again", value=settled_as
+        )
+
+
+# --- resolutions ---------------------------------------------------------------------------
+
+
+def allowed_outcomes(question_type: str) -> tuple[str, ...]:
+    return ("yes", "no", "annulled") if question_type == "binary" else ("option", "annulled")
+
+
+def check_outcome(
+    question_type: str, options: Sequence[str] | None, outcome: str, option: str | None
+) -> None:
+    """yes / no / annulled for a yes/no question; one of its options or annulled for multiple choice.
+    ``unresolved`` is the row an undo appends, and always allowed."""
+    if outcome != "unresolved" and outcome not in allowed_outcomes(question_type):
+        if question_type == "binary":
+            allowed = "one of yes, no, annulled"
+        else:
+            allowed = f"an option ({', '.join(options or [])}) or annulled"
+        message = f"must be {allowed} for this question, got {outcome!r}"
+        raise Invalid("outcome", message, value=outcome, allowed=allowed)
+    if outcome == "option" and option not in (options or ()):
+        raise Invalid("option", f"must be one of {', '.join(options or [])}, got {option!r}", value=option)
+    if outcome != "option" and option is not None:
+        raise Invalid("option", f"is only set when the outcome is an option, not {outcome!r}", value=option)
+
+
+def check_resolved_at(
+    resolved_at: datetime | None, outcome: str, *, opens_at: datetime, now: datetime | None
+) -> datetime | None:
+    """When the world settled the question: required, not before it opened, not in the future."""
+    if outcome == "unresolved":
+        return resolved_at
+    if resolved_at is None:
+        raise Invalid("resolved_at", "is required: when the world settled the question")
+    check_aware(resolved_at, "resolved_at")
+    if resolved_at < opens_at:
+        raise Invalid(
+            "resolved_at", f"must not be before the question opened ({_utc(opens_at)})", value=resolved_at
+        )
+    if now is not None and resolved_at > now + CLOCK_SLACK:
+        raise Invalid(
+            "resolved_at",
+            "is in the future; resolve a question once the world has settled it",
+            value=resolved_at,
+        )
+    return resolved_at
+
+
+def check_can_resolve(settled_as: str | None) -> None:
+    if settled_as is not None:
+        raise Invalid("outcome", f"the question is already resolved ({settled_as}); undo that first")
+
+
+def check_can_undo(settled_as: str | None) -> None:
+    if settled_as is None:
+        raise Invalid("outcome", "the question is not resolved; nothing to undo")
+
+
+# --- sources -------------------------------------------------------------------------------
+
+
+def check_source_name(name: str | None) -> str:
+    clean = (name or "").strip()
+    if not _SOURCE_NAME.fullmatch(clean):
+        raise Invalid("name", "use letters, digits, '-', '_', '.' or ':' (up to 120), no spaces", value=name)
+    return clean
+
+
+def check_http_url(url: str | None, field: str = "url") -> str | None:
+    """Only http(s) addresses are polled or shown as links."""
+    if url is None or not url.strip():
+        return None
+    clean = url.strip()
+    if not re.match(r"^https?://[^\s/]+", clean, re.IGNORECASE):
+        raise Invalid(field, f"must start with http:// or https://, got {url!r}", value=url)
+    return clean
+
+
+def check_interval(seconds: int) -> int:
+    if seconds < MIN_EVERY_SECONDS:
+        raise Invalid("every", f"must be at least {MIN_EVERY_SECONDS} seconds, got {seconds}", value=seconds)
+    return seconds

@@ -1,0 +1,247 @@
+"""Forecasts: recording one (from a form, the CLI or a crowd platform) and reading them back.
+
+Every rule comes from :mod:`forecasts.rules`; here they meet the question's
+history: no forecast while a question is resolved, none after it closed, none
+in the future. A double submit (the same value again within two minutes) is
+not a new forecast: the first one is returned, marked ``duplicate``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from db import Database
+from db.models import Forecast, Forecaster, Question
+from forecasts import rules
+from services.questions import NewQuestion, create_question_in, current_resolution, load_question, settled_as
+
+# A second identical forecast this soon after the first is a double submit, not an update.
+DOUBLE_SUBMIT_WINDOW = timedelta(minutes=2)
+
+
+@dataclass(frozen=True)
+class SavedForecast:
+    id: int
+    question_id: int
+    question_title: str
+    forecaster: str
+    made_at: datetime
+    probability: float | None
+    option_probabilities: tuple[float, ...] | None
+    duplicate: bool  # a double submit: this is the forecast stored the first time
+
+
+@dataclass(frozen=True)
+class ForecastInput:
+    """A forecast as a person (or a platform) states it; the question and time are checked on save."""
+
+    forecaster: str
+    probability: float | None = None
+    option_probabilities: Sequence[float] | None = None
+    made_at: datetime | None = None  # None: now
+    rationale: str = ""
+    origin: str = "manual"
+    forecaster_kind: str = "person"
+
+
+def forecaster_in(session: Session, name: str, kind: str = "person") -> Forecaster:
+    """The forecaster called ``name``, created on first use."""
+    clean = rules.check_forecaster_name(name)
+    forecaster = session.scalar(select(Forecaster).where(Forecaster.name == clean))
+    if forecaster is None:
+        forecaster = Forecaster(name=clean, kind=rules.check_forecaster_kind(kind))
+        session.add(forecaster)
+        session.flush()
+    return forecaster
+
+
+def _saved(forecast: Forecast, duplicate: bool) -> SavedForecast:
+    options = forecast.option_probabilities
+    return SavedForecast(
+        id=forecast.id,
+        question_id=forecast.question_id,
+        question_title=forecast.question.title,
+        forecaster=forecast.forecaster.name,
+        made_at=forecast.made_at,
+        probability=forecast.probability,
+        option_probabilities=tuple(options) if options is not None else None,
+        duplicate=duplicate,
+    )
+
+
+def _double_submit(
+    session: Session, question: Question, person: Forecaster, made_at: datetime, values: tuple[object, object]
+) -> Forecast | None:
+    previous = session.scalar(
+        select(Forecast)
+        .where(Forecast.question_id == question.id, Forecast.forecaster_id == person.id)
+        .order_by(Forecast.made_at.desc())
+        .limit(1)
+    )
+    if previous is None or abs(made_at - previous.made_at) > DOUBLE_SUBMIT_WINDOW:
+        return None
+    stored = (previous.probability, tuple(previous.option_probabilities or ()) or None)
+    return previous if stored == values else None
+
+
+def add_forecast_in(
+    session: Session, question_id: int, given: ForecastInput, *, now: datetime | None = None
+) -> SavedForecast:
+    """Record a forecast inside the caller's transaction."""
+    question = load_question(session, question_id)
+    current = now or datetime.now(UTC)
+    when = rules.check_aware(given.made_at, "made_at") or current
+    rules.check_made_at(when, opens_at=question.opens_at, closes_at=question.closes_at, now=current)
+    rules.check_open_for_forecasts(settled_as(question))
+    probability, values = rules.check_forecast_values(
+        question.type, question.options, given.probability, given.option_probabilities
+    )
+    person = forecaster_in(session, given.forecaster, given.forecaster_kind)
+    earlier = _double_submit(session, question, person, when, (probability, values))
+    if earlier is not None:
+        return _saved(earlier, duplicate=True)
+    forecast = Forecast(
+        question=question,
+        forecaster=person,
+        made_at=when,
+        probability=probability,
+        option_probabilities=list(values) if values is not None else None,
+        rationale=given.rationale.strip(),
+        origin=rules.check_origin(given.origin),
+        recorded_at=current,
+    )
+    session.add(forecast)
+    session.flush()
+    return _saved(forecast, duplicate=False)
+
+
+def add_forecast(
+    database: Database, question_id: int, given: ForecastInput, *, now: datetime | None = None
+) -> SavedForecast:
+    with database.write_session() as session:
+        return add_forecast_in(session, question_id, given, now=now)
+
+
+def forecast_on_title(
+    database: Database, new: NewQuestion, given: ForecastInput, *, now: datetime | None = None
+) -> SavedForecast:
+    """A forecast on the question titled ``new.title``, creating the question if there is none:
+    one transaction, so a refused forecast leaves no empty question behind."""
+    with database.write_session() as session:
+        title = rules.check_title(new.title)
+        question_id = session.scalar(select(Question.id).where(Question.title == title))
+        if question_id is None:
+            question_id = create_question_in(session, new, now=now).id
+        return add_forecast_in(session, question_id, given, now=now)
+
+
+# --- reading ------------------------------------------------------------------------------
+
+
+def forecasters(database: Database) -> tuple[list[str], list[str]]:
+    """Names of the people and of the crowds, each sorted."""
+    with database.read_session() as session:
+        rows = session.execute(select(Forecaster.name, Forecaster.kind).order_by(Forecaster.name)).all()
+    return [n for n, kind in rows if kind == "person"], [n for n, kind in rows if kind == "crowd"]
+
+
+def latest_forecasts(database: Database, question_id: int, limit: int = 50) -> pd.DataFrame:
+    """The newest forecasts on a question, newest first.
+
+    Columns: forecaster, made_at, probability, option_probabilities, rationale.
+    """
+    with database.read_session() as session:
+        load_question(session, question_id)
+        rows = session.execute(
+            select(
+                Forecaster.name,
+                Forecast.made_at,
+                Forecast.probability,
+                Forecast.option_probabilities,
+                Forecast.rationale,
+            )
+            .join(Forecaster)
+            .where(Forecast.question_id == question_id)
+            .order_by(Forecast.made_at.desc())
+            .limit(limit)
+        ).all()
+    columns = ["forecaster", "made_at", "probability", "option_probabilities", "rationale"]
+    return pd.DataFrame([tuple(row) for row in rows], columns=columns)
+
+
+def _drawn_until(question: Question, now: datetime) -> datetime:
+    """Where a question's step lines stop: its resolution, its close, or now, whichever is first."""
+    resolution = current_resolution(question)
+    ends = [t for t in (question.closes_at, resolution.resolved_at if resolution else None) if t]
+    return min([now, *ends])
+
+
+def _extend_to_end(frame: pd.DataFrame, series: list[str], ends: dict[int, datetime]) -> pd.DataFrame:
+    """Add a closing point per series at its question's end, so the last value is drawn until then."""
+    last = frame.groupby(series, as_index=False).last()
+    end = pd.to_datetime(last["question_id"].map(ends), utc=True)
+    last = last.assign(made_at=end)[end > last["made_at"]]
+    return pd.concat([frame, last], ignore_index=True).sort_values([*series, "made_at"])
+
+
+def trajectories(database: Database, question_ids: Sequence[int], now: datetime) -> pd.DataFrame:
+    """Yes/no forecasts as step lines: one row per forecast, plus a closing point per forecaster at
+    the question's end (resolution, close or now), so the last value is drawn until then."""
+    with database.read_session() as session:
+        rows = session.execute(
+            select(
+                Question.id,
+                Question.title,
+                Forecaster.name,
+                Forecaster.kind,
+                Forecast.made_at,
+                Forecast.probability,
+            )
+            .join(Forecast, Forecast.question_id == Question.id)
+            .join(Forecaster, Forecaster.id == Forecast.forecaster_id)
+            .where(Question.id.in_(list(question_ids)), Forecast.probability.is_not(None))
+            .order_by(Question.id, Forecaster.name, Forecast.made_at)
+        ).all()
+        frame = pd.DataFrame(
+            [tuple(row) for row in rows],
+            columns=["question_id", "question", "forecaster", "kind", "made_at", "probability"],
+        )
+        ends = {
+            int(q): _drawn_until(load_question(session, int(q)), now) for q in frame["question_id"].unique()
+        }
+    if frame.empty:
+        return frame
+    frame["made_at"] = pd.to_datetime(frame["made_at"], utc=True)
+    return _extend_to_end(frame, ["question_id", "forecaster"], ends)
+
+
+def option_trajectories(database: Database, question_id: int, now: datetime) -> pd.DataFrame:
+    """A multiple-choice question's history: one row per forecast and option, as step lines."""
+    with database.read_session() as session:
+        question = load_question(session, question_id)
+        options = list(question.options or [])
+        rows = session.execute(
+            select(Forecaster.name, Forecaster.kind, Forecast.made_at, Forecast.option_probabilities)
+            .join(Forecaster, Forecaster.id == Forecast.forecaster_id)
+            .where(Forecast.question_id == question_id, Forecast.option_probabilities.is_not(None))
+            .order_by(Forecaster.name, Forecast.made_at)
+        ).all()
+        ends = {question_id: _drawn_until(question, now)}
+    frame = pd.DataFrame(
+        [
+            (question_id, name, kind, made_at, option, float(p))
+            for name, kind, made_at, probabilities in rows
+            for option, p in zip(options, probabilities or [], strict=False)
+        ],
+        columns=["question_id", "forecaster", "kind", "made_at", "option", "probability"],
+    )
+    if frame.empty:
+        return frame
+    frame["made_at"] = pd.to_datetime(frame["made_at"], utc=True)
+    return _extend_to_end(frame, ["question_id", "forecaster", "option"], ends)

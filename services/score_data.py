@@ -1,0 +1,117 @@
+"""From the database to a :class:`ForecastTable`: the resolved yes/no forecasts to score.
+
+Only binary questions whose latest resolution is yes or no count; annulled
+and unresolved questions are left out here, so they are excluded from every
+score and calibration chart built on top.
+
+Built for a million forecasts: the database turns timestamps into epoch
+seconds, the forecast rows come back as plain numbers without a join (the
+question-level columns are read once per question and spread with numpy), and
+the table keeps the database ids as its integer codes.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from db.expressions import epoch_seconds, fetch_numbers
+from db.models import Forecast, Forecaster, Question, QuestionTag
+from db.queries import latest_resolutions
+from forecasts.scoring.scorecard import ForecastTable
+
+# Up to this many questions, fetch their forecasts by id (an index lookup);
+# beyond it, one scan of the forecast table and a numpy filter is faster.
+INDEXED_LOOKUP_LIMIT = 500
+
+
+def _resolved_questions(
+    tag: str | None, resolved_from: datetime | None, resolved_until: datetime | None
+) -> Select[*tuple[Any, ...]]:
+    latest = latest_resolutions()
+    query = (
+        select(
+            Question.id,
+            epoch_seconds(Question.opens_at),
+            epoch_seconds(Question.closes_at),
+            latest.c.outcome == "yes",
+            epoch_seconds(latest.c.resolved_at),
+            Question.uid,
+        )
+        .join(latest, latest.c.question_id == Question.id)
+        .where(Question.type == "binary", latest.c.outcome.in_(("yes", "no")))
+    )
+    if tag:
+        query = query.where(Question.id.in_(select(QuestionTag.question_id).where(QuestionTag.tag == tag)))
+    if resolved_from is not None:
+        query = query.where(latest.c.resolved_at >= resolved_from)
+    if resolved_until is not None:
+        query = query.where(latest.c.resolved_at < resolved_until)
+    return query
+
+
+def _number_columns(rows: Sequence[Sequence[Any]], width: int, *, nullable: bool = False) -> np.ndarray:
+    """Rows of numbers as a (rows × width) float array; ``nullable`` turns None into nan."""
+    flat = itertools.chain.from_iterable(rows)
+    values = (np.nan if v is None else v for v in flat) if nullable else flat
+    return np.fromiter(values, np.float64, count=len(rows) * width).reshape(-1, width)
+
+
+def resolved_binary_table(
+    session: Session,
+    *,
+    forecasters: Sequence[str] | None = None,
+    tag: str | None = None,
+    resolved_from: datetime | None = None,
+    resolved_until: datetime | None = None,
+) -> ForecastTable:
+    connection = session.connection()
+    question_rows = connection.execute(_resolved_questions(tag, resolved_from, resolved_until)).all()
+    people_query = select(Forecaster.id, Forecaster.name)
+    if forecasters:
+        people_query = people_query.where(Forecaster.name.in_(list(forecasters)))
+    people = dict(connection.execute(people_query).all())
+
+    forecasts = select(
+        Forecast.question_id, Forecast.forecaster_id, epoch_seconds(Forecast.made_at), Forecast.probability
+    ).where(Forecast.probability.is_not(None))
+    if forecasters:
+        forecasts = forecasts.where(Forecast.forecaster_id.in_(list(people)))
+    if len(question_rows) <= INDEXED_LOOKUP_LIMIT:
+        forecasts = forecasts.where(Forecast.question_id.in_([row[0] for row in question_rows]))
+    rows = np.empty((0, 4))
+    if question_rows and people:
+        rows = _number_columns(fetch_numbers(connection, forecasts), 4)
+
+    question_ids = np.array([row[0] for row in question_rows], dtype=np.int64)
+    by_id = np.argsort(question_ids)
+    question_ids = question_ids[by_id]
+    position = np.searchsorted(question_ids, rows[:, 0].astype(np.int64))
+    kept = position < question_ids.size
+    kept[kept] = question_ids[position[kept]] == rows[kept, 0]
+    rows, position = rows[kept], by_id[position[kept]]
+
+    per_question = _number_columns([row[1:5] for row in question_rows], 4, nullable=True)
+    uids = np.array([row[5] for row in question_rows], dtype=str)
+    forecaster_ids = rows[:, 1].astype(np.int64)
+    known_ids = np.array(sorted(people), dtype=np.int64)
+    names = np.array([people[i] for i in known_ids.tolist()], dtype=str)
+    forecaster_codes = np.searchsorted(known_ids, forecaster_ids)
+    return ForecastTable(
+        question=uids[position],
+        forecaster=names[forecaster_codes],
+        made_at=rows[:, 2],
+        probability=rows[:, 3],
+        outcome=per_question[position, 2],
+        opens_at=per_question[position, 0],
+        closes_at=per_question[position, 1],
+        resolved_at=per_question[position, 3],
+        question_codes=position,
+        forecaster_codes=forecaster_codes,
+    )

@@ -1,0 +1,146 @@
+"""Scores: the calibration report the Calibration page shows, the headline, and scoring a CSV.
+
+The report for the default view is kept in the database and refreshed by the
+worker after every change (see :mod:`services.score_report`); filtered views
+are scored when asked. ``scorecard`` is what ``python -m tracker scores``
+prints: the same card the page shows. ``score_file`` scores a CSV without any
+database.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import case, func, select
+
+from db import Database
+from db.models import Forecast, Forecaster, Question
+from db.queries import latest_resolutions
+from forecasts.errors import Refused
+from forecasts.scoring.samples import SampleMode
+from forecasts.scoring.scorecard import Scorecard, score_forecasts
+from services import score_report
+from services.score_report import CalibrationReport, ReportFilters
+from services.status import RunCounts, record_run
+from services.transfer.score_csv import REQUIRED, ScoreFileError, SkippedRow, read_score_file
+
+__all__ = [
+    "CalibrationReport",
+    "Headline",
+    "ReportFilters",
+    "ScoredFile",
+    "headline",
+    "kept_report_is_current",
+    "refresh_kept_report",
+    "report",
+    "score_file",
+    "scorecard",
+]
+
+
+def report(
+    database: Database, filters: ReportFilters | None = None, *, worker_alive: bool = False
+) -> CalibrationReport | None:
+    """The report for ``filters`` (everything by default; None when no resolved yes/no question matches)."""
+    return score_report.current_report(database, filters or ReportFilters(), worker_alive=worker_alive)
+
+
+def scorecard(database: Database, *, forecasters: tuple[str, ...] = ()) -> Scorecard | None:
+    """The scorecard the Calibration page shows, for everyone or for some forecasters."""
+    found = report(database, ReportFilters(forecasters=tuple(sorted(forecasters))))
+    return found.card if found is not None else None
+
+
+def kept_report_is_current(database: Database) -> bool:
+    with database.read_session() as session:
+        return score_report.kept_report_is_current(session)
+
+
+def refresh_kept_report(database: Database) -> bool:
+    """For the worker: rescore the default view if the data changed. True (and a job run) if it did."""
+    started_at, clock = datetime.now(UTC), time.perf_counter()
+    if not score_report.refresh_stored_report(database):
+        return False
+    seconds = time.perf_counter() - clock
+    record_run(database, "scores", started_at, RunCounts(n_updated=1), notes=f"rescored in {seconds:.1f} s")
+    return True
+
+
+@dataclass(frozen=True)
+class Headline:
+    """Per forecaster: resolved yes/no questions scored and their mean Brier (0–1)."""
+
+    scores: dict[str, tuple[int, float]] = field(default_factory=dict)
+    scored_at: datetime | None = None  # set when these are from an older kept report
+
+
+def _aggregate_scores(database: Database) -> dict[str, tuple[int, float]]:
+    """The scorecard's ``brier`` (last forecast per question) computed in the database."""
+    latest = latest_resolutions()
+    ranked = select(
+        Forecast.question_id,
+        Forecast.forecaster_id,
+        Forecast.probability,
+        func.row_number()
+        .over(
+            partition_by=(Forecast.question_id, Forecast.forecaster_id),
+            order_by=(Forecast.made_at.desc(), Forecast.id.desc()),
+        )
+        .label("rank"),
+    ).subquery()
+    outcome = case((latest.c.outcome == "yes", 1.0), else_=0.0)
+    error = (ranked.c.probability - outcome) * (ranked.c.probability - outcome)
+    query = (
+        select(Forecaster.name, func.count(), func.avg(error))
+        .join(ranked, ranked.c.forecaster_id == Forecaster.id)
+        .join(latest, latest.c.question_id == ranked.c.question_id)
+        .join(Question, Question.id == ranked.c.question_id)
+        .where(ranked.c.rank == 1, latest.c.outcome.in_(("yes", "no")), Question.type == "binary")
+        .group_by(Forecaster.name)
+    )
+    with database.read_session() as session:
+        return {str(name): (int(n), float(brier)) for name, n, brier in session.execute(query)}
+
+
+def headline(database: Database) -> Headline:
+    """From the kept report when there is one (a stale one says when it was scored: the worker is
+    rescoring), else one aggregate query, so the Overview stays fast on a large history."""
+    with database.read_session() as session:
+        kept = score_report.stored_report(session)
+    if kept is not None:
+        kept_report, current = kept
+        if kept_report is not None:
+            scores = {name: (c.n_questions, c.brier) for name, c in kept_report.card.by_forecaster.items()}
+            return Headline(scores, None if current else kept_report.computed_at)
+        if current:
+            return Headline()
+    return Headline(_aggregate_scores(database))
+
+
+# --- a CSV, no database ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScoredFile:
+    card: Scorecard
+    skipped: list[SkippedRow]
+    n_unresolved: int
+
+
+def score_file(path: Path, samples: SampleMode = "last") -> ScoredFile:
+    """Score a CSV of resolved binary forecasts; bad rows are skipped and listed."""
+    parsed = read_score_file(path)
+    if len(parsed.table) == 0:
+        raise ScoreFileError(
+            f"{path}: no resolved forecasts to score "
+            f"(needs rows with {', '.join(REQUIRED)} and outcome 1 or 0)",
+            skipped=parsed.skipped,
+        )
+    try:
+        card = score_forecasts(parsed.table, samples=samples)
+    except ValueError as error:
+        raise Refused(str(error)) from error
+    return ScoredFile(card, parsed.skipped, parsed.n_unresolved)

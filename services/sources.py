@@ -1,0 +1,345 @@
+"""Sources: adding, editing, switching, removing and listing them, and asking the worker to run one.
+
+What each kind needs comes from its descriptor (:mod:`tracker.sources.kinds`),
+so the CLI and the Sources page offer, and this module checks, the same
+settings. Messages name the field (``url``, ``settings.market``, ``question``)
+and leave the wording of controls to the front end.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from db import Database
+from db.models import Command, Event, JobRun, Question, Source
+from forecasts import rules
+from forecasts.entry import format_interval, parse_interval
+from forecasts.errors import Invalid, NotFound
+from tracker.matching import RuleError, compile_rule
+from tracker.sources import kind_named, pollable_kinds, source_kinds
+from tracker.sources.kinds import SourceKind
+
+# Settings any kind may carry besides its own: tags for every event, conditional tags, a note.
+COMMON_SETTINGS = ("tags", "tag_rules", "note")
+
+
+def kinds() -> list[SourceKind]:
+    """The kinds a user can add, in a stable order."""
+    return pollable_kinds()
+
+
+def kind(name: str) -> SourceKind:
+    return kind_named(name)
+
+
+@dataclass(frozen=True)
+class SourceStatus:
+    id: int
+    name: str
+    kind: str
+    url: str | None
+    enabled: bool
+    every: str
+    every_seconds: int | None
+    match_rule: str | None
+    question_id: int | None
+    settings: dict[str, Any]
+    n_events: int
+    last_run_at: datetime | None
+    last_status: str | None
+    last_error: str | None
+    next_run_at: datetime | None
+
+
+# --- settings -------------------------------------------------------------------------------
+
+
+def parse_settings(kind_name: str, pairs: Iterable[str], tags: Iterable[str] = ()) -> dict[str, Any]:
+    """``KEY=VALUE`` pairs and ``TAG`` / ``TAG=RULE`` entries into a source's settings."""
+    declared = source_kinds().get(kind_name)
+    list_settings = {"tags"} | {s.name for s in (declared.settings if declared else ()) if s.is_list}
+    settings: dict[str, Any] = {}
+    for pair in pairs:
+        key, separator, value = pair.partition("=")
+        if not separator or not key.strip():
+            raise Invalid(
+                "setting", f"{pair!r}: write KEY=VALUE, e.g. query=kuril or market=abc123", value=pair
+            )
+        key = key.strip()
+        settings[key] = (
+            [v.strip() for v in value.split(",") if v.strip()] if key in list_settings else value.strip()
+        )
+    tags = list(tags)
+    plain = [t for t in tags if "=" not in t]
+    conditional = {t.partition("=")[0]: t.partition("=")[2].strip() for t in tags if "=" in t}
+    if plain:
+        settings["tags"] = list(rules.normalise_tags([*settings.get("tags", []), *plain]))
+    if conditional:
+        settings["tag_rules"] = {rules.normalise_tag(tag): rule for tag, rule in conditional.items()}
+    return settings
+
+
+def check_rule(text: str | None, field: str = "match") -> str | None:
+    """A topic rule as stored (None: everything), refused with where it goes wrong."""
+    if text is None or not text.strip():
+        return None
+    try:
+        compile_rule(text)
+    except RuleError as error:
+        raise Invalid(field, str(error), value=text) from None
+    return text.strip()
+
+
+def _check_settings(source_kind: SourceKind, settings: Mapping[str, Any]) -> dict[str, Any]:
+    known = {s.name for s in source_kind.settings} | set(COMMON_SETTINGS)
+    for name in settings:
+        if name not in known:
+            takes = ", ".join(s.name for s in source_kind.settings) or "none of its own"
+            raise Invalid(
+                f"settings.{name}",
+                f"{source_kind.a_label} takes no setting {name!r} (it takes {takes})",
+                value=name,
+            )
+    for setting in source_kind.required_settings:
+        if not settings.get(setting.name):
+            message = f"{source_kind.a_label} needs {setting.help}"
+            raise Invalid(f"settings.{setting.name}", message, allowed=setting.example or None)
+    for tag, rule in (settings.get("tag_rules") or {}).items():
+        check_rule(str(rule), f"tags.{tag}")
+    return dict(settings)
+
+
+def _check_question(session: Session, source_kind: SourceKind, question_id: int | None) -> int | None:
+    if source_kind.is_crowd and question_id is None:
+        raise Invalid(
+            "question",
+            f"{source_kind.a_label} logs the crowd's forecast on one of your yes/no questions: pick it",
+        )
+    if question_id is None:
+        return None
+    question = session.get(Question, question_id)
+    if question is None:
+        raise Invalid("question", f"no question with id {question_id}", value=question_id)
+    if source_kind.is_crowd and question.type != "binary":
+        raise Invalid("question", "crowd forecasts are logged on yes/no questions only", value=question_id)
+    return question_id
+
+
+# --- writing --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NewSource:
+    name: str
+    kind: str
+    url: str | None = None
+    every: str | None = None  # 30s, 15m, 2h, 1d; None: the kind's default
+    match: str | None = None  # topic rule; None: every item
+    question_id: int | None = None  # crowd kinds: the question they forecast; feeds: linked events
+    settings: Mapping[str, Any] | None = None
+    enabled: bool = True
+
+
+def add_source(database: Database, new: NewSource) -> SourceStatus:
+    source_kind = kind_named(new.kind)
+    name = rules.check_source_name(new.name)
+    url = rules.check_http_url(new.url)
+    if source_kind.url_required and url is None:
+        raise Invalid("url", f"{source_kind.a_label} needs {source_kind.url_help}")
+    settings = _check_settings(source_kind, new.settings or {})
+    seconds = parse_interval(new.every) if new.every else source_kind.default_every
+    match = check_rule(new.match)
+    with database.write_session() as session:
+        if session.scalar(select(Source.id).where(Source.name == name)) is not None:
+            raise Invalid(
+                "name", f"a source called {name!r} exists; pick another name or remove it first", value=name
+            )
+        source = Source(
+            name=name,
+            kind=source_kind.name,
+            url=url,
+            settings=settings,
+            every_seconds=seconds,
+            enabled=new.enabled,
+            match_rule=match,
+            question_id=_check_question(session, source_kind, new.question_id),
+        )
+        session.add(source)
+        session.flush()
+        source_id = source.id
+    return get_source(database, source_id)
+
+
+def _named(session: Session, name: str) -> Source:
+    source = session.scalar(select(Source).where(Source.name == name))
+    if source is None:
+        raise NotFound("source", name, known=list(session.scalars(select(Source.name).order_by(Source.name))))
+    return source
+
+
+def edit_source(
+    database: Database, name: str, *, every: str | None = None, match: str | None = None
+) -> SourceStatus:
+    """Change how often a source is polled and which items it keeps (an empty rule keeps all)."""
+    seconds = parse_interval(every) if every is not None else None
+    rule = check_rule(match) if match is not None else None
+    with database.write_session() as session:
+        source = _named(session, name)
+        if seconds is not None:
+            source.every_seconds = seconds
+        if match is not None:
+            source.match_rule = rule
+        source_id = source.id
+    return get_source(database, source_id)
+
+
+def set_enabled(database: Database, name: str, enabled: bool) -> None:
+    with database.write_session() as session:
+        source = _named(session, name)
+        declared = source_kinds().get(source.kind)
+        if declared is None or not declared.can_poll:
+            raise Invalid("name", f"{name!r} is a hand-kept timeline; there is nothing to poll", value=name)
+        source.enabled = enabled
+
+
+def remove_source(database: Database, name: str, *, delete_events: bool = False) -> int:
+    """Delete a source; refused while it still has events unless ``delete_events``.
+
+    Returns how many events went with it.
+    """
+    with database.write_session() as session:
+        source = _named(session, name)
+        n_events = (
+            session.scalar(select(func.count()).select_from(Event).where(Event.source_id == source.id)) or 0
+        )
+        if n_events and not delete_events:
+            raise Invalid(
+                "delete_events",
+                f"{name!r} has {n_events} events; disable it to keep them, or delete them with it",
+                value=n_events,
+            )
+        for event in session.scalars(select(Event).where(Event.source_id == source.id)):
+            session.delete(event)
+        session.delete(source)
+        return int(n_events)
+
+
+# --- reading --------------------------------------------------------------------------------
+
+
+def _statuses(session: Session, only: int | None = None) -> list[SourceStatus]:
+    counts = dict(session.execute(select(Event.source_id, func.count()).group_by(Event.source_id)).all())
+    latest = (
+        select(JobRun.source_id, func.max(JobRun.id).label("run_id")).group_by(JobRun.source_id).subquery()
+    )
+    runs = {
+        source_id: run
+        for source_id, run in session.execute(
+            select(latest.c.source_id, JobRun).join(JobRun, JobRun.id == latest.c.run_id)
+        )
+    }
+    query = select(Source).order_by(Source.name)
+    if only is not None:
+        query = query.where(Source.id == only)
+    statuses = []
+    for source in session.scalars(query):
+        run = runs.get(source.id)
+        statuses.append(
+            SourceStatus(
+                id=source.id,
+                name=source.name,
+                kind=source.kind,
+                url=source.url,
+                enabled=source.enabled,
+                every=format_interval(source.every_seconds),
+                every_seconds=source.every_seconds,
+                match_rule=source.match_rule,
+                question_id=source.question_id,
+                settings=dict(source.settings or {}),
+                n_events=int(counts.get(source.id, 0)),
+                last_run_at=run.started_at if run else None,
+                last_status=run.status if run else None,
+                last_error=run.error if run else None,
+                next_run_at=source.next_run_at if source.enabled else None,
+            )
+        )
+    return statuses
+
+
+def list_sources(database: Database) -> list[SourceStatus]:
+    with database.read_session() as session:
+        return _statuses(session)
+
+
+def get_source(database: Database, source: int | str) -> SourceStatus:
+    with database.read_session() as session:
+        source_id = source if isinstance(source, int) else _named(session, source).id
+        found = _statuses(session, only=source_id)
+    if not found:
+        raise NotFound("source", source)
+    return found[0]
+
+
+def enabled_sources(database: Database) -> list[tuple[int, str, int]]:
+    """(id, name, seconds between polls) of every enabled source that has something to poll."""
+    pollable = [k.name for k in pollable_kinds()]
+    with database.read_session() as session:
+        rows = session.execute(
+            select(Source.id, Source.name, Source.every_seconds)
+            .where(Source.enabled.is_(True), Source.kind.in_(pollable))
+            .order_by(Source.name)
+        ).all()
+    return [(int(i), str(name), int(every or 900)) for i, name, every in rows]
+
+
+# --- "run now": requests the worker picks up ----------------------------------------------------
+
+
+def request_run(database: Database, name: str) -> int:
+    """Ask the worker to run a source now; returns the request's id."""
+    with database.write_session() as session:
+        source = _named(session, name)
+        command = Command(
+            kind="run_source", source_id=source.id, status="pending", requested_at=datetime.now(UTC)
+        )
+        session.add(command)
+        session.flush()
+        return command.id
+
+
+def waiting_requests(database: Database) -> int:
+    with database.read_session() as session:
+        query = select(func.count()).select_from(Command).where(Command.status.in_(("pending", "running")))
+        return int(session.scalar(query) or 0)
+
+
+def take_requests(database: Database) -> list[tuple[int, int]]:
+    """For the worker: the pending requests as (request id, source id), marked running."""
+    with database.write_session() as session:
+        pending = session.scalars(
+            select(Command).where(Command.status == "pending").order_by(Command.requested_at)
+        ).all()
+        for command in pending:
+            command.status = "running"
+        return [(c.id, c.source_id) for c in pending if c.source_id is not None]
+
+
+def finish_request(database: Database, request_id: int, *, failed: bool, result: str) -> None:
+    with database.write_session() as session:
+        command = session.get(Command, request_id)
+        if command is not None:
+            command.status, command.result = ("failed" if failed else "done"), result
+            command.finished_at = datetime.now(UTC)
+
+
+def publish_next_runs(database: Database, next_runs: Mapping[int, datetime | None]) -> None:
+    """For the worker: when each enabled source runs next (shown on the Sources page)."""
+    with database.write_session() as session:
+        for source in session.scalars(select(Source).where(Source.enabled.is_(True))):
+            source.next_run_at = next_runs.get(source.id)

@@ -1,0 +1,134 @@
+"""Collects records from any format, checks them as the services would, remembers lines.
+
+The same rules as entering forecasts by hand: probabilities within 0–1, option
+probabilities that match the options and sum to 1, a resolution that names an
+option of the question, no forecast after its question was resolved. A record
+that breaks one becomes a :class:`RowError` with its line, and is left out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import TypeVar
+
+from forecasts import rules
+from forecasts.errors import Invalid
+from services.transfer.reading import RowProblem
+from services.transfer.records import (
+    Bundle,
+    ForecasterRecord,
+    ForecastRecord,
+    Parsed,
+    QuestionRecord,
+    ResolutionRecord,
+    RowError,
+)
+
+T = TypeVar("T")
+
+
+def _checked(check: Callable[[], T]) -> T:
+    """Run a rule from :mod:`forecasts.rules`; its failure becomes a problem on this row."""
+    try:
+        return check()
+    except Invalid as error:
+        raise RowProblem(error.field, error.message) from None
+
+
+class BundleBuilder:
+    def __init__(self, format_name: str, unit: str = "line") -> None:
+        self.parsed = Parsed(format_name, Bundle())
+        self.unit = unit  # how errors locate a record: a CSV line, or an item of a JSON list
+        self.questions: dict[str, QuestionRecord] = {}
+        self.forecaster_details: dict[str, tuple[str, str, datetime | None]] = {}
+        self.forecasts: dict[tuple[str, str, datetime], tuple[ForecastRecord, int]] = {}
+        self.resolutions: list[tuple[ResolutionRecord, int]] = []
+
+    def error(self, line: int, field: str, reason: str) -> None:
+        self.parsed.errors.append(RowError(line, field, reason, self.unit))
+
+    def note(self, text: str) -> None:
+        self.parsed.notes.append(text)
+
+    def question(self, record: QuestionRecord) -> QuestionRecord:
+        """The question with this uid: the first time it is seen defines it."""
+        known = self.questions.get(record.uid)
+        if known is not None:
+            return known
+        _checked(lambda: rules.check_title(record.title))
+        options = _checked(lambda: rules.check_options(record.type, record.options))
+        _checked(lambda: rules.check_window(record.opens_at, record.closes_at, record.resolve_by))
+        record = record._replace(options=options, tags=_checked(lambda: rules.normalise_tags(record.tags)))
+        self.questions[record.uid] = record
+        return record
+
+    def forecaster(
+        self, name: str, kind: str = "person", description: str = "", created_at: datetime | None = None
+    ) -> str:
+        """Known from the first time it is seen; created_at defaults to its first forecast. Returns the
+        name as stored (trimmed)."""
+        clean = _checked(lambda: rules.check_forecaster_name(name))
+        if clean not in self.forecaster_details:
+            _checked(lambda: rules.check_forecaster_kind(kind))
+            self.forecaster_details[clean] = (kind, description, created_at)
+        return clean
+
+    def forecast(self, record: ForecastRecord, line: int) -> None:
+        question = self.questions[record.question_uid]
+        try:  # inline rather than through _checked: this runs once per forecast, a million times
+            name = rules.check_forecaster_name(record.forecaster)
+            rules.check_origin(record.origin)
+            probability, values = rules.check_forecast_values(
+                question.type, question.options, record.probability, record.option_probabilities
+            )
+        except Invalid as error:
+            raise RowProblem(error.field, error.message) from None
+        record = record._replace(forecaster=name, probability=probability, option_probabilities=values)
+        key = (record.question_uid, record.forecaster, record.made_at)
+        if key in self.forecasts:
+            earlier = self.forecasts[key][1]
+            raise RowProblem(
+                "made_at",
+                f"a second forecast by {record.forecaster} at the same time (first on line {earlier})",
+            )
+        self.forecasts[key] = (record, line)
+
+    def resolution(self, record: ResolutionRecord, line: int) -> None:
+        question = self.questions[record.question_uid]
+        _checked(lambda: rules.check_outcome(question.type, question.options, record.outcome, record.option))
+        _checked(
+            lambda: rules.check_resolved_at(
+                record.resolved_at, record.outcome, opens_at=question.opens_at, now=None
+            )
+        )
+        self.resolutions.append((record, line))
+
+    def finish(self) -> Parsed:
+        bundle = self.parsed.bundle
+        bundle.questions = sorted(self.questions.values(), key=lambda q: q.uid)
+        current: dict[str, ResolutionRecord] = {}
+        for resolution, _ in sorted(self.resolutions, key=lambda item: item[0].recorded_at):
+            current[resolution.question_uid] = resolution
+        bundle.resolutions = sorted(
+            (r for r, _ in self.resolutions), key=lambda r: (r.question_uid, r.recorded_at)
+        )
+        first_forecast: dict[str, datetime] = {}
+        for (uid, name, made_at), (record, line) in self.forecasts.items():
+            settled = current.get(uid)
+            resolved_at = (
+                settled.resolved_at if settled is not None and settled.outcome != "unresolved" else None
+            )
+            try:
+                rules.check_not_after_resolution(made_at, resolved_at)
+            except Invalid as error:
+                self.error(line, error.field, error.message)
+                continue
+            bundle.forecasts.append(record)
+            first_forecast[name] = min(made_at, first_forecast.get(name, made_at))
+        for name, (kind, description, created_at) in sorted(self.forecaster_details.items()):
+            when = created_at or first_forecast.get(name)
+            if when is not None:  # a forecaster whose forecasts were all refused is left out too
+                bundle.forecasters.append(ForecasterRecord(name, kind, description, when))
+        self.parsed.errors.sort(key=lambda e: e.line)
+        return self.parsed

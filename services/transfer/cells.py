@@ -1,0 +1,94 @@
+"""Reading one cell of an imported file: times, probabilities, lists, yes/no words.
+
+Each reader raises :class:`CellError` with a message that says what was found
+and what is allowed; the format readers add the line number and column.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import datetime
+from typing import Any
+
+from forecasts.entry import parse_time as entry_time
+from forecasts.errors import Invalid
+from forecasts.rules import check_probability, normalise_tags
+
+
+class CellError(ValueError):
+    pass
+
+
+def parse_time(text: str) -> datetime:
+    """ISO 8601, a time without a zone read as UTC (the rule in :func:`forecasts.entry.parse_time`)."""
+    try:
+        return entry_time(text)
+    except Invalid as error:
+        raise CellError(error.message) from None
+
+
+def parse_optional_time(text: str) -> datetime | None:
+    return parse_time(text) if text.strip() else None
+
+
+def parse_number(text: str) -> float:
+    try:
+        value = float(text.strip().rstrip("%").strip())
+    except ValueError:
+        raise CellError(f"{text!r} is not a number") from None
+    if not math.isfinite(value):
+        raise CellError(f"{text!r} is not a finite number")
+    return value
+
+
+def parse_unit_probability(text: str) -> float:
+    """A probability on the 0–1 scale."""
+    if text.strip().endswith("%"):
+        return parse_percent(text)
+    try:
+        return check_probability(parse_number(text))
+    except Invalid:
+        raise CellError(f"{text!r} is outside 0–1 (this column is on the 0–1 scale)") from None
+
+
+def parse_percent(text: str) -> float:
+    """A probability on the 0–100 scale, returned on 0–1."""
+    try:
+        return check_probability(parse_number(text) / 100.0)
+    except Invalid:
+        raise CellError(f"{text!r} is outside 0–100 (this column is in percent)") from None
+
+
+def parse_list(text: str, what: str) -> tuple[Any, ...]:
+    """A JSON array, as our exports write lists ('' is no list)."""
+    try:
+        values = json.loads(text)
+    except json.JSONDecodeError:
+        raise CellError(f'{what} must be a JSON list such as ["a", "b"], got {text!r}') from None
+    if not isinstance(values, list):
+        raise CellError(f"{what} must be a JSON list, got {text!r}")
+    return tuple(values)
+
+
+def parse_tags(text: str) -> tuple[str, ...]:
+    """Tags as a JSON list (ours) or separated by commas or semicolons (other trackers)."""
+    stripped = text.strip()
+    raw = (
+        parse_list(stripped, "tags")
+        if stripped.startswith("[")
+        else tuple(stripped.replace(";", ",").split(","))
+    )
+    try:
+        return normalise_tags(str(tag) for tag in raw)
+    except Invalid as error:
+        raise CellError(error.message) from None
+
+
+def parse_bool(text: str) -> bool:
+    value = text.strip().lower()
+    if value in ("true", "1", "yes"):
+        return True
+    if value in ("false", "0", "no", ""):
+        return False
+    raise CellError(f"{text!r} is not true or false")

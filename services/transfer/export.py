@@ -1,0 +1,316 @@
+"""Export: the database as a :class:`Bundle`, and a bundle as our CSV or JSON.
+
+The output is deterministic (fixed row order, fixed time format, shortest
+round-trip floats), so export → import into an empty database → export gives
+the same bytes.
+
+- **CSV**: one row per forecast with every question, forecast and current
+  resolution field (a question without forecasts gets one row with the forecast
+  columns empty), plus an events CSV. Lists are JSON arrays inside the cell.
+- **JSON**: a full dump: forecasters, questions, forecasts, every resolution
+  ever recorded (undos included), sources and events.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from db.models import (
+    Event,
+    EventQuestion,
+    EventTag,
+    Forecast,
+    Forecaster,
+    Question,
+    QuestionTag,
+    Resolution,
+    Source,
+)
+from services.transfer.records import (
+    Bundle,
+    EventRecord,
+    ForecasterRecord,
+    ForecastRecord,
+    QuestionRecord,
+    ResolutionRecord,
+    SourceRecord,
+)
+
+FORMAT_NAME = "summit-watch"
+FORMAT_VERSION = 1
+
+FORECAST_COLUMNS = (
+    "question_uid",
+    "question_title",
+    "question_description",
+    "resolution_criteria",
+    "question_type",
+    "options",
+    "tags",
+    "question_created_at",
+    "opens_at",
+    "closes_at",
+    "resolve_by",
+    "forecaster",
+    "forecaster_kind",
+    "made_at",
+    "probability",
+    "option_probabilities",
+    "rationale",
+    "origin",
+    "recorded_at",
+    "resolution_outcome",
+    "resolution_option",
+    "resolved_at",
+    "resolution_recorded_at",
+    "resolution_note",
+    "resolution_source",
+)
+EVENT_COLUMNS = (
+    "source",
+    "source_kind",
+    "dedupe_key",
+    "occurred_at",
+    "occurred_at_estimated",
+    "title",
+    "summary",
+    "url",
+    "content_hash",
+    "tags",
+    "questions",
+    "created_at",
+    "updated_at",
+)
+
+
+def iso(when: datetime | None) -> str:
+    """ISO 8601 in UTC with microseconds and a Z: one spelling for every time we write."""
+    if when is None:
+        return ""
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _number(value: float | None) -> str:
+    return "" if value is None else repr(float(value))
+
+
+def _json_list(values: Iterable[Any] | None) -> str:
+    return "" if values is None else json.dumps(list(values), ensure_ascii=False)
+
+
+# --- the database as a bundle ----------------------------------------------------------
+
+
+def read_bundle(session: Session) -> Bundle:
+    """Everything worth keeping, in a fixed order."""
+    bundle = Bundle()
+    bundle.forecasters = [
+        ForecasterRecord(f.name, f.kind, f.description, f.created_at)
+        for f in session.scalars(select(Forecaster).order_by(Forecaster.name))
+    ]
+    tags: dict[int, list[str]] = {}
+    for question_id, tag in session.execute(
+        select(QuestionTag.question_id, QuestionTag.tag).order_by(QuestionTag.tag)
+    ):
+        tags.setdefault(question_id, []).append(tag)
+    uids: dict[int, str] = {}
+    for q in session.scalars(select(Question).order_by(Question.uid)):
+        uids[q.id] = q.uid
+        bundle.questions.append(
+            QuestionRecord(
+                q.uid,
+                q.title,
+                q.description,
+                q.resolution_criteria,
+                q.type,
+                tuple(q.options) if q.options is not None else None,
+                tuple(tags.get(q.id, ())),
+                q.created_at,
+                q.opens_at,
+                q.closes_at,
+                q.resolve_by,
+            )
+        )
+    rows = session.execute(
+        select(
+            Question.uid,
+            Forecaster.name,
+            Forecast.made_at,
+            Forecast.probability,
+            Forecast.option_probabilities,
+            Forecast.rationale,
+            Forecast.origin,
+            Forecast.recorded_at,
+        )
+        .join(Question, Question.id == Forecast.question_id)
+        .join(Forecaster, Forecaster.id == Forecast.forecaster_id)
+        .order_by(Question.uid, Forecaster.name, Forecast.made_at)
+    )
+    bundle.forecasts = [
+        ForecastRecord(
+            uid, name, made_at, p, tuple(options) if options is not None else None, why, origin, at
+        )
+        for uid, name, made_at, p, options, why, origin, at in rows
+    ]
+    bundle.resolutions = [
+        ResolutionRecord(uid, r.outcome, r.option, r.resolved_at, r.recorded_at, r.note, r.source)
+        for uid, r in session.execute(
+            select(Question.uid, Resolution)
+            .join(Question, Question.id == Resolution.question_id)
+            .order_by(Question.uid, Resolution.recorded_at, Resolution.id)
+        )
+    ]
+    bundle.sources = [
+        SourceRecord(
+            s.name,
+            s.kind,
+            s.url,
+            dict(s.settings or {}),
+            s.every_seconds,
+            s.enabled,
+            s.match_rule,
+            s.created_at,
+        )
+        for s in session.scalars(select(Source).order_by(Source.name))
+    ]
+    event_tags: dict[int, list[str]] = {}
+    for event_id, tag in session.execute(select(EventTag.event_id, EventTag.tag).order_by(EventTag.tag)):
+        event_tags.setdefault(event_id, []).append(tag)
+    links: dict[int, list[str]] = {}
+    for event_id, question_id in session.execute(select(EventQuestion.event_id, EventQuestion.question_id)):
+        links.setdefault(event_id, []).append(uids[question_id])
+    bundle.events = [
+        EventRecord(
+            name,
+            e.dedupe_key,
+            e.occurred_at,
+            e.occurred_at_estimated,
+            e.title,
+            e.summary,
+            e.url,
+            e.content_hash,
+            tuple(event_tags.get(e.id, ())),
+            tuple(sorted(links.get(e.id, ()))),
+            e.created_at,
+            e.updated_at,
+        )
+        for name, e in session.execute(
+            select(Source.name, Event)
+            .join(Source, Source.id == Event.source_id)
+            .order_by(Source.name, Event.dedupe_key)
+        )
+    ]
+    return bundle
+
+
+# --- a bundle as files ---------------------------------------------------------------------
+
+
+def current_resolutions(bundle: Bundle) -> dict[str, ResolutionRecord]:
+    """Each question's latest resolution (resolutions are in recorded order)."""
+    return {r.question_uid: r for r in bundle.resolutions}
+
+
+def forecasts_csv(bundle: Bundle) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(FORECAST_COLUMNS)
+    kinds = {f.name: f.kind for f in bundle.forecasters}
+    resolved = current_resolutions(bundle)
+    by_question: dict[str, list[ForecastRecord]] = {}
+    for forecast in bundle.forecasts:
+        by_question.setdefault(forecast.question_uid, []).append(forecast)
+    for q in sorted(bundle.questions, key=lambda q: q.uid):
+        r = resolved.get(q.uid)
+        question_cells = [
+            q.uid,
+            q.title,
+            q.description,
+            q.resolution_criteria,
+            q.type,
+            _json_list(q.options),
+            _json_list(q.tags),
+            iso(q.created_at),
+            iso(q.opens_at),
+            iso(q.closes_at),
+            iso(q.resolve_by),
+        ]
+        resolution_cells = (
+            [r.outcome, r.option or "", iso(r.resolved_at), iso(r.recorded_at), r.note, r.source]
+            if r
+            else [""] * 6
+        )
+        forecasts: list[ForecastRecord | None] = list(by_question.get(q.uid, ())) or [None]
+        for f in forecasts:
+            forecast_cells = (
+                [
+                    f.forecaster,
+                    kinds.get(f.forecaster, "person"),
+                    iso(f.made_at),
+                    _number(f.probability),
+                    _json_list(f.option_probabilities),
+                    f.rationale,
+                    f.origin,
+                    iso(f.recorded_at),
+                ]
+                if f is not None
+                else [""] * 8
+            )
+            writer.writerow(question_cells + forecast_cells + resolution_cells)
+    return out.getvalue()
+
+
+def events_csv(bundle: Bundle) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(EVENT_COLUMNS)
+    kinds = {s.name: s.kind for s in bundle.sources}
+    for e in bundle.events:
+        writer.writerow(
+            [
+                e.source,
+                kinds.get(e.source, "manual"),
+                e.dedupe_key,
+                iso(e.occurred_at),
+                "true" if e.occurred_at_estimated else "false",
+                e.title,
+                e.summary,
+                e.url or "",
+                e.content_hash or "",
+                _json_list(e.tags),
+                _json_list(e.questions),
+                iso(e.created_at),
+                iso(e.updated_at),
+            ]
+        )
+    return out.getvalue()
+
+
+class _Record(Protocol):
+    def _asdict(self) -> dict[str, Any]: ...
+
+
+def _plain(record: _Record) -> dict[str, Any]:
+    def value(v: Any) -> Any:
+        if isinstance(v, datetime):
+            return iso(v)
+        if isinstance(v, tuple):
+            return list(v)
+        return v
+
+    return {name: value(v) for name, v in record._asdict().items()}
+
+
+def bundle_json(bundle: Bundle) -> str:
+    document = {"format": FORMAT_NAME, "version": FORMAT_VERSION}
+    for name in ("forecasters", "questions", "forecasts", "resolutions", "sources", "events"):
+        document[name] = [_plain(record) for record in getattr(bundle, name)]
+    return json.dumps(document, ensure_ascii=False, indent=1, sort_keys=False) + "\n"

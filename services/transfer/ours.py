@@ -1,0 +1,341 @@
+"""Reading our own exports back: the forecasts CSV, the events CSV and the JSON dump."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from services.transfer.builder import BundleBuilder
+from services.transfer.cells import (
+    parse_bool,
+    parse_list,
+    parse_optional_time,
+    parse_tags,
+    parse_time,
+    parse_unit_probability,
+)
+from services.transfer.export import EVENT_COLUMNS, FORECAST_COLUMNS, FORMAT_NAME, FORMAT_VERSION
+from services.transfer.reading import Row, RowProblem, require_columns
+from services.transfer.records import (
+    Bundle,
+    EventRecord,
+    ForecastRecord,
+    ImportRefused,
+    Parsed,
+    QuestionRecord,
+    ResolutionRecord,
+    RowError,
+    SourceRecord,
+)
+
+# Enough to rebuild questions and forecasts; the rest default when absent.
+REQUIRED_FORECAST_COLUMNS = (
+    "question_uid",
+    "question_title",
+    "opens_at",
+    "forecaster",
+    "made_at",
+    "probability",
+)
+REQUIRED_EVENT_COLUMNS = ("source", "dedupe_key", "occurred_at", "title")
+
+
+def _options(text: str) -> tuple[str, ...] | None:
+    return tuple(str(o) for o in parse_list(text, "options")) if text.strip() else None
+
+
+def _question(row: Row) -> QuestionRecord:
+    opens = row.get("opens_at", parse_time)
+    created = row.get("question_created_at", parse_optional_time) or opens
+    return QuestionRecord(
+        uid=row.required("question_uid"),
+        title=row.required("question_title"),
+        description=row.text("question_description"),
+        resolution_criteria=row.text("resolution_criteria"),
+        type=row.text("question_type").strip() or "binary",
+        options=row.get("options", _options),
+        tags=row.get("tags", parse_tags),
+        created_at=created,
+        opens_at=opens,
+        closes_at=row.get("closes_at", parse_optional_time),
+        resolve_by=row.get("resolve_by", parse_optional_time),
+    )
+
+
+def _forecast(row: Row, uid: str) -> ForecastRecord:
+    made_at = row.get("made_at", parse_time)
+    options_text = row.text("option_probabilities")
+    same_time = row.text("recorded_at") == row.text("made_at")  # usual: entered as it was made
+    return ForecastRecord(
+        uid,
+        row.required("forecaster"),
+        made_at,
+        row.get("probability", parse_unit_probability) if row.text("probability").strip() else None,
+        row.get("option_probabilities", lambda t: parse_list(t, "option_probabilities"))
+        if options_text.strip()
+        else None,
+        row.text("rationale"),
+        row.text("origin").strip() or "import",
+        made_at if same_time else row.get("recorded_at", parse_optional_time) or made_at,
+    )
+
+
+def _resolution(row: Row, uid: str) -> ResolutionRecord:
+    resolved_at = row.get("resolved_at", parse_optional_time)
+    return ResolutionRecord(
+        question_uid=uid,
+        outcome=row.text("resolution_outcome").strip().lower(),
+        option=row.text("resolution_option") or None,
+        resolved_at=resolved_at,
+        recorded_at=row.get("resolution_recorded_at", parse_optional_time)
+        or resolved_at
+        or parse_time("1970-01-01"),
+        note=row.text("resolution_note"),
+        source=row.text("resolution_source") or "import",
+    )
+
+
+def parse_forecasts_csv(header: list[str], rows: Iterator[tuple[int, list[str]]]) -> Parsed:
+    columns = require_columns(header, REQUIRED_FORECAST_COLUMNS, "Summit Watch forecasts", FORECAST_COLUMNS)
+    builder = BundleBuilder("ours-csv")
+    resolved: set[str] = set()
+    for line, cells in rows:
+        row = Row(columns, cells)
+        try:
+            # A question's columns repeat on each of its rows: read them the first time only.
+            question = builder.questions.get(row.required("question_uid")) or builder.question(_question(row))
+            if question.uid not in resolved and row.text("resolution_outcome").strip():
+                builder.resolution(_resolution(row, question.uid), line)
+                resolved.add(question.uid)
+            if row.text("forecaster").strip():
+                builder.forecaster(row.text("forecaster"), row.text("forecaster_kind").strip() or "person")
+                builder.forecast(_forecast(row, question.uid), line)
+        except RowProblem as problem:
+            builder.error(line, problem.field, problem.reason)
+    return builder.finish()
+
+
+def parse_events_csv(header: list[str], rows: Iterator[tuple[int, list[str]]]) -> Parsed:
+    columns = require_columns(header, REQUIRED_EVENT_COLUMNS, "Summit Watch events", EVENT_COLUMNS)
+    parsed = Parsed("ours-events-csv", Bundle())
+    sources: dict[str, SourceRecord] = {}
+    seen: set[tuple[str, str]] = set()
+    for line, cells in rows:
+        row = Row(columns, cells)
+        try:
+            name = row.required("source")
+            occurred = row.get("occurred_at", parse_time)
+            created = row.get("created_at", parse_optional_time) or occurred
+            record = EventRecord(
+                source=name,
+                dedupe_key=row.required("dedupe_key"),
+                occurred_at=occurred,
+                occurred_at_estimated=row.get("occurred_at_estimated", parse_bool),
+                title=row.required("title"),
+                summary=row.text("summary"),
+                url=row.text("url") or None,
+                content_hash=row.text("content_hash") or None,
+                tags=row.get("tags", parse_tags),
+                questions=tuple(
+                    str(u)
+                    for u in row.get("questions", lambda t: parse_list(t, "questions") if t.strip() else ())
+                ),
+                created_at=created,
+                updated_at=row.get("updated_at", parse_optional_time) or created,
+            )
+        except RowProblem as problem:
+            parsed.errors.append(RowError(line, problem.field, problem.reason))
+            continue
+        if (record.source, record.dedupe_key) in seen:
+            parsed.errors.append(RowError(line, "dedupe_key", "appears twice for this source"))
+            continue
+        seen.add((record.source, record.dedupe_key))
+        sources.setdefault(
+            name,
+            SourceRecord(
+                name, row.text("source_kind").strip() or "manual", None, {}, None, False, None, created
+            ),
+        )
+        parsed.bundle.events.append(record)
+    parsed.bundle.sources = sorted(sources.values(), key=lambda s: s.name)
+    return parsed
+
+
+# --- JSON ------------------------------------------------------------------------------------
+
+
+class _Item(Row):
+    """A JSON object read like a CSV row: the same parsers, the same messages."""
+
+    def __init__(self, item: dict[str, Any]) -> None:
+        self.item = item
+
+    def text(self, name: str) -> str:
+        value = self.item.get(name)
+        if value is None:
+            return ""
+        if isinstance(value, list | dict):
+            return json.dumps(value)
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        return str(value) if not isinstance(value, float) else repr(value)
+
+
+def _each(
+    document: dict[str, Any], name: str, builder: BundleBuilder, read: Callable[[_Item, int], None]
+) -> None:
+    items = document.get(name, [])
+    if not isinstance(items, list):
+        raise ImportRefused(f"'{name}' must be a list")
+    for position, item in enumerate(items, start=1):
+        try:
+            if not isinstance(item, dict):
+                raise RowProblem(name, "each entry must be an object")
+            read(_Item(item), position)
+        except RowProblem as problem:
+            builder.error(position, f"{name}.{problem.field}", problem.reason)
+
+
+def parse_json_dump(document: dict[str, Any]) -> Parsed:
+    if document.get("format") != FORMAT_NAME:
+        raise ImportRefused(f"not a Summit Watch export (its 'format' is {document.get('format')!r})")
+    if document.get("version") != FORMAT_VERSION:
+        raise ImportRefused(
+            f"export version {document.get('version')!r}; this Summit Watch reads version {FORMAT_VERSION}"
+        )
+    builder = BundleBuilder("ours-json", unit="item")
+
+    def forecaster(item: _Item, _: int) -> None:
+        builder.forecaster(
+            item.required("name"),
+            item.text("kind") or "person",
+            item.text("description"),
+            item.get("created_at", parse_optional_time),
+        )
+
+    def question(item: _Item, _: int) -> None:
+        opens = item.get("opens_at", parse_time)
+        builder.question(
+            QuestionRecord(
+                uid=item.required("uid"),
+                title=item.required("title"),
+                description=item.text("description"),
+                resolution_criteria=item.text("resolution_criteria"),
+                type=item.text("type") or "binary",
+                options=item.get("options", _options),
+                tags=item.get("tags", parse_tags),
+                created_at=item.get("created_at", parse_optional_time) or opens,
+                opens_at=opens,
+                closes_at=item.get("closes_at", parse_optional_time),
+                resolve_by=item.get("resolve_by", parse_optional_time),
+            )
+        )
+
+    def known_question(item: _Item) -> str:
+        uid = item.required("question_uid")
+        if uid not in builder.questions:
+            raise RowProblem("question_uid", f"{uid!r} is not among the questions")
+        return uid
+
+    def forecast(item: _Item, position: int) -> None:
+        uid = known_question(item)
+        name = item.required("forecaster")
+        builder.forecaster(name)
+        made_at = item.get("made_at", parse_time)
+        builder.forecast(
+            ForecastRecord(
+                uid,
+                name,
+                made_at,
+                item.get("probability", lambda t: parse_unit_probability(t) if t.strip() else None),
+                item.get(
+                    "option_probabilities",
+                    lambda t: parse_list(t, "option_probabilities") if t.strip() else None,
+                ),
+                item.text("rationale"),
+                item.text("origin") or "import",
+                item.get("recorded_at", parse_optional_time) or made_at,
+            ),
+            position,
+        )
+
+    def resolution(item: _Item, position: int) -> None:
+        uid = known_question(item)
+        resolved_at = item.get("resolved_at", parse_optional_time)
+        builder.resolution(
+            ResolutionRecord(
+                uid,
+                item.text("outcome").lower(),
+                item.text("option") or None,
+                resolved_at,
+                item.get("recorded_at", parse_time),
+                item.text("note"),
+                item.text("source") or "import",
+            ),
+            position,
+        )
+
+    for name, read in (
+        ("forecasters", forecaster),
+        ("questions", question),
+        ("forecasts", forecast),
+        ("resolutions", resolution),
+    ):
+        _each(document, name, builder, read)
+    parsed = builder.finish()
+    events = parse_events_from_json(document)
+    parsed.bundle.sources, parsed.bundle.events = events.bundle.sources, events.bundle.events
+    parsed.errors.extend(events.errors)
+    return parsed
+
+
+def parse_events_from_json(document: dict[str, Any]) -> Parsed:
+    parsed = Parsed("ours-json", Bundle())
+    for position, item in enumerate(document.get("sources", []), start=1):
+        row = _Item(item)
+        try:
+            settings = item.get("settings") or {}
+            if not isinstance(settings, dict):
+                raise RowProblem("settings", "must be an object")
+            parsed.bundle.sources.append(
+                SourceRecord(
+                    row.required("name"),
+                    row.required("kind"),
+                    row.text("url") or None,
+                    settings,
+                    int(item["every_seconds"]) if item.get("every_seconds") is not None else None,
+                    row.get("enabled", parse_bool),
+                    row.text("match_rule") or None,
+                    row.get("created_at", parse_time),
+                )
+            )
+        except (RowProblem, ValueError, TypeError) as problem:
+            field = problem.field if isinstance(problem, RowProblem) else "every_seconds"
+            parsed.errors.append(RowError(position, f"sources.{field}", str(problem), "item"))
+    names = {s.name for s in parsed.bundle.sources}
+    for position, item in enumerate(document.get("events", []), start=1):
+        row = _Item(item)
+        try:
+            if row.text("source") not in names:
+                raise RowProblem("source", f"{row.text('source')!r} is not among the sources")
+            occurred = row.get("occurred_at", parse_time)
+            parsed.bundle.events.append(
+                EventRecord(
+                    row.required("source"),
+                    row.required("dedupe_key"),
+                    occurred,
+                    row.get("occurred_at_estimated", parse_bool),
+                    row.required("title"),
+                    row.text("summary"),
+                    row.text("url") or None,
+                    row.text("content_hash") or None,
+                    row.get("tags", parse_tags),
+                    tuple(str(u) for u in item.get("questions") or ()),
+                    row.get("created_at", parse_time),
+                    row.get("updated_at", parse_time),
+                )
+            )
+        except RowProblem as problem:
+            parsed.errors.append(RowError(position, f"events.{problem.field}", problem.reason, "item"))
+    return parsed

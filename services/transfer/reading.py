@@ -1,0 +1,93 @@
+"""Bytes to rows: text encoding, byte-order marks, delimiters, and a row reader that
+names the column when a cell is wrong."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterator
+from typing import TypeVar
+
+from services.transfer.cells import CellError
+from services.transfer.records import ImportRefused
+
+T = TypeVar("T")
+
+
+class RowProblem(ValueError):
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field, self.reason = field, reason
+
+
+def decode(data: bytes, source: str) -> str:
+    """UTF-8, with or without a byte-order mark (Excel writes one); else a clear refusal."""
+    for encoding in ("utf-8-sig", "utf-16"):
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        if encoding == "utf-16" and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+            break
+        return text
+    raise ImportRefused(f"{source} is not UTF-8 text; save it as UTF-8 (CSV UTF-8 in Excel) and try again")
+
+
+def csv_table(text: str) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
+    """The header and the rows, each with the line it ends on; ',' ';' or tab as found."""
+    sample = text[:65536]
+    try:
+        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+    try:
+        header = [name.strip() for name in next(reader)]
+    except StopIteration:
+        raise ImportRefused("the file is empty") from None
+
+    def rows() -> Iterator[tuple[int, list[str]]]:
+        for row in reader:
+            if any(row):  # skip blank lines
+                yield reader.line_num, row
+
+    return header, rows()
+
+
+class Row:
+    """One row by column name, turning cell errors into :class:`RowProblem` naming the column."""
+
+    __slots__ = ("cells", "columns")
+
+    def __init__(self, columns: dict[str, int], cells: list[str]) -> None:
+        self.columns, self.cells = columns, cells
+
+    def text(self, name: str) -> str:
+        try:
+            return self.cells[self.columns[name]]
+        except (KeyError, IndexError):  # a column the file lacks, or a short row
+            return ""
+
+    def get(self, name: str, parse: Callable[[str], T]) -> T:
+        try:
+            return parse(self.text(name))
+        except CellError as error:
+            raise RowProblem(name, str(error)) from None
+
+    def required(self, name: str) -> str:
+        value = self.text(name).strip()
+        if not value:
+            raise RowProblem(name, "is empty; every row needs it")
+        return value
+
+
+def require_columns(
+    header: list[str], needed: tuple[str, ...], what: str, known: tuple[str, ...]
+) -> dict[str, int]:
+    missing = [name for name in needed if name not in header]
+    if missing:
+        raise ImportRefused(
+            f"this {what} file lacks the column(s) {', '.join(missing)}; "
+            f"found {', '.join(header) or 'none'}; expected {', '.join(known)}"
+        )
+    return {name: i for i, name in enumerate(header)}

@@ -1,0 +1,134 @@
+"""What moves in and out of Summit Watch, independent of any file format.
+
+Every exporter produces a :class:`Bundle` from the database and every importer
+parses a file into one; the writer stores a bundle. Records are keyed by what
+identifies them across databases (question uid, forecaster name, source name,
+and so on), never by database ids. Times are timezone-aware UTC datetimes.
+Records are named tuples: a million of them must be cheap to build.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, NamedTuple
+
+from forecasts.errors import Refused
+
+
+class QuestionRecord(NamedTuple):
+    uid: str
+    title: str
+    description: str
+    resolution_criteria: str
+    type: str  # binary | multiple_choice
+    options: tuple[str, ...] | None
+    tags: tuple[str, ...]
+    created_at: datetime
+    opens_at: datetime
+    closes_at: datetime | None
+    resolve_by: datetime | None
+
+
+class ForecasterRecord(NamedTuple):
+    name: str
+    kind: str  # person | crowd
+    description: str
+    created_at: datetime
+
+
+class ForecastRecord(NamedTuple):
+    question_uid: str
+    forecaster: str
+    made_at: datetime
+    probability: float | None
+    option_probabilities: tuple[float, ...] | None
+    rationale: str
+    origin: str  # manual | import | crowd
+    recorded_at: datetime
+
+
+class ResolutionRecord(NamedTuple):
+    question_uid: str
+    outcome: str  # yes | no | option | annulled | unresolved
+    option: str | None
+    resolved_at: datetime | None
+    recorded_at: datetime
+    note: str
+    source: str
+
+
+class SourceRecord(NamedTuple):
+    name: str
+    kind: str
+    url: str | None
+    settings: dict[str, Any]
+    every_seconds: int | None
+    enabled: bool
+    match_rule: str | None
+    created_at: datetime
+
+
+class EventRecord(NamedTuple):
+    source: str
+    dedupe_key: str
+    occurred_at: datetime
+    occurred_at_estimated: bool
+    title: str
+    summary: str
+    url: str | None
+    content_hash: str | None
+    tags: tuple[str, ...]
+    questions: tuple[str, ...]  # uids of the linked questions
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass
+class Bundle:
+    forecasters: list[ForecasterRecord] = field(default_factory=list)
+    questions: list[QuestionRecord] = field(default_factory=list)
+    forecasts: list[ForecastRecord] = field(default_factory=list)
+    resolutions: list[ResolutionRecord] = field(default_factory=list)  # in the order they were recorded
+    sources: list[SourceRecord] = field(default_factory=list)
+    events: list[EventRecord] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        return {name: len(getattr(self, name)) for name in self.__dataclass_fields__}
+
+
+@dataclass(frozen=True)
+class RowError:
+    """One row that could not be read: its line in a CSV (the header is line 1), or its
+    position in a JSON list (``unit`` says which)."""
+
+    line: int
+    field: str
+    reason: str
+    unit: str = "line"
+
+    def __str__(self) -> str:
+        return f"{self.unit} {self.line}: {self.field}: {self.reason}"
+
+
+class ImportRefused(Refused):
+    """The file as a whole cannot be imported (unknown format, missing columns); nothing was written."""
+
+
+class MappingNeeded(ImportRefused):
+    """A CSV that is none of the layouts we know, or a mapping that lacks a field: the user must say
+    which of ``columns`` holds what. Each front end says how (a flag, a form)."""
+
+    def __init__(self, message: str, columns: list[str]) -> None:
+        super().__init__(message)
+        self.columns = columns
+
+
+@dataclass
+class Parsed:
+    """A file read into a bundle, with the rows that could not be read, and notes on how it was read."""
+
+    format: str
+    bundle: Bundle
+    errors: list[RowError] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)

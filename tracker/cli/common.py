@@ -1,0 +1,123 @@
+"""What every command shares: opening the database, wording errors with flags, JSON output.
+
+Library errors name a field (``question``, ``settings.market``); here each
+command says which of its own options or arguments that field is, so a person
+reads ``--question: …`` rather than a library's vocabulary.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+import click
+
+from db import DATABASE_URL_ENV, Database
+from forecasts.errors import Invalid, NotFound, Refused, SummitWatchError
+from services.backups import ConfirmationNeeded
+from services.database import DatabaseUnavailable, open_database
+from services.transfer import MappingNeeded
+
+# How the fields services name are spelled on the command line, unless a command says otherwise.
+FLAGS: dict[str, str] = {
+    "url": "--url",
+    "every": "--every",
+    "match": "--match",
+    "kind": "--kind",
+    "question": "--question",
+    "setting": "--setting",
+    "delete_events": "--delete-events",
+    "forecaster": "--by",
+    "made_at": "--at",
+    "resolved_at": "--at",
+    "rationale": "--why",
+    "closes_at": "--closes",
+    "opens_at": "--opens",
+    "resolve_by": "--resolve-by",
+    "options": "--option",
+    "tags": "--tag",
+    "description": "--description",
+    "resolution_criteria": "--criteria",
+}
+CONFIRM_HINT = "Pass --force to go ahead."
+MAPPING_HINT = "Give --format csv --map title=COLUMN,probability=COLUMN,made_at=COLUMN."
+
+
+def flag_for(field: str, flags: Mapping[str, str]) -> str:
+    if field in flags:
+        return flags[field]
+    head, _, rest = field.partition(".")
+    if head == "settings" and rest:
+        return f"--setting {rest}=…"
+    if head == "tags" and rest:
+        return f"--tag {rest}=RULE"
+    return FLAGS.get(field, field)
+
+
+def worded(error: SummitWatchError, flags: Mapping[str, str] = FLAGS) -> click.ClickException:
+    """The error as a person reads it at the command line."""
+    if isinstance(error, Invalid):
+        flag = flag_for(error.field, flags)
+        example = f" (e.g. {flag.replace('…', error.allowed)})" if error.allowed and "…" in flag else ""
+        return click.ClickException(f"{flag}: {error.message}{example}")
+    if isinstance(error, DatabaseUnavailable):
+        return click.ClickException(f"{error.message}. Check --db or ${DATABASE_URL_ENV}.")
+    if isinstance(error, ConfirmationNeeded):
+        return click.ClickException(f"{error.message}. {CONFIRM_HINT}")
+    if isinstance(error, MappingNeeded):
+        return click.ClickException(f"{error.message}. {MAPPING_HINT}")
+    if isinstance(error, NotFound | Refused):
+        return click.ClickException(error.message)
+    return click.ClickException(str(error))
+
+
+@contextmanager
+def speaking(flags: Mapping[str, str] = FLAGS) -> Iterator[None]:
+    """Turn any library error raised inside into a one-line message and exit code 1."""
+    try:
+        yield
+    except SummitWatchError as error:
+        raise worded(error, flags) from error
+
+
+def database_of(ctx: click.Context) -> Database:
+    """The database named by --db (else the configured one), upgraded to the newest schema."""
+    with speaking():
+        return open_database(ctx.obj.get("db_url"))
+
+
+@contextmanager
+def opened(ctx: click.Context) -> Iterator[Database]:
+    database = database_of(ctx)
+    try:
+        yield database
+    finally:
+        database.dispose()
+
+
+def plain(value: Any) -> Any:
+    """JSON-ready: dataclasses to dicts, tuples to lists, times to ISO 8601, NaN to null."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
+
+def echo_json(value: Any) -> None:
+    click.echo(json.dumps(plain(value), indent=2, ensure_ascii=False))
+
+
+def number(value: float | None, digits: int = 4) -> str:
+    return "—" if value is None or not math.isfinite(value) else f"{value:.{digits}f}"

@@ -1,0 +1,134 @@
+"""``forecast``, ``resolve`` and ``unresolve``: the two forms of a question's page, on the command line."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+
+import click
+
+from forecasts.entry import parse_probability, parse_time
+from forecasts.errors import Invalid
+from services import forecasts as forecast_service
+from services import questions, resolutions
+from services.forecasts import ForecastInput
+from tracker.cli.common import FLAGS, echo_json, opened, speaking
+
+FORECAST_FLAGS = {
+    **FLAGS,
+    "question": "QUESTION",
+    "probability": "PROBABILITY",
+    "option_probabilities": "PROBABILITY",
+    "forecaster": "--by",
+}
+RESOLVE_FLAGS = {**FLAGS, "question": "QUESTION", "outcome": "OUTCOME", "option": "OUTCOME"}
+
+
+def _option_values(text: str, options: tuple[str, ...]) -> list[float]:
+    """``30%,50%,20%`` (in the options' order) or ``A=30%,B=70%`` (by name; the rest get 0)."""
+    parts = [part.strip() for part in text.split(",") if part.strip()]
+    if not all("=" in part for part in parts):
+        return [parse_probability(part, "option_probabilities") for part in parts]
+    named = {name.strip(): value for name, _, value in (part.partition("=") for part in parts)}
+    unknown = sorted(set(named) - set(options))
+    if unknown:
+        raise Invalid(
+            "option_probabilities", f"no option {unknown[0]!r}; the options are {', '.join(options)}"
+        )
+    return [parse_probability(named[o], "option_probabilities") if o in named else 0.0 for o in options]
+
+
+@click.command("forecast")
+@click.argument("question_id", metavar="QUESTION", type=int)
+@click.argument("probability", metavar="PROBABILITY")
+@click.option("--by", "forecaster", required=True, metavar="NAME", help="Who makes the forecast.")
+@click.option("--why", "rationale", default="", metavar="TEXT", help="The reason, in a sentence.")
+@click.option(
+    "--at", "made_at", metavar="TIME", help="When it was made, if not now (ISO 8601; no zone = UTC)."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the stored forecast as JSON.")
+@click.pass_context
+def forecast_command(
+    ctx: click.Context,
+    question_id: int,
+    probability: str,
+    forecaster: str,
+    rationale: str,
+    made_at: str | None,
+    as_json: bool,
+) -> None:
+    """Add a forecast on QUESTION: P(yes) in any notation, or one per option.
+
+    PROBABILITY is 70, 70%, 0.7, odds 7:3 or 1 in 20; for a multiple-choice
+    question, one per option in order (30%,50%,20%) or by name (A=30%,B=70%).
+    The same value again within two minutes is a double submit and is stored once.
+    """
+    # Without --at the forecast is made now: a time that is refused is the question's, not an option's.
+    flags = FORECAST_FLAGS if made_at else {**FORECAST_FLAGS, "made_at": "QUESTION"}
+    with opened(ctx) as database, speaking(flags):
+        question = questions.get_question(database, question_id)
+        when = parse_time(made_at, "made_at") if made_at else None
+        if question.type == "binary":
+            given = ForecastInput(forecaster, probability=parse_probability(probability), made_at=when)
+        else:
+            values = _option_values(probability, question.options)
+            given = ForecastInput(forecaster, option_probabilities=values, made_at=when)
+        given = replace(given, rationale=rationale)
+        saved = forecast_service.add_forecast(database, question_id, given)
+    if as_json:
+        echo_json(saved)
+        return
+    shown = (
+        f"{saved.probability:.0%}"
+        if saved.probability is not None
+        else ", ".join(
+            f"{option} {p:.0%}"
+            for option, p in zip(question.options, saved.option_probabilities or (), strict=True)
+        )
+    )
+    again = " (already stored: a double submit)" if saved.duplicate else ""
+    click.echo(f"Saved {saved.forecaster}'s forecast of {shown} on question {question_id}{again}.")
+
+
+@click.command("resolve")
+@click.argument("question_id", metavar="QUESTION", type=int)
+@click.argument("outcome", metavar="OUTCOME")
+@click.option("--at", "resolved_at", metavar="TIME", help="When the world settled it (default: now).")
+@click.option("--note", default="", metavar="TEXT", help="A note or source link.")
+@click.option("--json", "as_json", is_flag=True, help="Print the resolution as JSON.")
+@click.pass_context
+def resolve_command(
+    ctx: click.Context, question_id: int, outcome: str, resolved_at: str | None, note: str, as_json: bool
+) -> None:
+    """Resolve QUESTION: yes, no or annulled, or the name of one of its options."""
+    with opened(ctx) as database, speaking(RESOLVE_FLAGS):
+        question = questions.get_question(database, question_id)
+        word = outcome.strip()
+        is_option = question.type != "binary" and word.lower() != "annulled"
+        when = parse_time(resolved_at, "resolved_at") if resolved_at else datetime.now(UTC)
+        recorded = resolutions.resolve(
+            database,
+            question_id,
+            outcome="option" if is_option else word.lower(),
+            option=word if is_option else None,
+            resolved_at=when,
+            note=note,
+        )
+    if as_json:
+        echo_json(recorded)
+    else:
+        click.echo(f"Resolved question {question_id}: {recorded.shown} (settled {when:%Y-%m-%d %H:%M} UTC).")
+
+
+@click.command("unresolve")
+@click.argument("question_id", metavar="QUESTION", type=int)
+@click.option("--note", default="", metavar="TEXT", help="Why (kept in the history).")
+@click.pass_context
+def unresolve_command(ctx: click.Context, question_id: int, note: str) -> None:
+    """Undo QUESTION's resolution; the history keeps both, and you can resolve it again."""
+    with opened(ctx) as database, speaking(RESOLVE_FLAGS):
+        resolutions.undo(database, question_id, note=note)
+    click.echo(f"Question {question_id} is open again; its earlier resolution stays in the history.")
+
+
+COMMANDS = (forecast_command, resolve_command, unresolve_command)
