@@ -14,7 +14,7 @@ if added := st.session_state.pop("source_added", None):
     st.success(f"Added {added}; the worker starts polling it within 30 s.")
 live_status()
 
-names = [s.name for s in sources.list_sources(get_database()) if s.kind != "manual"]
+names = sources.source_names(get_database())
 if names:
     st.subheader("Run, switch or edit a source")
     name = st.selectbox("Source", names, key="src_pick")

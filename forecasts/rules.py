@@ -296,8 +296,8 @@ def check_http_url(url: str | None, field: str = "url") -> str | None:
     if url is None or not url.strip():
         return None
     clean = url.strip()
-    if not re.match(r"^https?://[^\s/]+", clean, re.IGNORECASE):
-        raise Invalid(field, f"must start with http:// or https://, got {url!r}", value=url)
+    if not re.fullmatch(r"https?://[^\s/]+\S*", clean, re.IGNORECASE):
+        raise Invalid(field, f"must be an http:// or https:// address without spaces, got {url!r}", value=url)
     return clean
 
 

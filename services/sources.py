@@ -277,6 +277,15 @@ def list_sources(database: Database) -> list[SourceStatus]:
         return _statuses(session)
 
 
+def source_names(database: Database, *, pollable: bool = True) -> list[str]:
+    """The sources' names, sorted; only those with something to poll unless ``pollable`` is False."""
+    query = select(Source.name).order_by(Source.name)
+    if pollable:
+        query = query.where(Source.kind.in_([k.name for k in pollable_kinds()]))
+    with database.read_session() as session:
+        return list(session.scalars(query))
+
+
 def get_source(database: Database, source: int | str) -> SourceStatus:
     with database.read_session() as session:
         source_id = source if isinstance(source, int) else _named(session, source).id

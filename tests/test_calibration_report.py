@@ -30,7 +30,7 @@ OPEN_TITLE = "Will the treaty be signed by 2027?"
 
 
 @pytest.fixture
-def demo(database: Database) -> Database:
+def history(database: Database) -> Database:
     """A small resolved history: three forecasters on four settled questions, and one still open."""
     for n, (outcome, tag) in enumerate([("yes", "oil"), ("no", "treaty"), ("no", "treaty"), ("yes", "us")]):
         q = Q(database, f"Will settled question {n} resolve yes?", tags=[tag])
@@ -47,8 +47,8 @@ def _question_id(database: Database, title: str) -> int:
     return next(q.id for q in questions.list_questions(database) if q.title == title)
 
 
-def test_a_report_reads_back_exactly_from_its_json(demo: Database) -> None:
-    with demo.read_session() as session:
+def test_a_report_reads_back_exactly_from_its_json(history: Database) -> None:
+    with history.read_session() as session:
         report = build_report(session)
         snapshot = ScoreSnapshot(
             key="k",
@@ -67,42 +67,42 @@ def test_a_report_reads_back_exactly_from_its_json(demo: Database) -> None:
         pd.testing.assert_frame_equal(again.curves[name], curve)
 
 
-def test_the_second_open_reads_the_kept_report(demo: Database) -> None:
-    first = current_report(demo)
-    second = current_report(demo)
+def test_the_second_open_reads_the_kept_report(history: Database) -> None:
+    first = current_report(history)
+    second = current_report(history)
     assert second.computed_at == first.computed_at  # not scored again
     assert second.card == first.card
 
 
 @pytest.mark.parametrize("change", ["forecast", "resolution", "tags"])
-def test_any_change_to_what_is_scored_makes_the_kept_report_stale(demo: Database, change: str) -> None:
-    before = current_report(demo)
-    open_id = _question_id(demo, OPEN_TITLE)
+def test_any_change_to_what_is_scored_makes_the_kept_report_stale(history: Database, change: str) -> None:
+    before = current_report(history)
+    open_id = _question_id(history, OPEN_TITLE)
     if change == "forecast":
-        F(demo, open_id, 0.04, at=6)
+        F(history, open_id, 0.04, at=6)
     elif change == "resolution":
-        R(demo, open_id, "no", at=50)
+        R(history, open_id, "no", at=50)
     else:
         questions.edit_question(
-            demo, _question_id(demo, "Will settled question 0 resolve yes?"), tags=["renamed-tag"]
+            history, _question_id(history, "Will settled question 0 resolve yes?"), tags=["renamed-tag"]
         )
-    with demo.read_session() as session:
+    with history.read_session() as session:
         kept, current = stored_report(session)
     assert not current
     assert kept.stale
-    after = current_report(demo)
+    after = current_report(history)
     assert after.computed_at > before.computed_at
     if change == "tags":
         assert "renamed-tag" in set(after.tags["tag"])
 
 
-def test_resolving_changes_the_scores_at_once(demo: Database) -> None:
+def test_resolving_changes_the_scores_at_once(history: Database) -> None:
     """The Calibration page never shows a stale report: it rescores when the data moved."""
-    before = current_report(demo)
-    q = Q(demo, "Will the test resolve yes?")
-    F(demo, q, 0.01, by="analyst", at=2)
-    R(demo, q, "yes", at=3)
-    after = current_report(demo)
+    before = current_report(history)
+    q = Q(history, "Will the test resolve yes?")
+    F(history, q, 0.01, by="analyst", at=2)
+    R(history, q, "yes", at=3)
+    after = current_report(history)
     assert (
         after.card.by_forecaster["analyst"].n_questions
         == before.card.by_forecaster["analyst"].n_questions + 1
@@ -110,20 +110,20 @@ def test_resolving_changes_the_scores_at_once(demo: Database) -> None:
     assert after.card.by_forecaster["analyst"].brier > before.card.by_forecaster["analyst"].brier
 
 
-def test_filtered_views_are_scored_live_and_not_kept(demo: Database) -> None:
-    report = current_report(demo, ReportFilters(forecasters=("seed-article",)))
+def test_filtered_views_are_scored_live_and_not_kept(history: Database) -> None:
+    report = current_report(history, ReportFilters(forecasters=("seed-article",)))
     assert set(report.card.by_forecaster) == {"seed-article"}
-    with demo.read_session() as session:
+    with history.read_session() as session:
         assert session.get(ScoreSnapshot, DEFAULT_KEY) is None
 
 
-def test_an_unreadable_snapshot_is_scored_again(demo: Database) -> None:
-    current_report(demo)
-    with demo.write_session() as session:
+def test_an_unreadable_snapshot_is_scored_again(history: Database) -> None:
+    current_report(history)
+    with history.write_session() as session:
         session.get(ScoreSnapshot, DEFAULT_KEY).payload = '{"card": {}}'
-    with demo.read_session() as session:
+    with history.read_session() as session:
         assert stored_report(session) is None
-    assert current_report(demo).card.n_questions > 0
+    assert current_report(history).card.n_questions > 0
 
 
 def test_nothing_resolved_is_kept_as_nothing(database: Database) -> None:
@@ -132,13 +132,13 @@ def test_nothing_resolved_is_kept_as_nothing(database: Database) -> None:
         assert stored_report(session) == (None, True)
 
 
-def test_sharpness_counts_every_forecast_in_five_point_bins(demo: Database) -> None:
-    with demo.read_session() as session:
+def test_sharpness_counts_every_forecast_in_five_point_bins(history: Database) -> None:
+    with history.read_session() as session:
         report = build_report(session)
     assert report.sharpness["forecasts"].sum() == report.card.n_forecasts
     assert np.allclose(report.sharpness["upper"] - report.sharpness["lower"], 0.05)
     assert report.sharpness["lower"].between(0, 0.95).all()
-    with demo.read_session() as session:
+    with history.read_session() as session:
         table = resolved_binary_table(session)
     for name in ("analyst", "seed-article"):
         # numpy's histogram on whole percents as the oracle (float edges like 0.15000000000000002
@@ -151,11 +151,11 @@ def test_sharpness_counts_every_forecast_in_five_point_bins(demo: Database) -> N
         assert got.tolist() == expected.tolist()
 
 
-def test_the_worker_rescores_only_when_the_data_changed(demo: Database) -> None:
-    worker = Worker(demo)
+def test_the_worker_rescores_only_when_the_data_changed(history: Database) -> None:
+    worker = Worker(history)
     worker.rescore()
     worker.rescore()
-    with demo.read_session() as session:
+    with history.read_session() as session:
         runs = session.scalars(select(JobRun).where(JobRun.job == "scores")).all()
         kept, current = stored_report(session)
         version = inputs_version(session)
@@ -164,7 +164,7 @@ def test_the_worker_rescores_only_when_the_data_changed(demo: Database) -> None:
     assert "rescored in" in runs[0].notes
     assert current
     assert kept.inputs_version == version
-    assert refresh_stored_report(demo) is False
+    assert refresh_stored_report(history) is False
 
 
 def _make_stale(database: Database) -> None:
@@ -180,13 +180,13 @@ def _make_stale(database: Database) -> None:
     ],
 )
 def test_a_stale_report_is_shown_only_when_rescoring_would_keep_the_user_waiting(
-    demo: Database, scored_in: float, worker_alive: bool, served_stale: bool
+    history: Database, scored_in: float, worker_alive: bool, served_stale: bool
 ) -> None:
-    current_report(demo)
-    with demo.write_session() as session:
+    current_report(history)
+    with history.write_session() as session:
         session.get(ScoreSnapshot, DEFAULT_KEY).compute_seconds = scored_in
-    _make_stale(demo)
-    report = current_report(demo, worker_alive=worker_alive)
+    _make_stale(history)
+    report = current_report(history, worker_alive=worker_alive)
     assert report.stale is served_stale
-    with demo.read_session() as session:
+    with history.read_session() as session:
         assert kept_report_is_current(session) is not served_stale

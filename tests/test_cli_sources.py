@@ -62,7 +62,7 @@ def test_add_rejections_name_the_field(sqlite_url: str) -> None:
         (["sources", "add", "x", "--kind", "rss"], "Error: --url: an RSS feed needs the feed's address"),
         (
             ["sources", "add", "x", "--kind", "rss", "--url", "ftp://x"],
-            "Error: --url: must start with http:// or https://",
+            "Error: --url: must be an http:// or https:// address without spaces",
         ),
         (
             ["sources", "add", "x", "--kind", "rss", "--url", "http://x", "--match", "(kuril"],

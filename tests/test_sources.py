@@ -38,7 +38,7 @@ def test_rss_items_are_normalised(loopback: Loopback, fetcher: Fetcher) -> None:
     assert joint.key == "wire-2016-12-16-001"  # the guid
     assert joint.occurred_at == datetime(2016, 12, 16, 0, 30, tzinfo=UTC)  # +0900 → UTC
     assert joint.summary == "Leaders in Tokyo sign about 80 documents."  # HTML → text
-    assert joint.tags == ("diplomacy",)
+    assert joint.tags == ("Diplomacy",)  # as the feed wrote it; stored normalised (test_ingest)
     residents = by_title["Northern Territories: former residents hope for visits"]
     assert (
         residents.key

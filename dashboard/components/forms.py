@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
+from dashboard.components.text import plain
 from forecasts.errors import Invalid, NotFound, SummitWatchError
 
 WARNING = ":material/warning:"
@@ -53,13 +54,14 @@ class FieldErrors:
             field = error.field if error.field in self.slots else error.field.partition(".")[0]
             target = self.slots.get(field) or self.slots.get("form")
             label = self.labels.get(error.field) or self.labels.get(field)
-            message = f"{label}: {error.message}" if label else error.message
+            message = f"{label}: {error.message}" if label else error.message[:1].upper() + error.message[1:]
         else:
             target, message = self.slots.get("form"), error.message
-        (target or st).error(message, icon=WARNING)
+        (target or st).error(plain(message), icon=WARNING)  # messages quote what was typed
 
 
 def not_found(error: NotFound, back_page: str, back_label: str) -> None:
     """A missing record (an old link, a mistyped id): say so and offer the way back."""
-    st.warning(f"There is {error.message}: it may have been deleted, or the link is mistyped.", icon=WARNING)
+    message = f"There is {error.message}: it may have been deleted, or the link is mistyped."
+    st.warning(plain(message), icon=WARNING)  # the key came from the address bar: text, not Markdown
     st.page_link(back_page, label=back_label, icon=":material/arrow_back:")

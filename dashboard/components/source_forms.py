@@ -54,7 +54,7 @@ def _question_picker(kind: SourceKind, errors: FieldErrors) -> int | None:
 def _kind_settings(kind: SourceKind, errors: FieldErrors) -> dict[str, str]:
     values = {}
     for setting in kind.settings:
-        label = f"{setting.help}{'' if setting.required else ' (optional)'}"
+        label = f"{setting.help[:1].upper()}{setting.help[1:]}{'' if setting.required else ' (optional)'}"
         values[setting.name] = st.text_input(
             label, key=f"new_src_{kind.name}_{setting.name}", placeholder=setting.example
         )
@@ -65,14 +65,19 @@ def _kind_settings(kind: SourceKind, errors: FieldErrors) -> dict[str, str]:
 def add_source_form() -> None:
     kinds = {kind.label: kind for kind in sources.kinds()}
     kind = kinds[st.selectbox("Kind", list(kinds), key="new_src_kind")]
+    if kind.note:
+        st.caption(kind.note)
     with st.form("add_source"):
         errors = FieldErrors(ADD_LABELS)
         name = st.text_input("Name", key="new_src_name", placeholder="tass-world")
         errors.slot("name")
-        url_label = f"URL: {kind.url_help}" + ("" if kind.url_required else " (optional)")
+        url_label = f"URL: {kind.url_help}" + ("" if kind.url_required else " (empty: the public one)")
         url = st.text_input(url_label, key="new_src_url", placeholder=kind.default_url or "https://…")
         errors.slot("url")
-        every = st.text_input("Every", value=format_interval(kind.default_every), key="new_src_every")
+        # Keyed by kind: each kind starts from its own default interval.
+        every = st.text_input(
+            "Every", value=format_interval(kind.default_every), key=f"new_src_every_{kind.name}"
+        )
         errors.slot("every")
         match = (
             ""

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import re
 
+from forecasts.errors import Invalid
+from forecasts.rules import check_http_url
+
 # Every ASCII punctuation mark CommonMark lets a backslash escape, which covers Streamlit's own
 # ':colour[…]' and ':material/…:' directives too.
 _PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
@@ -21,7 +24,11 @@ def plain(text: object) -> str:
 
 
 def http_link(url: object) -> str | None:
-    """The address if it is http(s), else None: nothing else is ever made clickable."""
-    if isinstance(url, str) and re.match(r"^https?://[^\s]+$", url.strip(), re.IGNORECASE):
-        return url.strip()
-    return None
+    """The address if it is http(s) (the rule sources are checked by), else None: nothing else is
+    ever made clickable."""
+    if not isinstance(url, str):
+        return None
+    try:
+        return check_http_url(url)
+    except Invalid:
+        return None

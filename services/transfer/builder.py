@@ -68,6 +68,8 @@ class BundleBuilder:
     ) -> str:
         """Known from the first time it is seen; created_at defaults to its first forecast. Returns the
         name as stored (trimmed)."""
+        if name in self.forecaster_details:  # the common case: a name already checked
+            return name
         clean = _checked(lambda: rules.check_forecaster_name(name))
         if clean not in self.forecaster_details:
             _checked(lambda: rules.check_forecaster_kind(kind))
@@ -77,14 +79,18 @@ class BundleBuilder:
     def forecast(self, record: ForecastRecord, line: int) -> None:
         question = self.questions[record.question_uid]
         try:  # inline rather than through _checked: this runs once per forecast, a million times
-            name = rules.check_forecaster_name(record.forecaster)
+            name = record.forecaster
+            if name not in self.forecaster_details:
+                name = rules.check_forecaster_name(name)
             rules.check_origin(record.origin)
             probability, values = rules.check_forecast_values(
                 question.type, question.options, record.probability, record.option_probabilities
             )
         except Invalid as error:
             raise RowProblem(error.field, error.message) from None
-        record = record._replace(forecaster=name, probability=probability, option_probabilities=values)
+        checked = (name, probability, values)
+        if checked != (record.forecaster, record.probability, record.option_probabilities):
+            record = record._replace(forecaster=name, probability=probability, option_probabilities=values)
         key = (record.question_uid, record.forecaster, record.made_at)
         if key in self.forecasts:
             earlier = self.forecasts[key][1]

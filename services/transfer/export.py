@@ -109,36 +109,36 @@ def _json_list(values: Iterable[Any] | None) -> str:
 # --- the database as a bundle ----------------------------------------------------------
 
 
-def read_bundle(session: Session) -> Bundle:
-    """Everything worth keeping, in a fixed order."""
-    bundle = Bundle()
-    bundle.forecasters = [
-        ForecasterRecord(f.name, f.kind, f.description, f.created_at)
-        for f in session.scalars(select(Forecaster).order_by(Forecaster.name))
-    ]
-    tags: dict[int, list[str]] = {}
-    for question_id, tag in session.execute(
-        select(QuestionTag.question_id, QuestionTag.tag).order_by(QuestionTag.tag)
-    ):
-        tags.setdefault(question_id, []).append(tag)
-    uids: dict[int, str] = {}
-    for q in session.scalars(select(Question).order_by(Question.uid)):
-        uids[q.id] = q.uid
-        bundle.questions.append(
-            QuestionRecord(
-                q.uid,
-                q.title,
-                q.description,
-                q.resolution_criteria,
-                q.type,
-                tuple(q.options) if q.options is not None else None,
-                tuple(tags.get(q.id, ())),
-                q.created_at,
-                q.opens_at,
-                q.closes_at,
-                q.resolve_by,
-            )
+def _grouped(rows: Iterable[tuple[int, str]]) -> dict[int, list[str]]:
+    grouped: dict[int, list[str]] = {}
+    for key, value in rows:
+        grouped.setdefault(key, []).append(value)
+    return grouped
+
+
+def _questions(session: Session) -> list[QuestionRecord]:
+    tags = _grouped(
+        session.execute(select(QuestionTag.question_id, QuestionTag.tag).order_by(QuestionTag.tag))
+    )
+    return [
+        QuestionRecord(
+            q.uid,
+            q.title,
+            q.description,
+            q.resolution_criteria,
+            q.type,
+            tuple(q.options) if q.options is not None else None,
+            tuple(tags.get(q.id, ())),
+            q.created_at,
+            q.opens_at,
+            q.closes_at,
+            q.resolve_by,
         )
+        for q in session.scalars(select(Question).order_by(Question.uid))
+    ]
+
+
+def _forecasts(session: Session) -> list[ForecastRecord]:
     rows = session.execute(
         select(
             Question.uid,
@@ -154,21 +154,28 @@ def read_bundle(session: Session) -> Bundle:
         .join(Forecaster, Forecaster.id == Forecast.forecaster_id)
         .order_by(Question.uid, Forecaster.name, Forecast.made_at)
     )
-    bundle.forecasts = [
+    return [
         ForecastRecord(
             uid, name, made_at, p, tuple(options) if options is not None else None, why, origin, at
         )
         for uid, name, made_at, p, options, why, origin, at in rows
     ]
-    bundle.resolutions = [
+
+
+def _resolutions(session: Session) -> list[ResolutionRecord]:
+    rows = session.execute(
+        select(Question.uid, Resolution)
+        .join(Question, Question.id == Resolution.question_id)
+        .order_by(Question.uid, Resolution.recorded_at, Resolution.id)
+    )
+    return [
         ResolutionRecord(uid, r.outcome, r.option, r.resolved_at, r.recorded_at, r.note, r.source)
-        for uid, r in session.execute(
-            select(Question.uid, Resolution)
-            .join(Question, Question.id == Resolution.question_id)
-            .order_by(Question.uid, Resolution.recorded_at, Resolution.id)
-        )
+        for uid, r in rows
     ]
-    bundle.sources = [
+
+
+def _sources(session: Session) -> list[SourceRecord]:
+    return [
         SourceRecord(
             s.name,
             s.kind,
@@ -181,13 +188,23 @@ def read_bundle(session: Session) -> Bundle:
         )
         for s in session.scalars(select(Source).order_by(Source.name))
     ]
-    event_tags: dict[int, list[str]] = {}
-    for event_id, tag in session.execute(select(EventTag.event_id, EventTag.tag).order_by(EventTag.tag)):
-        event_tags.setdefault(event_id, []).append(tag)
-    links: dict[int, list[str]] = {}
-    for event_id, question_id in session.execute(select(EventQuestion.event_id, EventQuestion.question_id)):
-        links.setdefault(event_id, []).append(uids[question_id])
-    bundle.events = [
+
+
+def _events(session: Session) -> list[EventRecord]:
+    uids = {int(i): str(uid) for i, uid in session.execute(select(Question.id, Question.uid))}
+    tags = _grouped(session.execute(select(EventTag.event_id, EventTag.tag).order_by(EventTag.tag)))
+    links = _grouped(
+        (event_id, uids[question_id])
+        for event_id, question_id in session.execute(
+            select(EventQuestion.event_id, EventQuestion.question_id)
+        )
+    )
+    rows = session.execute(
+        select(Source.name, Event)
+        .join(Source, Source.id == Event.source_id)
+        .order_by(Source.name, Event.dedupe_key)
+    )
+    return [
         EventRecord(
             name,
             e.dedupe_key,
@@ -197,18 +214,28 @@ def read_bundle(session: Session) -> Bundle:
             e.summary,
             e.url,
             e.content_hash,
-            tuple(event_tags.get(e.id, ())),
+            tuple(tags.get(e.id, ())),
             tuple(sorted(links.get(e.id, ()))),
             e.created_at,
             e.updated_at,
         )
-        for name, e in session.execute(
-            select(Source.name, Event)
-            .join(Source, Source.id == Event.source_id)
-            .order_by(Source.name, Event.dedupe_key)
-        )
+        for name, e in rows
     ]
-    return bundle
+
+
+def read_bundle(session: Session) -> Bundle:
+    """Everything worth keeping, in a fixed order."""
+    return Bundle(
+        forecasters=[
+            ForecasterRecord(f.name, f.kind, f.description, f.created_at)
+            for f in session.scalars(select(Forecaster).order_by(Forecaster.name))
+        ],
+        questions=_questions(session),
+        forecasts=_forecasts(session),
+        resolutions=_resolutions(session),
+        sources=_sources(session),
+        events=_events(session),
+    )
 
 
 # --- a bundle as files ---------------------------------------------------------------------

@@ -183,7 +183,10 @@ class _Item(Row):
 
 
 def _each(
-    document: dict[str, Any], name: str, builder: BundleBuilder, read: Callable[[_Item, int], None]
+    document: dict[str, Any],
+    name: str,
+    builder: BundleBuilder,
+    read: Callable[[BundleBuilder, _Item, int], None],
 ) -> None:
     items = document.get(name, [])
     if not isinstance(items, list):
@@ -192,9 +195,89 @@ def _each(
         try:
             if not isinstance(item, dict):
                 raise RowProblem(name, "each entry must be an object")
-            read(_Item(item), position)
+            read(builder, _Item(item), position)
         except RowProblem as problem:
             builder.error(position, f"{name}.{problem.field}", problem.reason)
+
+
+def _forecaster_item(builder: BundleBuilder, item: _Item, _: int) -> None:
+    builder.forecaster(
+        item.required("name"),
+        item.text("kind") or "person",
+        item.text("description"),
+        item.get("created_at", parse_optional_time),
+    )
+
+
+def _question_item(builder: BundleBuilder, item: _Item, _: int) -> None:
+    opens = item.get("opens_at", parse_time)
+    builder.question(
+        QuestionRecord(
+            uid=item.required("uid"),
+            title=item.required("title"),
+            description=item.text("description"),
+            resolution_criteria=item.text("resolution_criteria"),
+            type=item.text("type") or "binary",
+            options=item.get("options", _options),
+            tags=item.get("tags", parse_tags),
+            created_at=item.get("created_at", parse_optional_time) or opens,
+            opens_at=opens,
+            closes_at=item.get("closes_at", parse_optional_time),
+            resolve_by=item.get("resolve_by", parse_optional_time),
+        )
+    )
+
+
+def _known_question(builder: BundleBuilder, item: _Item) -> str:
+    uid = item.required("question_uid")
+    if uid not in builder.questions:
+        raise RowProblem("question_uid", f"{uid!r} is not among the questions")
+    return uid
+
+
+def _forecast_item(builder: BundleBuilder, item: _Item, position: int) -> None:
+    uid = _known_question(builder, item)
+    name = builder.forecaster(item.required("forecaster"))
+    made_at = item.get("made_at", parse_time)
+    builder.forecast(
+        ForecastRecord(
+            uid,
+            name,
+            made_at,
+            item.get("probability", lambda t: parse_unit_probability(t) if t.strip() else None),
+            item.get(
+                "option_probabilities", lambda t: parse_list(t, "option_probabilities") if t.strip() else None
+            ),
+            item.text("rationale"),
+            item.text("origin") or "import",
+            item.get("recorded_at", parse_optional_time) or made_at,
+        ),
+        position,
+    )
+
+
+def _resolution_item(builder: BundleBuilder, item: _Item, position: int) -> None:
+    uid = _known_question(builder, item)
+    builder.resolution(
+        ResolutionRecord(
+            uid,
+            item.text("outcome").lower(),
+            item.text("option") or None,
+            item.get("resolved_at", parse_optional_time),
+            item.get("recorded_at", parse_time),
+            item.text("note"),
+            item.text("source") or "import",
+        ),
+        position,
+    )
+
+
+JSON_SECTIONS = (
+    ("forecasters", _forecaster_item),
+    ("questions", _question_item),
+    ("forecasts", _forecast_item),
+    ("resolutions", _resolution_item),
+)
 
 
 def parse_json_dump(document: dict[str, Any]) -> Parsed:
@@ -205,83 +288,7 @@ def parse_json_dump(document: dict[str, Any]) -> Parsed:
             f"export version {document.get('version')!r}; this Summit Watch reads version {FORMAT_VERSION}"
         )
     builder = BundleBuilder("ours-json", unit="item")
-
-    def forecaster(item: _Item, _: int) -> None:
-        builder.forecaster(
-            item.required("name"),
-            item.text("kind") or "person",
-            item.text("description"),
-            item.get("created_at", parse_optional_time),
-        )
-
-    def question(item: _Item, _: int) -> None:
-        opens = item.get("opens_at", parse_time)
-        builder.question(
-            QuestionRecord(
-                uid=item.required("uid"),
-                title=item.required("title"),
-                description=item.text("description"),
-                resolution_criteria=item.text("resolution_criteria"),
-                type=item.text("type") or "binary",
-                options=item.get("options", _options),
-                tags=item.get("tags", parse_tags),
-                created_at=item.get("created_at", parse_optional_time) or opens,
-                opens_at=opens,
-                closes_at=item.get("closes_at", parse_optional_time),
-                resolve_by=item.get("resolve_by", parse_optional_time),
-            )
-        )
-
-    def known_question(item: _Item) -> str:
-        uid = item.required("question_uid")
-        if uid not in builder.questions:
-            raise RowProblem("question_uid", f"{uid!r} is not among the questions")
-        return uid
-
-    def forecast(item: _Item, position: int) -> None:
-        uid = known_question(item)
-        name = item.required("forecaster")
-        builder.forecaster(name)
-        made_at = item.get("made_at", parse_time)
-        builder.forecast(
-            ForecastRecord(
-                uid,
-                name,
-                made_at,
-                item.get("probability", lambda t: parse_unit_probability(t) if t.strip() else None),
-                item.get(
-                    "option_probabilities",
-                    lambda t: parse_list(t, "option_probabilities") if t.strip() else None,
-                ),
-                item.text("rationale"),
-                item.text("origin") or "import",
-                item.get("recorded_at", parse_optional_time) or made_at,
-            ),
-            position,
-        )
-
-    def resolution(item: _Item, position: int) -> None:
-        uid = known_question(item)
-        resolved_at = item.get("resolved_at", parse_optional_time)
-        builder.resolution(
-            ResolutionRecord(
-                uid,
-                item.text("outcome").lower(),
-                item.text("option") or None,
-                resolved_at,
-                item.get("recorded_at", parse_time),
-                item.text("note"),
-                item.text("source") or "import",
-            ),
-            position,
-        )
-
-    for name, read in (
-        ("forecasters", forecaster),
-        ("questions", question),
-        ("forecasts", forecast),
-        ("resolutions", resolution),
-    ):
+    for name, read in JSON_SECTIONS:
         _each(document, name, builder, read)
     parsed = builder.finish()
     events = parse_events_from_json(document)

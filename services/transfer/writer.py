@@ -170,9 +170,8 @@ def _existing_forecasts(
             Forecast.made_at,
             *(getattr(Forecast, name) for name in FORECAST_FIELDS),
         ).where(Forecast.question_id.in_(chunk))
-        for row in session.execute(query):
-            key = (int(row[1]), int(row[2]), row[3])
-            existing[key] = (int(row[0]), tuple(row[4:]))
+        for row in session.connection().execute(query):  # Core rows: no ORM bookkeeping per row
+            existing[(row[1], row[2], row[3])] = (row[0], tuple(row[4:]))
     return existing
 
 

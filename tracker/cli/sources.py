@@ -35,6 +35,8 @@ def _kinds_epilog() -> str:
         extra = (" --url" if kind.url_required else "") + (f" {needs}" if needs else "")
         extra += " --question ID" if kind.is_crowd else ""
         lines.append(f"  {kind.name:<13} {kind.label}{':' + extra if extra else ''}")
+        if kind.note:
+            lines.append(f"  {'':<13} {kind.note}")
     return "\n".join(lines)
 
 

@@ -82,7 +82,7 @@ def parse_feed(body: bytes, headers: dict[str, str], now: datetime, source_name:
         else:
             key = fallback_key(title, date_text)
         occurred_at, estimated = settle_time(when, now, f"entry {position} ({title[:60]!r})", result.notes)
-        tags = tuple(t["term"].strip().lower() for t in entry.get("tags", []) if t.get("term"))
+        tags = tuple(t["term"] for t in entry.get("tags", []) if t.get("term"))  # normalised when stored
         result.items.append(
             Item(
                 key=key[:512],

@@ -90,7 +90,7 @@ KINDS = (
         role="feed",
         poll=poll,
         default_every=900,
-        url_help="the GDELT DOC 2.0 API (default: the public one)",
+        url_help="the GDELT DOC 2.0 API",
         default_url=DEFAULT_BASE,
         settings=(
             Setting(

@@ -126,7 +126,7 @@ KINDS = (
         role="feed",
         poll=poll,
         default_every=900,
-        url_help="the GDELT 2.0 events folder holding lastupdate.txt (default: the public one)",
+        url_help="the GDELT 2.0 events folder holding lastupdate.txt",
         default_url=DEFAULT_BASE,
         settings=(
             Setting(

@@ -45,6 +45,7 @@ class SourceKind:
     url_required: bool = False
     default_url: str | None = None  # the public API when no URL is given
     settings: tuple[Setting, ...] = ()
+    note: str = ""  # anything else a user must know, such as where a token comes from
 
     @property
     def a_label(self) -> str:

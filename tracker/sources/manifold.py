@@ -60,7 +60,7 @@ KINDS = (
         role="crowd",
         poll=poll,
         default_every=3600,
-        url_help="the Manifold API (default: the public one)",
+        url_help="the Manifold API",
         default_url=DEFAULT_BASE,
         settings=(Setting("market", "the market's id", required=True, example="abc123"),),
     ),

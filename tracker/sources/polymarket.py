@@ -66,7 +66,7 @@ KINDS = (
         role="crowd",
         poll=poll,
         default_every=3600,
-        url_help="the Polymarket gamma API (default: the public one)",
+        url_help="the Polymarket gamma API",
         default_url=DEFAULT_BASE,
         settings=(Setting("market", "the market's id", required=True, example="516710"),),
     ),
