@@ -234,10 +234,13 @@ def remove_source(database: Database, name: str, *, delete_events: bool = False)
 
 
 def _statuses(session: Session, only: int | None = None) -> list[SourceStatus]:
-    counts = dict(session.execute(select(Event.source_id, func.count()).group_by(Event.source_id)).all())
-    latest = (
-        select(JobRun.source_id, func.max(JobRun.id).label("run_id")).group_by(JobRun.source_id).subquery()
-    )
+    count_query = select(Event.source_id, func.count()).group_by(Event.source_id)
+    run_query = select(JobRun.source_id, func.max(JobRun.id).label("run_id")).group_by(JobRun.source_id)
+    if only is not None:  # one source: its events only (an index lookup, not a scan of every event)
+        count_query = count_query.where(Event.source_id == only)
+        run_query = run_query.where(JobRun.source_id == only)
+    counts = {int(source_id): int(n) for source_id, n in session.execute(count_query)}
+    latest = run_query.subquery()
     runs = {
         source_id: run
         for source_id, run in session.execute(
