@@ -22,8 +22,12 @@ VIEWS = {
 
 
 @st.cache_data(ttl=30, show_spinner=False)
-def load_questions(version: tuple[int, ...], wanted: QuestionFilter) -> pd.DataFrame:
-    rows = questions.list_questions(get_database(), wanted, now=datetime.now(UTC))
+def load_questions(version: tuple[int, ...]) -> list[questions.QuestionSummary]:
+    """Every question, read once per data version; the filters run on this list."""
+    return questions.list_questions(get_database(), now=datetime.now(UTC))
+
+
+def as_frame(rows: list[questions.QuestionSummary]) -> pd.DataFrame:
     frame = pd.DataFrame(
         [row.__dict__ for row in rows], columns=list(questions.QuestionSummary.__dataclass_fields__)
     )
@@ -48,7 +52,7 @@ def filters(tags: list[str]) -> QuestionFilter:
 def show_list() -> None:
     st.title("Questions")
     version = data_version()
-    everything = load_questions(version, QuestionFilter())
+    everything = as_frame(load_questions(version))
     if everything.empty:
         st.info(
             "No questions yet. Add one on the Add forecast page, "
@@ -57,7 +61,8 @@ def show_list() -> None:
         return
     if everything["uid"].str.startswith(demo.DEMO_UID_PREFIX).any():
         st.caption(demo.DEMO_NOTE)
-    shown = load_questions(version, filters(questions.all_tags(get_database())))
+    wanted = filters(questions.all_tags(get_database()))
+    shown = as_frame(questions.filter_questions(load_questions(version), wanted))
     columns = st.columns(4)
     columns[0].metric("Questions", len(everything))
     columns[1].metric("Open", int((everything["status"] == "open").sum()))

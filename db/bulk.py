@@ -18,7 +18,6 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
-import numpy as np
 from sqlalchemy import JSON, Boolean, Connection, Table, insert
 
 from db.errors import InvalidRow
@@ -104,25 +103,6 @@ class QuestionShape(NamedTuple):
     options: tuple[str, ...] | None
 
 
-def _suspects(rows: Sequence[Sequence[Any]], shapes: Mapping[int, QuestionShape]) -> list[int]:
-    """Rows that may break a rule: yes/no rows whose probability is missing, outside [0, 1], not a
-    plain number or beside option probabilities (found column-wise, in numpy), and every
-    multiple-choice row (checked one by one)."""
-    question_ids, probabilities, options = (
-        column for i, column in enumerate(zip(*rows, strict=True)) if i in (0, 3, 4)
-    )
-    is_binary = {question_id: shape.type == "binary" for question_id, shape in shapes.items()}
-    binary = np.fromiter(map(is_binary.__getitem__, question_ids), bool, count=len(rows))
-    try:
-        values = np.array(probabilities, dtype=np.float64)  # None becomes nan
-    except (TypeError, ValueError):  # a text in the column: look at every row
-        return list(range(len(rows)))
-    plain = np.fromiter((type(p) in (float, int) for p in probabilities), bool, count=len(rows))
-    with_options = np.fromiter((o is not None for o in options), bool, count=len(rows))
-    in_range = (values >= 0.0) & (values <= 1.0)  # nan compares false
-    return [int(i) for i in np.flatnonzero(~binary | ~in_range | ~plain | with_options)]
-
-
 def check_forecast_rows(rows: Sequence[Sequence[Any]], shapes: Mapping[int, QuestionShape]) -> None:
     """Raise :class:`InvalidRow` for the first row (in ``FORECAST_COLUMNS`` order) that breaks a rule."""
     if not rows:
@@ -130,7 +110,9 @@ def check_forecast_rows(rows: Sequence[Sequence[Any]], shapes: Mapping[int, Ques
     try:
         for origin in sorted({row[6] for row in rows}):
             rules.check_origin(origin)
-        for index in _suspects(rows, shapes):
+        binary = [shapes[row[0]].type == "binary" for row in rows]
+        columns = list(zip(*rows, strict=True))
+        for index in rules.forecast_suspects(binary, columns[3], columns[4]):
             row, shape = rows[index], shapes[rows[index][0]]
             rules.check_forecast_values(shape.type, shape.options, row[3], row[4])
     except Invalid as error:

@@ -218,16 +218,24 @@ def _keeps(question: QuestionSummary, wanted: QuestionFilter, now: datetime) -> 
     return True
 
 
+def filter_questions(
+    summaries: Sequence[QuestionSummary], wanted: QuestionFilter, *, now: datetime | None = None
+) -> list[QuestionSummary]:
+    """The summaries that pass ``wanted``, in their order (for a list already read once)."""
+    if wanted.view not in VIEWS:
+        raise Invalid("view", f"must be one of {', '.join(VIEWS)}, got {wanted.view!r}", value=wanted.view)
+    now = now or datetime.now(UTC)
+    return [question for question in summaries if _keeps(question, wanted, now)]
+
+
 def list_questions(
     database: Database, wanted: QuestionFilter = QuestionFilter(), *, now: datetime | None = None
 ) -> list[QuestionSummary]:
     """Every question that passes ``wanted``, newest first, with status, outcome, tags and counts."""
-    if wanted.view not in VIEWS:
-        raise Invalid("view", f"must be one of {', '.join(VIEWS)}, got {wanted.view!r}", value=wanted.view)
     now = now or datetime.now(UTC)
     with database.read_session() as session:
         summaries = _summaries(session, now)
-    return [question for question in summaries if _keeps(question, wanted, now)]
+    return filter_questions(summaries, wanted, now=now)
 
 
 def question_titles(database: Database) -> list[tuple[int, str]]:

@@ -23,7 +23,7 @@ from forecasts.entry import format_interval, parse_interval
 from forecasts.errors import Invalid, NotFound
 from tracker.matching import RuleError, compile_rule
 from tracker.sources import kind_named, pollable_kinds, source_kinds
-from tracker.sources.kinds import SourceKind
+from tracker.sources.kinds import SourceKind as SourceKind  # re-exported: pages type their forms with it
 
 # Settings any kind may carry besides its own: tags for every event, conditional tags, a note.
 COMMON_SETTINGS = ("tags", "tag_rules", "note")

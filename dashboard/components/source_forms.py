@@ -10,8 +10,7 @@ from forecasts.entry import format_interval
 from forecasts.errors import SummitWatchError
 from services import questions, sources
 from services.questions import QuestionFilter
-from services.sources import NewSource, SourceStatus
-from tracker.sources.kinds import SourceKind
+from services.sources import NewSource, SourceKind, SourceStatus
 
 ADD_LABELS = {"name": "Name", "url": "URL", "every": "Every", "match": "Topic rule", "question": "Question"}
 

@@ -11,21 +11,13 @@ import math
 from datetime import datetime
 from typing import Any
 
-from forecasts.entry import parse_time as entry_time
+from forecasts.entry import parse_time as parse_time  # ISO 8601, no zone = UTC: one reading everywhere
 from forecasts.errors import Invalid
 from forecasts.rules import check_probability, normalise_tags
 
 
 class CellError(ValueError):
     pass
-
-
-def parse_time(text: str) -> datetime:
-    """ISO 8601, a time without a zone read as UTC (the rule in :func:`forecasts.entry.parse_time`)."""
-    try:
-        return entry_time(text)
-    except Invalid as error:
-        raise CellError(error.message) from None
 
 
 def parse_optional_time(text: str) -> datetime | None:

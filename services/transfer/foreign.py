@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from forecasts.errors import Invalid
 from services.transfer.builder import BundleBuilder
 from services.transfer.cells import (
     CellError,
@@ -352,8 +353,8 @@ def _pb_time(item: dict[str, Any], name: str, *, required: bool = False) -> date
         return None
     try:
         return parse_time(str(value))
-    except CellError as error:
-        raise RowProblem(name, str(error)) from None
+    except Invalid as error:
+        raise RowProblem(name, error.message) from None
 
 
 # --- any CSV, with a column mapping ----------------------------------------------------------

@@ -8,6 +8,7 @@ import io
 from collections.abc import Callable, Iterator
 from typing import TypeVar
 
+from forecasts.errors import Invalid
 from services.transfer.cells import CellError
 from services.transfer.records import ImportRefused
 
@@ -73,6 +74,8 @@ class Row:
             return parse(self.text(name))
         except CellError as error:
             raise RowProblem(name, str(error)) from None
+        except Invalid as error:  # a rule of forecasts.rules / forecasts.entry, applied to this cell
+            raise RowProblem(name, error.message) from None
 
     def required(self, name: str) -> str:
         value = self.text(name).strip()

@@ -19,7 +19,7 @@ import numpy as np
 from forecasts.errors import Invalid, Refused
 from forecasts.rules import check_probability
 from forecasts.scoring.scorecard import ForecastTable
-from services.transfer.cells import CellError, parse_time
+from services.transfer.cells import parse_time
 
 REQUIRED = ("question_id", "forecaster", "made_at", "probability", "outcome")
 OPTIONAL = ("opens_at", "closes_at", "resolved_at")
@@ -51,7 +51,7 @@ class ScoreFile:
 def _timestamp(text: str, column: str) -> float:
     try:
         return parse_time(text).timestamp()  # the importers' reading: ISO 8601, UTC when no zone
-    except CellError:
+    except Invalid:
         raise ValueError(f"{column} {text!r} is not an ISO-8601 time (e.g. 2016-12-15T06:00:00Z)") from None
 
 
