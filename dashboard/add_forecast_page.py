@@ -8,7 +8,6 @@ from dashboard.components.database import get_database
 from dashboard.components.forecast_entry import LABELS, fields_form, save_fields, save_quick
 from dashboard.components.forms import FieldErrors
 from services import questions
-from services.questions import QuestionFilter
 
 NEW = "A new question"
 
@@ -28,8 +27,10 @@ with quick, st.form("quick_entry", enter_to_submit=True):
         save_quick(line, who, errors)
 
 with explicit:
-    wanted = QuestionFilter(statuses=("open",), types=("binary",))
-    choices = {row.title: row.id for row in questions.list_questions(get_database(), wanted)}
+    choices = {
+        title: question_id
+        for question_id, title in questions.question_titles(get_database(), open_yes_no=True)
+    }
     which = st.selectbox("Question", [NEW, *choices], key="fx_which")
     with st.form("fields_entry", enter_to_submit=False):
         errors = FieldErrors(LABELS)

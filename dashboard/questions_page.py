@@ -27,7 +27,10 @@ def load_questions(version: tuple[int, ...]) -> list[questions.QuestionSummary]:
     return questions.list_questions(get_database(), now=datetime.now(UTC))
 
 
-def as_frame(rows: list[questions.QuestionSummary]) -> pd.DataFrame:
+@st.cache_data(ttl=30, show_spinner=False)
+def load_shown(version: tuple[int, ...], wanted: QuestionFilter) -> pd.DataFrame:
+    """The filtered list as a table, kept per data version and filter."""
+    rows = questions.filter_questions(load_questions(version), wanted)
     frame = pd.DataFrame(
         [row.__dict__ for row in rows], columns=list(questions.QuestionSummary.__dataclass_fields__)
     )
@@ -52,22 +55,21 @@ def filters(tags: list[str]) -> QuestionFilter:
 def show_list() -> None:
     st.title("Questions")
     version = data_version()
-    everything = as_frame(load_questions(version))
-    if everything.empty:
+    everything = load_questions(version)
+    if not everything:
         st.info(
             "No questions yet. Add one on the Add forecast page, "
             "or load the demo with `python -m tracker demo`."
         )
         return
-    if everything["uid"].str.startswith(demo.DEMO_UID_PREFIX).any():
+    if any(q.uid.startswith(demo.DEMO_UID_PREFIX) for q in everything):
         st.caption(demo.DEMO_NOTE)
-    wanted = filters(questions.all_tags(get_database()))
-    shown = as_frame(questions.filter_questions(load_questions(version), wanted))
+    shown = load_shown(version, filters(sorted({tag for q in everything for tag in q.tags})))
     columns = st.columns(4)
     columns[0].metric("Questions", len(everything))
-    columns[1].metric("Open", int((everything["status"] == "open").sum()))
-    columns[2].metric("Ready to resolve", int(everything["ready_to_resolve"].sum()))
-    columns[3].metric("Forecasts", int(everything["n_forecasts"].sum()))
+    columns[1].metric("Open", sum(q.status == "open" for q in everything))
+    columns[2].metric("Ready to resolve", sum(q.ready_to_resolve for q in everything))
+    columns[3].metric("Forecasts", sum(q.n_forecasts for q in everything))
     st.caption(f"{len(shown)} shown. Times in UTC; open a question for its chart and forms.")
     show_questions(shown)
 

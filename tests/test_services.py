@@ -189,3 +189,14 @@ def test_question_filters(database: Database) -> None:
     assert {q.id for q in listed(database)} == {kuril, oil}
     with pytest.raises(Invalid, match="must be one of all, ready"):
         listed(database, questions.QuestionFilter(view="everything"))
+
+
+def test_pickers_offer_only_open_yes_no_questions(database: Database) -> None:
+    open_one = Q(database, "Will talks resume by 2027?", closes=None)
+    closed = Q(database, "Did the summit happen on time?", closes=5)
+    settled = Q(database, "Will Brent close above $60?", closes=None)
+    R(database, settled, "no", at=3)
+    choice = Q(database, "How many documents?", options=["few", "many"], closes=None)
+    titles = questions.question_titles
+    assert [i for i, _ in titles(database, open_yes_no=True, now=NOW)] == [open_one]
+    assert {i for i, _ in titles(database)} == {open_one, closed, settled, choice}

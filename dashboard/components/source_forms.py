@@ -9,7 +9,6 @@ from dashboard.components.forms import FieldErrors
 from forecasts.entry import format_interval
 from forecasts.errors import SummitWatchError
 from services import questions, sources
-from services.questions import QuestionFilter
 from services.sources import NewSource, SourceKind, SourceStatus
 
 ADD_LABELS = {"name": "Name", "url": "URL", "every": "Every", "match": "Topic rule", "question": "Question"}
@@ -41,8 +40,8 @@ def edit_source_form(source: SourceStatus) -> None:
 
 def _question_picker(kind: SourceKind, errors: FieldErrors) -> int | None:
     """Crowd kinds forecast one open yes/no question; feeds may link their events to any question."""
-    wanted = QuestionFilter(statuses=("open",), types=("binary",)) if kind.is_crowd else QuestionFilter()
-    choices = {f"#{q.id} {q.title}": q.id for q in questions.list_questions(get_database(), wanted)}
+    titles = questions.question_titles(get_database(), open_yes_no=kind.is_crowd)
+    choices = {f"#{question_id} {title}": question_id for question_id, title in titles}
     label = "Question it forecasts" if kind.is_crowd else "Link its events to a question (optional)"
     none = "(choose one)" if kind.is_crowd else "(none)"
     picked = st.selectbox(label, [none, *choices], key=f"new_src_question_{kind.role}")
