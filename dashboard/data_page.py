@@ -8,6 +8,7 @@ import streamlit as st
 
 from dashboard.components.database import get_database
 from dashboard.components.imports import show_import
+from dashboard.components.text import plain
 from forecasts.errors import Refused
 from services import backups, transfer
 
@@ -51,7 +52,7 @@ except Refused as error:
     st.info(error.message)
 else:
     st.caption(
-        f"A consistent copy of {path.name}, taken with SQLite's online backup "
+        f"A consistent copy of {plain(path.name)}, taken with SQLite's online backup "
         "(safe while the worker writes). "
         "Restore it with `python -m tracker restore FILE` while the worker is stopped."
     )

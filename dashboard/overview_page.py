@@ -9,7 +9,7 @@ import streamlit as st
 from dashboard.components.attention import show_attention
 from dashboard.components.database import data_version, get_database
 from dashboard.components.forms import local
-from dashboard.components.text import http_link, plain
+from dashboard.components.text import markdown_link, plain
 from services import events, scores
 from services.scores import Headline
 from services.status import worker_status
@@ -32,9 +32,9 @@ with left:
     if not latest:
         st.caption("No events yet.")
     for event in latest:
-        link = http_link(event.url)
         when = local(event.occurred_at, "%Y-%m-%d")
-        st.markdown(f"**{when}** · {plain(event.source)}" + (f" · [source]({link})" if link else ""))
+        link = markdown_link("source", event.url)
+        st.markdown(f"**{when}** · {plain(event.source)}" + (f" · {link}" if link else ""))
         st.text(event.title)  # plain text: titles come from the outside world
 with right:
     st.subheader("Scores so far")

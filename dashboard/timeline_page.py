@@ -55,4 +55,4 @@ picked = st.multiselect(
     "Questions", list(titles), default=list(titles)[:1], key="tl_questions", max_selections=4
 )
 for title in picked:
-    show_history(get_database(), titles[title], heading=True)
+    show_history(get_database(), questions.get_question(get_database(), titles[title]), heading=True)

@@ -107,13 +107,12 @@ def check_forecast_rows(rows: Sequence[Sequence[Any]], shapes: Mapping[int, Ques
     """Raise :class:`InvalidRow` for the first row (in ``FORECAST_COLUMNS`` order) that breaks a rule."""
     if not rows:
         return
+    binary = [shapes[row[0]].type == "binary" for row in rows]
+    columns = list(zip(*rows, strict=True))
     try:
-        for origin in sorted({row[6] for row in rows}):
-            rules.check_origin(origin)
-        binary = [shapes[row[0]].type == "binary" for row in rows]
-        columns = list(zip(*rows, strict=True))
-        for index in rules.forecast_suspects(binary, columns[3], columns[4]):
+        for index in rules.forecast_suspects(binary, columns[3], columns[4], columns[6]):
             row, shape = rows[index], shapes[rows[index][0]]
+            rules.check_origin(row[6])
             rules.check_forecast_values(shape.type, shape.options, row[3], row[4])
     except Invalid as error:
         raise InvalidRow.from_invalid("forecast", error) from None

@@ -45,85 +45,63 @@ class UpsertCounts:
     inserted: list[tuple[int, str]] = field(default_factory=list)  # (event id, key) of the new rows
 
 
+# The columns an event's content is: what an update compares, rewrites and keeps a revision of.
+CONTENT = ("occurred_at", "occurred_at_estimated", "title", "summary", "url", "content_hash")
+
+
 class _Stored(NamedTuple):
     id: int
-    occurred_at: datetime
-    occurred_at_estimated: bool
-    title: str
-    summary: str
-    url: str | None
-    content_hash: str | None
+    content: dict[str, Any]  # the CONTENT columns as stored
     tags: tuple[str, ...]
 
 
+def _content(event: EventValues) -> dict[str, Any]:
+    return {name: getattr(event, name) for name in CONTENT}
+
+
 def _stored(connection: Connection, source_id: int, keys: list[str]) -> dict[str, _Stored]:
-    rows: dict[str, list[Any]] = {}
+    rows: dict[str, tuple[int, dict[str, Any]]] = {}
+    columns = [getattr(Event, name) for name in CONTENT]
     for start in range(0, len(keys), KEY_CHUNK):
-        chunk = keys[start : start + KEY_CHUNK]
-        query = select(
-            Event.dedupe_key,
-            Event.id,
-            Event.occurred_at,
-            Event.occurred_at_estimated,
-            Event.title,
-            Event.summary,
-            Event.url,
-            Event.content_hash,
-        ).where(Event.source_id == source_id, Event.dedupe_key.in_(chunk))
-        rows.update({row[0]: list(row[1:]) for row in connection.execute(query)})
+        query = select(Event.dedupe_key, Event.id, *columns).where(
+            Event.source_id == source_id, Event.dedupe_key.in_(keys[start : start + KEY_CHUNK])
+        )
+        rows.update(
+            {row[0]: (row[1], dict(zip(CONTENT, row[2:], strict=True))) for row in connection.execute(query)}
+        )
     tags: dict[int, list[str]] = {}
-    ids = [values[0] for values in rows.values()]
+    ids = [event_id for event_id, _ in rows.values()]
     for start in range(0, len(ids), KEY_CHUNK):
         tag_query = select(EventTag.event_id, EventTag.tag).where(
             EventTag.event_id.in_(ids[start : start + KEY_CHUNK])
         )
         for event_id, tag in connection.execute(tag_query):
             tags.setdefault(event_id, []).append(tag)
-    return {
-        key: _Stored._make([*values, tuple(sorted(tags.get(values[0], ())))]) for key, values in rows.items()
-    }
+    return {key: _Stored(i, content, tuple(sorted(tags.get(i, ())))) for key, (i, content) in rows.items()}
 
 
 def _merged(stored: _Stored, incoming: EventValues) -> EventValues:
     """What the event becomes: the incoming content, but a stored time outlives an estimated one."""
     if incoming.occurred_at_estimated:
         return incoming._replace(
-            occurred_at=stored.occurred_at, occurred_at_estimated=stored.occurred_at_estimated
+            occurred_at=stored.content["occurred_at"],
+            occurred_at_estimated=stored.content["occurred_at_estimated"],
         )
     return incoming
 
 
 def _changed(stored: _Stored, merged: EventValues) -> bool:
-    before = (stored.title, stored.summary, stored.url, stored.content_hash, stored.occurred_at)
-    after = (merged.title, merged.summary, merged.url, merged.content_hash, merged.occurred_at)
-    return (
-        before != after
-        or stored.occurred_at_estimated != merged.occurred_at_estimated
-        or (stored.tags != tuple(sorted(merged.tags)))
-    )
+    return _content(merged) != stored.content or stored.tags != tuple(sorted(merged.tags))
 
 
 def _update(connection: Connection, stored: _Stored, merged: EventValues, now: datetime) -> None:
-    previous = {
-        "title": stored.title,
-        "summary": stored.summary,
-        "url": stored.url,
-        "occurred_at": stored.occurred_at.isoformat(),
-        "tags": list(stored.tags),
-    }
+    previous = {name: stored.content[name] for name in ("title", "summary", "url")}
+    previous |= {"occurred_at": stored.content["occurred_at"].isoformat(), "tags": list(stored.tags)}
     connection.execute(insert(EventRevision).values(event_id=stored.id, changed_at=now, previous=previous))
     connection.execute(
         update(Event)
         .where(Event.id == stored.id)
-        .values(
-            title=merged.title,
-            summary=merged.summary,
-            url=merged.url,
-            content_hash=merged.content_hash,
-            occurred_at=merged.occurred_at,
-            occurred_at_estimated=merged.occurred_at_estimated,
-            updated_at=merged.updated_at or now,
-        )
+        .values(**_content(merged), updated_at=merged.updated_at or now)
     )
 
 
@@ -136,12 +114,7 @@ def _insert_new(
         {
             "source_id": source_id,
             "dedupe_key": e.dedupe_key,
-            "occurred_at": e.occurred_at,
-            "occurred_at_estimated": e.occurred_at_estimated,
-            "title": e.title,
-            "summary": e.summary,
-            "url": e.url,
-            "content_hash": e.content_hash,
+            **_content(e),
             "created_at": e.created_at or now,
             "updated_at": e.updated_at or e.created_at or now,
         }

@@ -195,15 +195,21 @@ def check_forecast_values(
 
 
 def forecast_suspects(
-    binary: Sequence[bool], probabilities: Sequence[object], option_probabilities: Sequence[object]
+    binary: Sequence[bool],
+    probabilities: Sequence[object],
+    option_probabilities: Sequence[object],
+    origins: Sequence[object],
 ) -> list[int]:
-    """Column-wise: the rows that may break :func:`check_forecast_values`, by position.
+    """Column-wise: the rows that may break :func:`check_origin` or :func:`check_forecast_values`.
 
-    Every multiple-choice row, and every yes/no row whose probability is missing, not a float,
-    outside [0, 1] or beside option probabilities. Every other row passes that rule as it is,
-    so a million-row import runs the rule on the suspects only (found in one numpy pass).
+    Every row with an unknown origin, every multiple-choice row, and every yes/no row whose
+    probability is missing, not a float, outside [0, 1] or beside option probabilities. Every
+    other row passes both rules as it is, so a million-row import runs the rules on the
+    suspects only (found in one numpy pass). Positions, in order.
     """
     n = len(binary)
+    known = set(FORECAST_ORIGINS)
+    unknown_origin = np.fromiter((o not in known for o in origins), bool, count=n)
     try:
         values = np.array(probabilities, dtype=np.float64)  # None becomes nan
     except (TypeError, ValueError):  # a text in the column: every row is a suspect
@@ -212,7 +218,8 @@ def forecast_suspects(
     with_options = np.fromiter((o is not None for o in option_probabilities), bool, count=n)
     in_range = (values >= 0.0) & (values <= 1.0)  # nan compares false
     is_binary = np.fromiter(binary, bool, count=n)
-    return [int(i) for i in np.flatnonzero(~is_binary | ~in_range | ~floats | with_options)]
+    suspect = unknown_origin | ~is_binary | ~in_range | ~floats | with_options
+    return [int(i) for i in np.flatnonzero(suspect)]
 
 
 def check_origin(origin: str) -> str:

@@ -242,12 +242,6 @@ def remove_demo(database: Database) -> int:
         return int(getattr(removed, "rowcount", 0) or 0)
 
 
-def has_demo(database: Database) -> bool:
-    with database.read_session() as session:
-        found = session.scalar(select(Question.id).where(Question.uid.like(f"{DEMO_UID_PREFIX}%")).limit(1))
-        return found is not None
-
-
 def demo_wanted() -> bool:
     return os.environ.get(DEMO_ENV, "1").strip().lower() not in ("0", "false", "no", "off")
 

@@ -34,10 +34,6 @@ def kinds() -> list[SourceKind]:
     return pollable_kinds()
 
 
-def kind(name: str) -> SourceKind:
-    return kind_named(name)
-
-
 @dataclass(frozen=True)
 class SourceStatus:
     id: int

@@ -23,7 +23,7 @@ SEED = "seed-article"
 
 def download(frame: pd.DataFrame, name: str) -> None:
     st.download_button(
-        f"Download {name} (CSV)",
+        f"Download {plain(name)} (CSV)",  # names carry forecasters' names
         frame.to_csv(index=False).encode(),
         f"{name}.csv",
         "text/csv",

@@ -12,6 +12,12 @@ from dashboard.components.text import http_link, plain
 from db import Database
 from services import events, forecasts, questions
 
+
+def linked_events(database: Database, question_id: int) -> pd.DataFrame:
+    """The events linked to a question, newest first, as the chart and the table show them."""
+    return events.events_frame(database, question_ids=[question_id], limit=500)
+
+
 MARKERS = "▲ events: hover for the title, click to open the source. Red dashes: the resolution."
 
 
@@ -54,10 +60,17 @@ def _options(
     st.caption(f"Step lines: {plain(whose)}'s standing probability for each option. {MARKERS}")
 
 
-def show_history(database: Database, question_id: int, *, heading: bool = False) -> None:
+def show_history(
+    database: Database,
+    detail: questions.QuestionDetail,
+    linked: pd.DataFrame | None = None,
+    *,
+    heading: bool = False,
+) -> None:
+    """The chart; ``linked`` are the question's events when the caller has read them already."""
     now = datetime.now(UTC)
-    detail = questions.get_question(database, question_id, now=now)
-    linked = events.events_frame(database, question_ids=[question_id], limit=500)
+    if linked is None:
+        linked = linked_events(database, detail.id)
     linked = linked.assign(url=linked["url"].map(http_link))  # only http(s) markers are clickable
     if heading:
         st.markdown(f"**{plain(detail.title)}**")

@@ -63,7 +63,7 @@ def forecast_form(detail: QuestionDetail) -> None:
         return
     st.session_state["me"] = saved.forecaster
     refresh()
-    st.success(f"Saved {saved.forecaster}'s forecast of {local(saved.made_at)}.")
+    st.success(f"Saved {plain(saved.forecaster)}'s forecast of {local(saved.made_at)}.")
 
 
 def undo_form(detail: QuestionDetail) -> None:

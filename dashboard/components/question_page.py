@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from dashboard.components.database import get_database
 from dashboard.components.forms import local, not_found
-from dashboard.components.history import show_history
+from dashboard.components.history import linked_events, show_history
 from dashboard.components.question_forms import forecast_form, resolution_form
 from dashboard.components.tables import show_events, show_latest_forecasts
 from dashboard.components.text import plain
 from forecasts.errors import NotFound
-from services import events, forecasts, questions
+from services import forecasts, questions
 from services.questions import QuestionDetail
 
 LIST_PAGE = "dashboard/questions_page.py"
@@ -30,7 +31,7 @@ def _header(detail: QuestionDetail) -> None:
         st.caption(f"Resolution criteria: {plain(detail.resolution_criteria)}")
 
 
-def _tables(detail: QuestionDetail) -> None:
+def _tables(detail: QuestionDetail, linked: pd.DataFrame) -> None:
     database = get_database()
     st.subheader("Latest forecasts")
     latest = forecasts.latest_forecasts(database, detail.id)
@@ -39,7 +40,6 @@ def _tables(detail: QuestionDetail) -> None:
     else:
         show_latest_forecasts(latest, detail.type, detail.options)
     st.subheader("Linked events")
-    linked = events.events_frame(database, question_ids=[detail.id], limit=500)
     if linked.empty:
         st.caption("No events linked to this question.")
     else:
@@ -57,10 +57,11 @@ def show_question(selected: str) -> None:
         not_found(error, LIST_PAGE, "All questions")
         return
     _header(detail)
-    show_history(get_database(), detail.id)
+    linked = linked_events(get_database(), detail.id)  # read once: the chart's markers and the table
+    show_history(get_database(), detail, linked)
     left, right = st.columns([3, 2])
     with left:
-        _tables(detail)
+        _tables(detail, linked)
     with right:
         if detail.is_resolved:
             st.info("Resolved questions take no new forecasts.")

@@ -6,6 +6,7 @@ import streamlit as st
 
 from dashboard.components.database import get_database
 from dashboard.components.forms import FieldErrors
+from dashboard.components.text import plain
 from forecasts.entry import format_interval
 from forecasts.errors import SummitWatchError
 from services import questions, sources
@@ -19,7 +20,7 @@ def edit_source_form(source: SourceStatus) -> None:
     with st.container(horizontal=True):
         if st.button("Run now", key="src_run", type="primary"):
             sources.request_run(database, source.name)
-            st.toast(f"Asked the worker to run {source.name}; results appear above within seconds.")
+            st.toast(f"Asked the worker to run {plain(source.name)}; results appear above within seconds.")
         if st.button("Disable" if source.enabled else "Enable", key="src_toggle"):
             sources.set_enabled(database, source.name, not source.enabled)
             st.rerun()

@@ -111,14 +111,14 @@ class BundleBuilder:
         records = [record for _, (record, _) in items]
         shapes = [self.questions[r.question_uid] for r in records]
         binary = [shape.type == "binary" for shape in shapes]
-        probabilities = [r.probability for r in records]
-        suspects = set(
-            rules.forecast_suspects(binary, probabilities, [r.option_probabilities for r in records])
+        suspects = rules.forecast_suspects(
+            binary,
+            [r.probability for r in records],
+            [r.option_probabilities for r in records],
+            [r.origin for r in records],
         )
-        bad_origins = {o for o in {r.origin for r in records} if o not in rules.FORECAST_ORIGINS}
-        suspects |= {i for i, r in enumerate(records) if r.origin in bad_origins} if bad_origins else set()
         dropped: set[int] = set()
-        for i in sorted(suspects):
+        for i in suspects:
             record, line = items[i][1]
             try:
                 rules.check_origin(record.origin)
