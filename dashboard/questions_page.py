@@ -35,6 +35,7 @@ def load_shown(version: tuple[int, ...], wanted: QuestionFilter) -> pd.DataFrame
         [row.__dict__ for row in rows], columns=list(questions.QuestionSummary.__dataclass_fields__)
     )
     frame["tags"] = frame["tags"].map(", ".join)
+    frame["outcome"] = frame["outcome"].fillna("")  # open questions: blank, not "None"
     frame["open"] = "/questions?question=" + frame["id"].astype(str)
     return frame
 
