@@ -23,6 +23,7 @@ from sqlalchemy.pool import NullPool
 
 import db.rules  # noqa: F401  (registers the before-flush row rules)
 from db.config import ensure_sqlite_parent, resolve_database_url
+from forecasts.search_text import fold_case
 
 # How long a SQLite writer waits for the lock before giving up. Ingest batches
 # are short, so 30 s means "never" in practice while still surfacing a deadlock.
@@ -51,6 +52,8 @@ def make_engine(url: str, *, foreign_keys: bool = True, **kwargs: Any) -> Engine
         cursor.execute(f"PRAGMA foreign_keys={'ON' if foreign_keys else 'OFF'}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+        # What short Chinese or Japanese search terms compare (db.search); PostgreSQL has it in SQL.
+        dbapi_connection.create_function("summit_fold_case", 1, _fold_case_or_null, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def _begin(connection: Any) -> None:
@@ -58,6 +61,10 @@ def make_engine(url: str, *, foreign_keys: bool = True, **kwargs: Any) -> Engine
         connection.exec_driver_sql(f"BEGIN {mode}")
 
     return engine
+
+
+def _fold_case_or_null(value: str | None) -> str | None:
+    return None if value is None else fold_case(value)
 
 
 def _enable_wal(cursor: Any) -> None:

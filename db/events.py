@@ -4,7 +4,9 @@ Events are keyed by (source, dedupe key). A new key is inserted with
 ``INSERT … ON CONFLICT DO NOTHING``, so two overlapping writers (two ingest
 runs, an ingest and an import) store it once. A known key whose content
 changed is updated and its previous version kept in ``event_revision``,
-whichever path brought the change. An incoming event whose time is only an
+whichever path brought the change. New and changed events are linked, in the
+same transaction, to the questions whose watch rule they match; a pair a
+person unlinked is never linked again. An incoming event whose time is only an
 estimate (the fetch time) keeps the time already stored.
 """
 
@@ -18,7 +20,10 @@ from typing import Any, NamedTuple
 from sqlalchemy import Connection, delete, insert, select, update
 
 from db.expressions import insert_or_ignore
-from db.models import Event, EventQuestion, EventRevision, EventTag
+from db.links import link
+from db.models import Event, EventRevision, EventTag, Question
+from db.search import link_watched
+from forecasts.topic_rules import Node, RuleError, compile_rule
 
 KEY_CHUNK = 500  # keys per IN (...) lookup: well under every database's parameter limit
 
@@ -32,7 +37,7 @@ class EventValues(NamedTuple):
     url: str | None
     content_hash: str | None
     tags: tuple[str, ...] = ()
-    question_ids: tuple[int, ...] = ()  # the questions it bears on, linked when it is stored
+    links: tuple[tuple[int, str], ...] = ()  # (question id, origin): the questions it bears on
     created_at: datetime | None = None  # None: now
     updated_at: datetime | None = None
 
@@ -43,6 +48,7 @@ class UpsertCounts:
     updated: int = 0
     unchanged: int = 0  # stored already with this content (possibly by an overlapping writer)
     inserted: list[tuple[int, str]] = field(default_factory=list)  # (event id, key) of the new rows
+    linked: int = 0  # links a question's watch rule added
 
 
 # The columns an event's content is: what an update compares, rewrites and keeps a revision of.
@@ -130,14 +136,48 @@ def _write_tags_and_links(
     if replaced:
         connection.execute(delete(EventTag).where(EventTag.event_id.in_(replaced)))
     tags = [{"event_id": i, "tag": tag} for i, e in written for tag in sorted(set(e.tags))]
-    links = [
-        {"event_id": i, "question_id": q, "created_at": e.created_at or now}
-        for i, e in written
-        for q in sorted(set(e.question_ids))
-    ]
-    for table, rows in ((EventTag, tags), (EventQuestion, links)):
-        if rows:
-            connection.execute(insert_or_ignore(connection, table), rows)
+    if tags:
+        connection.execute(insert_or_ignore(connection, EventTag), tags)
+    by_origin: dict[str, list[tuple[int, int]]] = {}
+    for event_id, e in written:
+        for question_id, origin in e.links:
+            by_origin.setdefault(origin, []).append((event_id, question_id))
+    for origin, pairs in sorted(by_origin.items()):
+        link(connection, pairs, origin=origin, now=now)
+
+
+def event_ids(
+    connection: Connection, sources: dict[str, int], refs: Sequence[tuple[str, str]]
+) -> dict[tuple[str, str], int]:
+    """Stored ids of events named by (source name, dedupe key); unknown ones are left out."""
+    by_source: dict[str, set[str]] = {}
+    for name, key in refs:
+        if name in sources:
+            by_source.setdefault(name, set()).add(key)
+    found: dict[tuple[str, str], int] = {}
+    for name, keys in by_source.items():
+        wanted = sorted(keys)
+        for start in range(0, len(wanted), KEY_CHUNK):
+            query = select(Event.dedupe_key, Event.id).where(
+                Event.source_id == sources[name], Event.dedupe_key.in_(wanted[start : start + KEY_CHUNK])
+            )
+            found.update({(name, str(key)): int(i) for key, i in connection.execute(query)})
+    return found
+
+
+def watches(connection: Connection) -> list[tuple[int, Node]]:
+    """Every question's watch rule, compiled (a rule that no longer reads is skipped)."""
+    compiled = []
+    for question_id, rule in connection.execute(
+        select(Question.id, Question.watch_rule).where(Question.watch_rule.is_not(None))
+    ):
+        try:
+            node = compile_rule(rule)
+        except RuleError:
+            continue
+        if node is not None:
+            compiled.append((int(question_id), node))
+    return compiled
 
 
 def upsert_events(
@@ -166,4 +206,5 @@ def upsert_events(
     counts.unchanged += len(fresh) - counts.new  # stored meanwhile by an overlapping writer
     written += [(event_id, by_key[key]) for event_id, key in counts.inserted]
     _write_tags_and_links(connection, written, replaced, now)
+    counts.linked = link_watched(connection, [i for i, _ in written], watches(connection), now)
     return counts

@@ -33,7 +33,13 @@ from sqlalchemy.ext.associationproxy import AssociationProxy, association_proxy
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from db.types import UTCDateTime, utc_now
-from forecasts.rules import FORECAST_ORIGINS, FORECASTER_KINDS, QUESTION_TYPES, RESOLUTION_OUTCOMES
+from forecasts.rules import (
+    FORECAST_ORIGINS,
+    FORECASTER_KINDS,
+    LINK_ORIGINS,
+    QUESTION_TYPES,
+    RESOLUTION_OUTCOMES,
+)
 
 # Names every constraint and index, so batch migrations on SQLite can drop them
 # and error messages say which rule a row broke.
@@ -113,6 +119,8 @@ class Question(Base):
     opens_at: Mapped[datetime] = mapped_column(default=utc_now)
     closes_at: Mapped[datetime | None]
     resolve_by: Mapped[datetime | None]
+    # Events matching this topic rule are linked to the question as they are stored.
+    watch_rule: Mapped[str | None] = mapped_column(Text)
     # Bumped by every edit (tags included), so cached scores know a question changed.
     updated_at: Mapped[datetime] = mapped_column(default=utc_now, onupdate=utc_now)
 
@@ -176,6 +184,18 @@ class Forecast(Base):
 
     question: Mapped[Question] = relationship(back_populates="forecasts")
     forecaster: Mapped[Forecaster] = relationship(back_populates="forecasts")
+    citations: Mapped[list[ForecastEvent]] = relationship(cascade="all, delete-orphan", passive_deletes=True)
+
+
+class ForecastEvent(Base):
+    """An event a forecast gives as its reason ("because of")."""
+
+    __tablename__ = "forecast_event"
+
+    forecast_id: Mapped[int] = mapped_column(ForeignKey("forecast.id", ondelete="CASCADE"), primary_key=True)
+    event_id: Mapped[int] = mapped_column(
+        ForeignKey("event.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
 
 
 class Resolution(Base):
@@ -268,15 +288,29 @@ class EventTag(Base):
 
 
 class EventQuestion(Base):
-    """An event that bears on a question: drawn as a marker on its trajectory."""
+    """An event that bears on a question, and why it was linked (the first reason wins)."""
 
     __tablename__ = "event_question"
+    __table_args__ = (CheckConstraint(_one_of("origin", LINK_ORIGINS), name="origin"),)
 
     event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), primary_key=True)
     question_id: Mapped[int] = mapped_column(
         ForeignKey("question.id", ondelete="CASCADE"), primary_key=True, index=True
     )
+    origin: Mapped[str] = mapped_column(String(16), default="source", server_default="source")
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+class EventUnlink(Base):
+    """A pair a person unlinked: no rule, source or re-import links it again."""
+
+    __tablename__ = "event_unlink"
+
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), primary_key=True)
+    question_id: Mapped[int] = mapped_column(
+        ForeignKey("question.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    unlinked_at: Mapped[datetime] = mapped_column(default=utc_now)
 
 
 class JobRun(Base):

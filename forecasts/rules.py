@@ -17,12 +17,16 @@ from datetime import datetime, timedelta
 import numpy as np
 
 from forecasts.errors import Invalid
+from forecasts.topic_rules import RuleError, compile_rule
 
 # --- the vocabulary ------------------------------------------------------------------------
 
 QUESTION_TYPES = ("binary", "multiple_choice")
 FORECASTER_KINDS = ("person", "crowd")
 FORECAST_ORIGINS = ("manual", "import", "crowd")
+# Why an event is linked to a question: its source is tied to the question, the question's
+# watch rule matched it, a person linked it, or a forecast on the question cites it.
+LINK_ORIGINS = ("source", "rule", "manual", "cited")
 # "unresolved" is the row an undo appends: the latest row wins, so it reopens the question.
 RESOLUTION_OUTCOMES = ("yes", "no", "option", "annulled", "unresolved")
 
@@ -339,3 +343,25 @@ def check_interval(seconds: int) -> int:
     if seconds < MIN_EVERY_SECONDS:
         raise Invalid("every", f"must be at least {MIN_EVERY_SECONDS} seconds, got {seconds}", value=seconds)
     return seconds
+
+
+MAX_RULE_LENGTH = 2000
+
+
+def check_topic_rule(rule: str | None, field: str = "rule") -> str | None:
+    """A topic rule that reads (words, "phrases", prefix*, AND / OR / NOT, parentheses); empty is none."""
+    if rule is None or not rule.strip():
+        return None
+    text = " ".join(rule.split())
+    if len(text) > MAX_RULE_LENGTH:
+        raise Invalid(field, f"is {len(text)} characters; at most {MAX_RULE_LENGTH}", value=text[:40])
+    try:
+        compile_rule(text)
+    except RuleError as error:
+        raise Invalid(
+            field,
+            f"cannot be read: {error}",
+            value=text,
+            allowed='words, "phrases", prefix*, AND, OR, NOT, ( )',
+        ) from None
+    return text

@@ -17,8 +17,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db import Database
-from db.models import Forecast, Forecaster, Question
+from db.links import cite
+from db.models import Event, Forecast, Forecaster, Question
 from forecasts import rules
+from forecasts.errors import NotFound
 from services.questions import NewQuestion, create_question_in, current_resolution, load_question, settled_as
 
 # A second identical forecast this soon after the first is a double submit, not an update.
@@ -35,6 +37,7 @@ class SavedForecast:
     probability: float | None
     option_probabilities: tuple[float, ...] | None
     duplicate: bool  # a double submit: this is the forecast stored the first time
+    because: tuple[int, ...] = ()  # the events it cites
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,7 @@ class ForecastInput:
     rationale: str = ""
     origin: str = "manual"
     forecaster_kind: str = "person"
+    because: Sequence[int] = ()  # ids of the events that moved it; each becomes linked ("cited")
 
 
 def forecaster_in(session: Session, name: str, kind: str = "person") -> Forecaster:
@@ -72,6 +76,7 @@ def _saved(forecast: Forecast, duplicate: bool) -> SavedForecast:
         probability=forecast.probability,
         option_probabilities=tuple(options) if options is not None else None,
         duplicate=duplicate,
+        because=tuple(sorted(c.event_id for c in forecast.citations)),
     )
 
 
@@ -118,7 +123,20 @@ def add_forecast_in(
     )
     session.add(forecast)
     session.flush()
+    if given.because:
+        cited = _known_events(session, given.because)
+        cite(session.connection(), forecast.id, question.id, cited, now=current)
+        session.refresh(forecast, ["citations"])
     return _saved(forecast, duplicate=False)
+
+
+def _known_events(session: Session, event_ids: Sequence[int]) -> list[int]:
+    wanted = sorted(set(event_ids))
+    found = set(session.scalars(select(Event.id).where(Event.id.in_(wanted))))
+    missing = [i for i in wanted if i not in found]
+    if missing:
+        raise NotFound("event", missing[0])
+    return wanted
 
 
 def add_forecast(

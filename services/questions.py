@@ -71,6 +71,7 @@ class QuestionDetail:
     status: str
     outcome: str | None  # yes / no / annulled / the option's name, while resolved
     resolved_at: datetime | None
+    watch_rule: str | None = None  # events matching it are linked as they arrive
 
     @property
     def is_resolved(self) -> bool:
@@ -141,6 +142,7 @@ def _detail(question: Question, now: datetime) -> QuestionDetail:
         status=question_status(resolution.outcome if resolution else None, question.closes_at, now),
         outcome=settled_as(question),
         resolved_at=resolution.resolved_at if resolution else None,
+        watch_rule=question.watch_rule,
     )
 
 

@@ -21,7 +21,7 @@ from db.models import Command, Event, JobRun, Question, Source
 from forecasts import rules
 from forecasts.entry import format_interval, parse_interval
 from forecasts.errors import Invalid, NotFound
-from tracker.matching import RuleError, compile_rule
+from forecasts.topic_rules import RuleError, compile_rule
 from tracker.sources import kind_named, pollable_kinds, source_kinds
 from tracker.sources.kinds import SourceKind as SourceKind  # re-exported: pages type their forms with it
 

@@ -15,8 +15,11 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from itertools import count
 
+from sqlalchemy import select
+
 from db import Database
 from db.events import EventValues, upsert_events
+from db.models import Event
 from services import forecasts, questions, resolutions, sources
 from services.forecasts import ForecastInput, SavedForecast
 from services.questions import NewQuestion
@@ -110,10 +113,12 @@ def E(  # noqa: N802
     summary: str = "",
     questions: Sequence[int] = (),
     tags: Sequence[str] = (),
-) -> None:
-    """An event from ``source_id``, stored through the one event upsert."""
+) -> int:
+    """An event from ``source_id``, stored through the one event upsert (linked to ``questions`` as
+    their source's events are); returns its id."""
+    key = key or f"event-{next(_serial)}"
     values = EventValues(
-        key or f"event-{next(_serial)}",
+        key,
         day(at),
         False,
         title,
@@ -121,7 +126,10 @@ def E(  # noqa: N802
         url,
         None,
         tuple(tags),
-        tuple(questions),
+        tuple((q, "source") for q in questions),
     )
     with database.write_session() as session:
         upsert_events(session.connection(), source_id, [values])
+        return int(
+            session.scalar(select(Event.id).where(Event.source_id == source_id, Event.dedupe_key == key))
+        )

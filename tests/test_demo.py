@@ -164,7 +164,7 @@ def test_demo_data_files_ship_with_the_package() -> None:
 
 def test_demo_sources_are_valid_and_switched_off(database: Database) -> None:
     from db.models import Source
-    from tracker.matching import compile_rule
+    from forecasts.topic_rules import compile_rule
 
     load_demo(database)
     with database.read_session() as session:
@@ -176,7 +176,7 @@ def test_demo_sources_are_valid_and_switched_off(database: Database) -> None:
         for rule in (source.settings.get("tag_rules") or {}).values():
             compile_rule(rule)
     tass = next(s for s in sources if s.name == "tass-world")
-    from tracker.matching import rule_matches
+    from forecasts.topic_rules import rule_matches
 
     assert rule_matches(
         compile_rule(tass.match_rule), "Russia halts peace treaty talks with Japan over sanctions"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tracker.matching import RuleError, compile_rule, rule_matches
+from forecasts.topic_rules import RuleError, compile_rule, rule_matches
 
 TITLE = "Abe and Putin agree joint activity on the Kuril Islands"
 

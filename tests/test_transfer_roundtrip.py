@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from db import Database
 from db.engine import connect
+from forecasts.rules import LINK_ORIGINS
 from services.transfer import (
     Bundle,
     bundle_json,
@@ -75,6 +76,9 @@ def histories(draw: st.DrawFn) -> Bundle:
                 opens,
                 closes,
                 draw(st.none() | st.just(closes)),
+                draw(
+                    st.none() | st.sampled_from(["kuril*", '"northern territories" OR 北方領土', "w NOT z"])
+                ),
             )
         )
         resolved_at = None
@@ -123,8 +127,10 @@ def histories(draw: st.DrawFn) -> Bundle:
     bundle.sources.append(
         SourceRecord("feed", "rss", "http://127.0.0.1/feed", {"tags": ["x"]}, 3600, False, None, START)
     )
+    uids = [q.uid for q in bundle.questions]
     for i in range(draw(st.integers(0, 3))):
         when = draw(moment)
+        linked = tuple(sorted(set(draw(st.lists(st.sampled_from(uids), max_size=2)))))
         bundle.events.append(
             EventRecord(
                 "feed",
@@ -136,11 +142,19 @@ def histories(draw: st.DrawFn) -> Bundle:
                 None,
                 None,
                 (),
-                ("q0",),
+                linked,
                 when,
                 when,
+                tuple(draw(st.sampled_from(LINK_ORIGINS)) for _ in linked),
+                tuple(uid for uid in draw(st.lists(st.sampled_from(uids), max_size=1)) if uid not in linked),
             )
         )
+    refs = [("feed", e.dedupe_key) for e in bundle.events]
+    if refs:  # some forecasts cite some events
+        bundle.forecasts = [
+            f._replace(because=tuple(sorted(set(draw(st.lists(st.sampled_from(refs), max_size=2))))))
+            for f in bundle.forecasts
+        ]
     return bundle
 
 

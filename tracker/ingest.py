@@ -19,12 +19,12 @@ from db.events import EventValues, upsert_events
 from db.models import Source
 from forecasts import rules
 from forecasts.errors import Invalid, NotFound
+from forecasts.topic_rules import Node, RuleError, compile_rule, rule_matches
 from services import status
 from services.forecasts import ForecastInput, add_forecast_in
 from services.proposals import propose_in
 from services.questions import load_question
 from services.status import RunCounts
-from tracker.matching import Node, RuleError, compile_rule, rule_matches
 from tracker.sources import source_kinds
 from tracker.sources.base import CrowdSnapshot, Item, PollResult, RateLimited, SourceConfig, SourceError
 from tracker.sources.http import Fetcher
@@ -94,7 +94,7 @@ def _event(item: Item, tags: tuple[str, ...], question_id: int | None) -> EventV
         url=item.url,
         content_hash=item.content_hash,
         tags=tags,
-        question_ids=(question_id,) if question_id is not None else (),
+        links=((question_id, "source"),) if question_id is not None else (),
     )
 
 

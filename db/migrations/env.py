@@ -7,9 +7,24 @@ from alembic import context
 from db.config import resolve_database_url
 from db.engine import migration_engine
 from db.models import Base
+from db.search import SEARCH_COLUMNS, SEARCH_INDEXES, is_search_table
 
 config = context.config
 target_metadata = Base.metadata
+
+
+def _include_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
+    """Leave the search index to its migration: autogenerate knows no FTS5 tables, generated
+    tsvector columns or expression indexes, and would report them as drift."""
+    if name is None:
+        return True
+    if type_ == "table":
+        return not is_search_table(name)
+    if type_ == "column":
+        return name not in SEARCH_COLUMNS
+    if type_ == "index":
+        return name not in SEARCH_INDEXES
+    return True
 
 
 def _url() -> str:
@@ -23,6 +38,7 @@ def run_migrations_offline() -> None:
         literal_binds=True,
         render_as_batch=True,
         compare_type=True,
+        include_object=_include_object,
     )
     with context.begin_transaction():
         context.run_migrations()
@@ -38,6 +54,7 @@ def run_migrations_online() -> None:
                 # Batch mode rebuilds tables on SQLite (which cannot ALTER much); a no-op elsewhere.
                 render_as_batch=True,
                 compare_type=True,
+                include_object=_include_object,
             )
             with context.begin_transaction():
                 if connection.dialect.name == "postgresql":

@@ -59,7 +59,9 @@ class BundleBuilder:
         _checked(lambda: rules.check_title(record.title))
         options = _checked(lambda: rules.check_options(record.type, record.options))
         _checked(lambda: rules.check_window(record.opens_at, record.closes_at, record.resolve_by))
-        record = record._replace(options=options, tags=_checked(lambda: rules.normalise_tags(record.tags)))
+        watch_rule = _checked(lambda: rules.check_topic_rule(record.watch_rule, "watch_rule"))
+        tags = _checked(lambda: rules.normalise_tags(record.tags))
+        record = record._replace(options=options, tags=tags, watch_rule=watch_rule)
         self.questions[record.uid] = record
         return record
 

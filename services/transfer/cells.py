@@ -63,6 +63,32 @@ def parse_list(text: str, what: str) -> tuple[Any, ...]:
     return tuple(values)
 
 
+def parse_citations(text: str) -> tuple[tuple[str, str], ...]:
+    """The events a forecast cites: a JSON list of [source name, dedupe key] pairs ('' is none)."""
+    if not text.strip():
+        return ()
+    pairs = parse_list(text, "because")
+    if not all(isinstance(p, list) and len(p) == 2 and all(isinstance(x, str) for x in p) for p in pairs):
+        raise CellError(f'because must list [source, key] pairs such as [["NHK", "item-1"]], got {text!r}')
+    return tuple((p[0], p[1]) for p in pairs)
+
+
+def parse_cited_by(text: str) -> tuple[tuple[str, str, datetime], ...]:
+    """The forecasts citing an event: [question uid, forecaster, made at] triples ('' is none)."""
+    triples = parse_list(text, "cited_by") if text.strip() else ()
+    if not all(isinstance(t, list) and len(t) == 3 and all(isinstance(x, str) for x in t) for t in triples):
+        raise CellError(f"cited_by must list [question uid, forecaster, made at] triples, got {text!r}")
+    return tuple((t[0], t[1], parse_time(t[2])) for t in triples)
+
+
+def parse_names(text: str, what: str) -> tuple[str, ...]:
+    """A JSON list of strings ('' is none)."""
+    values = parse_list(text, what) if text.strip() else ()
+    if not all(isinstance(v, str) for v in values):
+        raise CellError(f"{what} must be a JSON list of strings, got {text!r}")
+    return tuple(values)
+
+
 def parse_tags(text: str) -> tuple[str, ...]:
     """Tags as a JSON list (ours) or separated by commas or semicolons (other trackers)."""
     stripped = text.strip()

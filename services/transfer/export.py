@@ -27,8 +27,10 @@ from db.models import (
     Event,
     EventQuestion,
     EventTag,
+    EventUnlink,
     Forecast,
     Forecaster,
+    ForecastEvent,
     Question,
     QuestionTag,
     Resolution,
@@ -59,12 +61,14 @@ FORECAST_COLUMNS = (
     "opens_at",
     "closes_at",
     "resolve_by",
+    "watch_rule",
     "forecaster",
     "forecaster_kind",
     "made_at",
     "probability",
     "option_probabilities",
     "rationale",
+    "because",
     "origin",
     "recorded_at",
     "resolution_outcome",
@@ -86,6 +90,9 @@ EVENT_COLUMNS = (
     "content_hash",
     "tags",
     "questions",
+    "link_origins",
+    "unlinked_questions",
+    "cited_by",
     "created_at",
     "updated_at",
 )
@@ -133,14 +140,30 @@ def _questions(session: Session) -> list[QuestionRecord]:
             q.opens_at,
             q.closes_at,
             q.resolve_by,
+            q.watch_rule,
         )
         for q in session.scalars(select(Question).order_by(Question.uid))
     ]
 
 
+def _citations(session: Session) -> dict[int, list[tuple[str, str]]]:
+    rows = session.execute(
+        select(ForecastEvent.forecast_id, Source.name, Event.dedupe_key)
+        .join(Event, Event.id == ForecastEvent.event_id)
+        .join(Source, Source.id == Event.source_id)
+        .order_by(Source.name, Event.dedupe_key)
+    )
+    cited: dict[int, list[tuple[str, str]]] = {}
+    for forecast_id, name, key in rows:
+        cited.setdefault(int(forecast_id), []).append((str(name), str(key)))
+    return cited
+
+
 def _forecasts(session: Session) -> list[ForecastRecord]:
+    cited = _citations(session)
     rows = session.execute(
         select(
+            Forecast.id,
             Question.uid,
             Forecaster.name,
             Forecast.made_at,
@@ -156,9 +179,17 @@ def _forecasts(session: Session) -> list[ForecastRecord]:
     )
     return [
         ForecastRecord(
-            uid, name, made_at, p, tuple(options) if options is not None else None, why, origin, at
+            uid,
+            name,
+            made_at,
+            p,
+            tuple(options) if options is not None else None,
+            why,
+            origin,
+            at,
+            tuple(cited.get(forecast_id, ())),
         )
-        for uid, name, made_at, p, options, why, origin, at in rows
+        for forecast_id, uid, name, made_at, p, options, why, origin, at in rows
     ]
 
 
@@ -193,11 +224,14 @@ def _sources(session: Session) -> list[SourceRecord]:
 def _events(session: Session) -> list[EventRecord]:
     uids = {int(i): str(uid) for i, uid in session.execute(select(Question.id, Question.uid))}
     tags = _grouped(session.execute(select(EventTag.event_id, EventTag.tag).order_by(EventTag.tag)))
-    links = _grouped(
+    links: dict[int, list[tuple[str, str]]] = {}
+    for event_id, question_id, origin in session.execute(
+        select(EventQuestion.event_id, EventQuestion.question_id, EventQuestion.origin)
+    ):
+        links.setdefault(event_id, []).append((uids[question_id], origin))
+    unlinked = _grouped(
         (event_id, uids[question_id])
-        for event_id, question_id in session.execute(
-            select(EventQuestion.event_id, EventQuestion.question_id)
-        )
+        for event_id, question_id in session.execute(select(EventUnlink.event_id, EventUnlink.question_id))
     )
     rows = session.execute(
         select(Source.name, Event)
@@ -215,9 +249,11 @@ def _events(session: Session) -> list[EventRecord]:
             e.url,
             e.content_hash,
             tuple(tags.get(e.id, ())),
-            tuple(sorted(links.get(e.id, ()))),
+            tuple(uid for uid, _ in sorted(links.get(e.id, ()))),
             e.created_at,
             e.updated_at,
+            tuple(origin for _, origin in sorted(links.get(e.id, ()))),
+            tuple(sorted(unlinked.get(e.id, ()))),
         )
         for name, e in rows
     ]
@@ -269,6 +305,7 @@ def forecasts_csv(bundle: Bundle) -> str:
             iso(q.opens_at),
             iso(q.closes_at),
             iso(q.resolve_by),
+            q.watch_rule or "",
         ]
         resolution_cells = (
             [r.outcome, r.option or "", iso(r.resolved_at), iso(r.recorded_at), r.note, r.source]
@@ -285,11 +322,12 @@ def forecasts_csv(bundle: Bundle) -> str:
                     _number(f.probability),
                     _json_list(f.option_probabilities),
                     f.rationale,
+                    json.dumps([list(pair) for pair in f.because], ensure_ascii=False) if f.because else "",
                     f.origin,
                     iso(f.recorded_at),
                 ]
                 if f is not None
-                else [""] * 8
+                else [""] * 9
             )
             writer.writerow(question_cells + forecast_cells + resolution_cells)
     return out.getvalue()
@@ -300,7 +338,12 @@ def events_csv(bundle: Bundle) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(EVENT_COLUMNS)
     kinds = {s.name: s.kind for s in bundle.sources}
+    citing: dict[tuple[str, str], list[list[str]]] = {}
+    for f in bundle.forecasts:
+        for ref in f.because:
+            citing.setdefault(ref, []).append([f.question_uid, f.forecaster, iso(f.made_at)])
     for e in bundle.events:
+        cited_by = sorted(citing.get((e.source, e.dedupe_key), []))
         writer.writerow(
             [
                 e.source,
@@ -314,6 +357,9 @@ def events_csv(bundle: Bundle) -> str:
                 e.content_hash or "",
                 _json_list(e.tags),
                 _json_list(e.questions),
+                _json_list(e.link_origins) if e.link_origins else "",
+                _json_list(e.unlinked) if e.unlinked else "",
+                json.dumps(cited_by, ensure_ascii=False) if cited_by else "",
                 iso(e.created_at),
                 iso(e.updated_at),
             ]
@@ -325,6 +371,10 @@ class _Record(Protocol):
     def _asdict(self) -> dict[str, Any]: ...
 
 
+# Written once in JSON (a forecast's ``because``); only the events CSV repeats them.
+NOT_IN_JSON = frozenset({"cited_by"})
+
+
 def _plain(record: _Record) -> dict[str, Any]:
     def value(v: Any) -> Any:
         if isinstance(v, datetime):
@@ -333,7 +383,7 @@ def _plain(record: _Record) -> dict[str, Any]:
             return list(v)
         return v
 
-    return {name: value(v) for name, v in record._asdict().items()}
+    return {name: value(v) for name, v in record._asdict().items() if name not in NOT_IN_JSON}
 
 
 def bundle_json(bundle: Bundle) -> str:

@@ -6,10 +6,14 @@ import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from forecasts.rules import LINK_ORIGINS
 from services.transfer.builder import BundleBuilder
 from services.transfer.cells import (
     parse_bool,
+    parse_citations,
+    parse_cited_by,
     parse_list,
+    parse_names,
     parse_optional_time,
     parse_tags,
     parse_time,
@@ -60,7 +64,18 @@ def _question(row: Row) -> QuestionRecord:
         opens_at=opens,
         closes_at=row.get("closes_at", parse_optional_time),
         resolve_by=row.get("resolve_by", parse_optional_time),
+        watch_rule=row.text("watch_rule").strip() or None,
     )
+
+
+def _links(row: Row, questions: tuple[str, ...]) -> tuple[str, ...]:
+    origins = row.get("link_origins", lambda t: parse_names(t, "link_origins"))
+    if origins and len(origins) != len(questions):
+        raise RowProblem("link_origins", f"names {len(origins)} origins for {len(questions)} questions")
+    unknown = sorted(set(origins) - set(LINK_ORIGINS))
+    if unknown:
+        raise RowProblem("link_origins", f"{unknown[0]!r} is not one of {', '.join(LINK_ORIGINS)}")
+    return origins
 
 
 def _forecast(row: Row, uid: str) -> ForecastRecord:
@@ -78,6 +93,7 @@ def _forecast(row: Row, uid: str) -> ForecastRecord:
         row.text("rationale"),
         row.text("origin").strip() or "import",
         made_at if same_time else row.get("recorded_at", parse_optional_time) or made_at,
+        row.get("because", parse_citations),
     )
 
 
@@ -127,6 +143,7 @@ def parse_events_csv(header: list[str], rows: Iterator[tuple[int, list[str]]]) -
             name = row.required("source")
             occurred = row.get("occurred_at", parse_time)
             created = row.get("created_at", parse_optional_time) or occurred
+            linked = row.get("questions", lambda t: parse_names(t, "questions"))
             record = EventRecord(
                 source=name,
                 dedupe_key=row.required("dedupe_key"),
@@ -137,12 +154,12 @@ def parse_events_csv(header: list[str], rows: Iterator[tuple[int, list[str]]]) -
                 url=row.text("url") or None,
                 content_hash=row.text("content_hash") or None,
                 tags=row.get("tags", parse_tags),
-                questions=tuple(
-                    str(u)
-                    for u in row.get("questions", lambda t: parse_list(t, "questions") if t.strip() else ())
-                ),
+                questions=linked,
                 created_at=created,
                 updated_at=row.get("updated_at", parse_optional_time) or created,
+                link_origins=_links(row, linked),
+                unlinked=row.get("unlinked_questions", lambda t: parse_names(t, "unlinked_questions")),
+                cited_by=row.get("cited_by", parse_cited_by),
             )
         except RowProblem as problem:
             parsed.errors.append(RowError(line, problem.field, problem.reason))
@@ -224,6 +241,7 @@ def _question_item(builder: BundleBuilder, item: _Item, _: int) -> None:
             opens_at=opens,
             closes_at=item.get("closes_at", parse_optional_time),
             resolve_by=item.get("resolve_by", parse_optional_time),
+            watch_rule=item.text("watch_rule").strip() or None,
         )
     )
 
@@ -251,6 +269,7 @@ def _forecast_item(builder: BundleBuilder, item: _Item, position: int) -> None:
             item.text("rationale"),
             item.text("origin") or "import",
             item.get("recorded_at", parse_optional_time) or made_at,
+            item.get("because", parse_citations),
         ),
         position,
     )
@@ -327,6 +346,7 @@ def parse_events_from_json(document: dict[str, Any]) -> Parsed:
             if row.text("source") not in names:
                 raise RowProblem("source", f"{row.text('source')!r} is not among the sources")
             occurred = row.get("occurred_at", parse_time)
+            linked = row.get("questions", lambda t: parse_names(t, "questions"))
             parsed.bundle.events.append(
                 EventRecord(
                     row.required("source"),
@@ -338,9 +358,11 @@ def parse_events_from_json(document: dict[str, Any]) -> Parsed:
                     row.text("url") or None,
                     row.text("content_hash") or None,
                     row.get("tags", parse_tags),
-                    tuple(str(u) for u in item.get("questions") or ()),
+                    linked,
                     row.get("created_at", parse_time),
                     row.get("updated_at", parse_time),
+                    _links(row, linked),
+                    row.get("unlinked", lambda t: parse_names(t, "unlinked")),
                 )
             )
         except RowProblem as problem:

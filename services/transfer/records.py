@@ -28,6 +28,7 @@ class QuestionRecord(NamedTuple):
     opens_at: datetime
     closes_at: datetime | None
     resolve_by: datetime | None
+    watch_rule: str | None = None  # the topic rule whose events are linked to it
 
 
 class ForecasterRecord(NamedTuple):
@@ -46,6 +47,7 @@ class ForecastRecord(NamedTuple):
     rationale: str
     origin: str  # manual | import | crowd
     recorded_at: datetime
+    because: tuple[tuple[str, str], ...] = ()  # the events it cites, as (source name, dedupe key)
 
 
 class ResolutionRecord(NamedTuple):
@@ -82,6 +84,11 @@ class EventRecord(NamedTuple):
     questions: tuple[str, ...]  # uids of the linked questions
     created_at: datetime
     updated_at: datetime
+    link_origins: tuple[str, ...] = ()  # why each of ``questions`` is linked; empty: "source" for all
+    unlinked: tuple[str, ...] = ()  # uids of questions a person unlinked it from
+    # The forecasts citing it, as (question uid, forecaster, made at): the events CSV carries them
+    # too, so citations survive whichever of the two CSV files is imported first.
+    cited_by: tuple[tuple[str, str, datetime], ...] = ()
 
 
 @dataclass

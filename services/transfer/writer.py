@@ -18,12 +18,15 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from db.bulk import QuestionShape, insert_forecasts
-from db.events import EventValues, upsert_events
+from db.events import EventValues, event_ids, upsert_events
+from db.links import cite, remember_unlinks
 from db.models import Forecast, Forecaster, Question, QuestionTag, Resolution, Source
 from db.queries import latest_resolutions
+from db.search import link_matching
 from db.types import utc_now
 from forecasts import rules
 from forecasts.errors import Invalid
+from forecasts.topic_rules import compile_rule
 from services.transfer.records import Bundle, ForecastRecord, ImportRefused
 
 BATCH = 20_000
@@ -80,6 +83,7 @@ QUESTION_FIELDS = (
     "opens_at",
     "closes_at",
     "resolve_by",
+    "watch_rule",
 )
 
 
@@ -313,7 +317,12 @@ def _events(session: Session, bundle: Bundle, sources: dict[str, int], counts: I
     question_ids = {str(uid): int(i) for uid, i in session.execute(select(Question.uid, Question.id))}
     by_source: dict[str, list[EventValues]] = {}
     for e in bundle.events:
-        linked = tuple(question_ids[uid] for uid in e.questions if uid in question_ids)
+        origins = e.link_origins or ("source",) * len(e.questions)
+        linked = tuple(
+            (question_ids[uid], origin)
+            for uid, origin in zip(e.questions, origins, strict=True)
+            if uid in question_ids
+        )
         values = EventValues(
             e.dedupe_key,
             e.occurred_at,
@@ -332,6 +341,75 @@ def _events(session: Session, bundle: Bundle, sources: dict[str, int], counts: I
     for name, values_list in by_source.items():
         stored = upsert_events(connection, sources[name], values_list)
         counts.add("events", new=stored.new, updated=stored.updated, unchanged=stored.unchanged)
+    unlinks = [
+        ((e.source, e.dedupe_key), question_ids[uid])
+        for e in bundle.events
+        for uid in e.unlinked
+        if uid in question_ids
+    ]
+    if unlinks:
+        ids = event_ids(connection, sources, [ref for ref, _ in unlinks])
+        remember_unlinks(connection, [(ids[ref], q) for ref, q in unlinks if ref in ids], utc_now())
+
+
+def _citations(session: Session, bundle: Bundle, questions: dict[str, int], sources: dict[str, int]) -> None:
+    """The events each forecast cites (from the forecast's side or the event's), linked to the
+    forecast's question as "cited"; a person's unlink stays. Unknown forecasts or events are skipped."""
+    wanted = [
+        (f.question_uid, f.forecaster, f.made_at, ref) for f in bundle.forecasts for ref in f.because
+    ] + [
+        (uid, name, made_at, (e.source, e.dedupe_key))
+        for e in bundle.events
+        for uid, name, made_at in e.cited_by
+    ]
+    if not wanted:
+        return
+    questions = {**_question_ids(session, sorted({w[0] for w in wanted})), **questions}
+    wanted = [w for w in wanted if w[0] in questions]
+    connection = session.connection()
+    events = event_ids(connection, sources, [w[3] for w in wanted])
+    forecast_ids: dict[tuple[int, str, datetime], int] = {}
+    for chunk in _chunks(sorted({questions[w[0]] for w in wanted})):
+        query = (
+            select(Forecast.id, Forecast.question_id, Forecaster.name, Forecast.made_at)
+            .join(Forecaster, Forecaster.id == Forecast.forecaster_id)
+            .where(Forecast.question_id.in_(chunk))
+        )
+        forecast_ids.update(
+            {(q, str(name), made_at): int(i) for i, q, name, made_at in session.execute(query)}
+        )
+    now = utc_now()
+    for uid, name, made_at, ref in wanted:
+        question_id = questions[uid]
+        forecast_id = forecast_ids.get((question_id, name, made_at))
+        if forecast_id is not None and ref in events:
+            cite(connection, forecast_id, question_id, [events[ref]], now=now, by_person=False)
+
+
+def _question_ids(session: Session, uids: list[str]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for start in range(0, len(uids), CHUNK):
+        query = select(Question.uid, Question.id).where(Question.uid.in_(uids[start : start + CHUNK]))
+        found.update({str(uid): int(i) for uid, i in session.execute(query)})
+    return found
+
+
+def _watch_rules(session: Session, uids: list[str]) -> dict[str, str | None]:
+    rules_now: dict[str, str | None] = {}
+    for start in range(0, len(uids), CHUNK):
+        query = select(Question.uid, Question.watch_rule).where(Question.uid.in_(uids[start : start + CHUNK]))
+        rules_now.update({str(uid): rule for uid, rule in session.execute(query)})
+    return rules_now
+
+
+def _rewatch(session: Session, questions: dict[str, int], before: dict[str, str | None]) -> None:
+    """A question whose watch rule the import set or changed is linked to the stored events it matches."""
+    after = _watch_rules(session, sorted(questions))
+    connection = session.connection()
+    for uid, rule in sorted(after.items()):
+        if rule and rule != before.get(uid):
+            node = compile_rule(rule)
+            link_matching(connection, questions[uid], node, origin="rule", now=utc_now())
 
 
 def write_bundle(
@@ -343,10 +421,14 @@ def write_bundle(
     that has any resolution history gets none from the bundle: a user's edits and undos stay.
     """
     counts = ImportCounts()
+    rules_before = _watch_rules(session, [q.uid for q in bundle.questions])
     forecasters = _forecasters(session, bundle, counts)
     questions = _questions(session, bundle, counts, only_missing)
     _resolutions(session, bundle, questions, counts, only_missing)
     _forecasts(session, bundle, questions, forecasters, counts, progress, only_missing)
-    _events(session, bundle, _sources(session, bundle, counts), counts)
+    sources = _sources(session, bundle, counts)
+    _events(session, bundle, sources, counts)
+    _citations(session, bundle, questions, sources)
+    _rewatch(session, questions, rules_before)
     session.flush()
     return counts

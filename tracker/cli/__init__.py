@@ -11,7 +11,7 @@ from __future__ import annotations
 import click
 
 from db import DATABASE_URL_ENV, DEFAULT_DATABASE_URL
-from tracker.cli import database, forecasting, questions, scoring, sources, transfer
+from tracker.cli import database, events, forecasting, questions, scoring, sources, transfer
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -37,7 +37,7 @@ def cli(ctx: click.Context, db_url: str | None) -> None:
     ctx.obj["db_url"] = db_url
 
 
-for module in (database, questions, forecasting, scoring, sources, transfer):
+for module in (database, questions, forecasting, events, scoring, sources, transfer):
     for command in module.COMMANDS:
         cli.add_command(command)
 

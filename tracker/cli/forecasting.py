@@ -20,6 +20,7 @@ FORECAST_FLAGS = {
     "probability": "PROBABILITY",
     "option_probabilities": "PROBABILITY",
     "forecaster": "--by",
+    "event": "--because",
 }
 RESOLVE_FLAGS = {**FLAGS, "question": "QUESTION", "outcome": "OUTCOME", "option": "OUTCOME"}
 
@@ -46,6 +47,14 @@ def _option_values(text: str, options: tuple[str, ...]) -> list[float]:
 @click.option(
     "--at", "made_at", metavar="TIME", help="When it was made, if not now (ISO 8601; no zone = UTC)."
 )
+@click.option(
+    "--because",
+    "because",
+    multiple=True,
+    type=int,
+    metavar="EVENT",
+    help="An event that moved you, by id (repeat; see `events search`); it becomes linked to QUESTION.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the stored forecast as JSON.")
 @click.pass_context
 def forecast_command(
@@ -55,6 +64,7 @@ def forecast_command(
     forecaster: str,
     rationale: str,
     made_at: str | None,
+    because: tuple[int, ...],
     as_json: bool,
 ) -> None:
     """Add a forecast on QUESTION: P(yes) in any notation, or one per option.
@@ -73,7 +83,7 @@ def forecast_command(
         else:
             values = _option_values(probability, question.options)
             given = ForecastInput(forecaster, option_probabilities=values, made_at=when)
-        given = replace(given, rationale=rationale)
+        given = replace(given, rationale=rationale, because=because)
         saved = forecast_service.add_forecast(database, question_id, given)
     if as_json:
         echo_json(saved)
@@ -87,7 +97,8 @@ def forecast_command(
         )
     )
     again = " (already stored: a double submit)" if saved.duplicate else ""
-    click.echo(f"Saved {saved.forecaster}'s forecast of {shown} on question {question_id}{again}.")
+    cites = f", citing event {', '.join(map(str, saved.because))}" if saved.because else ""
+    click.echo(f"Saved {saved.forecaster}'s forecast of {shown} on question {question_id}{cites}{again}.")
 
 
 @click.command("resolve")

@@ -1,4 +1,4 @@
-"""``questions list|show|add|edit``: the questions, as the Questions page shows them."""
+"""``questions list|show|add|edit|watch``: the questions, as the Questions page shows them."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import click
 import pandas as pd
 
 from forecasts.entry import END_OF_DAY, parse_time
+from services import event_links, questions
 from services import forecasts as forecast_service
-from services import questions
 from services.questions import STATUSES, VIEWS, NewQuestion, QuestionDetail, QuestionFilter
 from tracker.cli.common import FLAGS, echo_json, opened, speaking
 
@@ -92,6 +92,8 @@ def _print_detail(detail: QuestionDetail) -> None:
         click.echo(f"  tags: {', '.join(detail.tags)}")
     if detail.resolution_criteria:
         click.echo(f"  criteria: {detail.resolution_criteria}")
+    if detail.watch_rule:
+        click.echo(f"  watches: {detail.watch_rule}")
 
 
 @questions_group.command("show")
@@ -215,6 +217,30 @@ def edit_command(
         echo_json(detail)
     else:
         click.echo(f"Edited question {detail.id}: {detail.title}")
+
+
+@questions_group.command("watch")
+@click.argument("question_id", metavar="QUESTION", type=int)
+@click.argument("rule", metavar="RULE")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.pass_context
+def watch_command(ctx: click.Context, question_id: int, rule: str, as_json: bool) -> None:
+    """Link to QUESTION every event matching RULE, stored or still to come ('' stops watching).
+
+    RULE is a topic rule: words, "phrases", prefix*, AND, OR, NOT and ( ), such as
+    'kuril* OR "northern territories" NOT sport'. Events you unlink stay unlinked.
+    """
+    with opened(ctx) as database, speaking({**QUESTION_FLAGS, "rule": "RULE"}):
+        result = event_links.watch_question(database, question_id, rule)
+    if as_json:
+        echo_json(result)
+    elif result.rule is None:
+        click.echo(f"Question {question_id} watches no rule now; the events linked so far stay linked.")
+    else:
+        click.echo(
+            f"Question {question_id} watches {result.rule}: {result.matching} stored events match, "
+            f"{result.linked} newly linked."
+        )
 
 
 COMMANDS = (questions_group,)

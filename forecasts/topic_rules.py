@@ -1,19 +1,28 @@
-"""Topic rules: which feed items become events.
+"""Topic rules: which feed items become events, and which events a question watches.
 
 A rule is words, "quoted phrases", prefix* terms, AND, OR, NOT and
 parentheses; terms side by side mean AND, and AND binds tighter than OR::
 
     (kuril* OR "northern territories") AND (putin OR abe) NOT sport
 
-Matching is case-insensitive on whole words of the item's title and summary.
-A malformed rule raises :class:`RuleError` saying where.
+A word matches a whole word of the title or the summary, folded as the search
+index folds it (:mod:`forecasts.search_text`: case and Latin diacritics do not
+matter); a phrase matches its words in a row within one field; ``kuril*``
+matches words that start with ``kuril``. A term in a script written without
+spaces (北方領土) matches wherever it appears inside a field. The same tree
+compiles to SQLite FTS5 and PostgreSQL ``tsquery`` (:mod:`db.search`), and both
+databases answer as :meth:`Node.matches` does. A malformed rule raises
+:class:`RuleError` saying where.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Protocol
+
+from forecasts.search_text import fold_case, is_substring_term, words
 
 _TOKEN = re.compile(r'\s*(?:(\()|(\))|"([^"]*)"|([^\s()"]+))')
 _OPERATORS = {"AND", "OR", "NOT"}
@@ -23,55 +32,92 @@ class RuleError(ValueError):
     """A topic rule that cannot be read; the message points at the problem."""
 
 
+@dataclass(frozen=True)
+class Field:
+    words: tuple[str, ...]
+    folded: str  # case folded, for substring terms
+
+
+@dataclass(frozen=True)
+class Document:
+    """An event's text, split once, for matching many rules against it."""
+
+    fields: tuple[Field, ...]
+
+    @classmethod
+    def of(cls, *texts: str) -> Document:
+        return cls(tuple(Field(tuple(words(text)), fold_case(text)) for text in texts))
+
+
 class Node(Protocol):
-    def matches(self, text: str) -> bool: ...
+    def matches(self, document: Document) -> bool: ...
+
+
+def _has_run(haystack: tuple[str, ...], needle: tuple[str, ...], prefix: bool) -> bool:
+    last = len(needle) - 1
+    for start in range(len(haystack) - last):
+        window = haystack[start : start + last + 1]
+        if window[:last] == needle[:last] and (
+            window[last].startswith(needle[last]) if prefix else window[last] == needle[last]
+        ):
+            return True
+    return False
 
 
 @dataclass(frozen=True)
 class Term:
-    pattern: re.Pattern[str]
-    source: str
+    """A word, phrase or prefix (``words``), or a substring (``substring``) for unspaced scripts."""
 
-    def matches(self, text: str) -> bool:
-        return self.pattern.search(text) is not None
+    source: str
+    words: tuple[str, ...] = ()
+    prefix: bool = False
+    substring: str = ""
+
+    def matches(self, document: Document) -> bool:
+        if self.substring:
+            return any(self.substring in field.folded for field in document.fields)
+        return any(_has_run(field.words, self.words, self.prefix) for field in document.fields)
 
 
 @dataclass(frozen=True)
 class Not:
     operand: Node
 
-    def matches(self, text: str) -> bool:
-        return not self.operand.matches(text)
+    def matches(self, document: Document) -> bool:
+        return not self.operand.matches(document)
 
 
 @dataclass(frozen=True)
 class AllOf:
     operands: tuple[Node, ...]
 
-    def matches(self, text: str) -> bool:
-        return all(operand.matches(text) for operand in self.operands)
+    def matches(self, document: Document) -> bool:
+        return all(operand.matches(document) for operand in self.operands)
 
 
 @dataclass(frozen=True)
 class AnyOf:
     operands: tuple[Node, ...]
 
-    def matches(self, text: str) -> bool:
-        return any(operand.matches(text) for operand in self.operands)
+    def matches(self, document: Document) -> bool:
+        return any(operand.matches(document) for operand in self.operands)
 
 
 def _term(text: str, phrase: bool) -> Term:
-    words = text.lower().split()
-    if not words:
+    if not text.split():
         raise RuleError('empty phrase ""')
-    prefix = not phrase and words[-1].endswith("*") and len(words[-1]) > 1
-    if prefix:
-        words[-1] = words[-1][:-1]
-    if any("*" in word for word in words):
+    prefix = not phrase and text.endswith("*") and len(text) > 1
+    body = text[:-1] if prefix else text
+    if "*" in body and not phrase:
         raise RuleError(f"'*' only ends a word, as in kuril*: {text!r}")
-    body = r"\s+".join(re.escape(word) for word in words)
-    tail = r"\w*" if prefix else r"\b"
-    return Term(re.compile(rf"(?<!\w){body}{tail}", re.IGNORECASE), text)
+    if is_substring_term(body):
+        if prefix:
+            raise RuleError(f"{text!r}: Chinese, Japanese or Thai terms match anywhere already; drop the '*'")
+        return Term(text, substring=fold_case(" ".join(body.split())))
+    found = tuple(words(body))
+    if not found:
+        raise RuleError(f"{text!r} has no letters or digits to search for")
+    return Term(text, words=found, prefix=prefix)
 
 
 def _tokens(rule: str) -> list[tuple[str, str]]:
@@ -161,4 +207,17 @@ def compile_rule(rule: str | None) -> Node | None:
 
 
 def rule_matches(rule: Node | None, *texts: str) -> bool:
-    return True if rule is None else rule.matches("\n".join(texts))
+    """Whether the fields ``texts`` (title, summary…) match; no rule matches everything."""
+    return True if rule is None else rule.matches(Document.of(*texts))
+
+
+def positive_terms(node: Node, negated: bool = False) -> Iterator[Term]:
+    """The terms a match is made of (not those under a NOT): what ranking and highlighting use."""
+    if isinstance(node, Term):
+        if not negated:
+            yield node
+    elif isinstance(node, Not):
+        yield from positive_terms(node.operand, not negated)
+    elif isinstance(node, AllOf | AnyOf):
+        for operand in node.operands:
+            yield from positive_terms(operand, negated)

@@ -1,0 +1,324 @@
+"""Where events meet questions: search, watch rules, linking by hand, and what is new.
+
+- :func:`search_events` ranks events for a query in the topic-rule language
+  (words, "phrases", prefix*, AND / OR / NOT), with highlighted snippets.
+- :func:`watch_question` sets a question's watch rule and back-fills: every
+  stored event the rule matches is linked, in steps the caller can show.
+- :func:`link_event` / :func:`unlink_event`: a person's choice, which sticks
+  (no rule, source or import links an unlinked pair again).
+- :func:`linked_events` lists a question's events with why each is linked.
+- :func:`new_since_last_forecast`: per open question, the linked events that
+  arrived after a person's latest forecast on it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import ColumnElement, Connection, func, select
+from sqlalchemy.orm import Session
+
+from db import Database
+from db.links import link, unlink
+from db.models import Event, EventQuestion, Forecast, Forecaster, ForecastEvent, Question, Source
+from db.search import count_matching, id_ranges, link_matching, ranked_search
+from forecasts import rules
+from forecasts.errors import Invalid, NotFound
+from forecasts.snippets import Snippet, snippet
+from forecasts.topic_rules import Node, RuleError, compile_rule
+from services.questions import load_question, settled_as
+
+SEARCH_LIMIT = 50
+BACKFILL_STEP = 100_000  # event ids per back-fill step: progress a person can watch
+
+Progress = Callable[[int, int], None]  # (steps done, steps in all)
+
+
+@dataclass(frozen=True)
+class EventHit:
+    id: int
+    occurred_at: datetime
+    title: str
+    url: str | None
+    source: str
+    score: float  # higher matches better; 0 for a rule with nothing to rank by
+    title_snippet: Snippet
+    summary_snippet: Snippet
+
+
+def compiled(query: str, field: str = "query") -> Node:
+    """A search query or rule as a tree; an empty or unreadable one is :class:`Invalid`."""
+    text = rules.check_topic_rule(query, field)
+    if text is None:
+        raise Invalid(field, 'is empty; type a word, a "phrase" or a rule such as kuril* NOT sport')
+    try:
+        node = compile_rule(text)
+    except RuleError as error:  # check_topic_rule has read it already; kept for the type checker
+        raise Invalid(field, str(error)) from None
+    assert node is not None
+    return node
+
+
+def _hits(session: Session, node: Node, ranked: list[tuple[int, float]]) -> list[EventHit]:
+    if not ranked:
+        return []
+    ids = [event_id for event_id, _ in ranked]
+    query = select(Event.id, Event.occurred_at, Event.title, Event.url, Source.name, Event.summary).join(
+        Source
+    )
+    rows = {row[0]: row for row in session.execute(query.where(Event.id.in_(ids)))}
+    hits = []
+    for event_id, score in ranked:
+        _, when, title, url, source, summary = rows[event_id]
+        hits.append(
+            EventHit(
+                event_id, when, title, url, source, score, snippet(node, title, 300), snippet(node, summary)
+            )
+        )
+    return hits
+
+
+def search_events(
+    database: Database,
+    query: str,
+    *,
+    question_id: int | None = None,
+    since: datetime | None = None,
+    limit: int = SEARCH_LIMIT,
+) -> list[EventHit]:
+    """The best events for ``query``, best first; only those linked to ``question_id`` if given."""
+    node = compiled(query)
+    where: list[ColumnElement[bool]] = []
+    if since is not None:
+        where.append(Event.occurred_at >= since)
+    if question_id is not None:
+        where.append(
+            Event.id.in_(select(EventQuestion.event_id).where(EventQuestion.question_id == question_id))
+        )
+    with database.read_session() as session:
+        if question_id is not None:
+            load_question(session, question_id)
+        ranked = ranked_search(session.connection(), node, where=where, limit=limit)
+        return _hits(session, node, [(r.event_id, r.score) for r in ranked])
+
+
+def _load_event(session: Session, event_id: int) -> Event:
+    event = session.get(Event, event_id)
+    if event is None:
+        raise NotFound("event", event_id)
+    return event
+
+
+@dataclass(frozen=True)
+class LinkChange:
+    event_id: int
+    event_title: str
+    question_id: int
+    question_title: str
+    changed: bool  # False: it was linked (or unlinked) already
+
+
+def link_event(
+    database: Database, event_id: int, question_id: int, *, now: datetime | None = None
+) -> LinkChange:
+    """Link by hand; this also lifts an earlier unlink of the pair."""
+    with database.write_session() as session:
+        event, question = _load_event(session, event_id), load_question(session, question_id)
+        added = link(
+            session.connection(),
+            [(event.id, question.id)],
+            origin="manual",
+            now=now or _now(),
+            by_person=True,
+        )
+        return LinkChange(event.id, event.title, question.id, question.title, added > 0)
+
+
+def unlink_event(
+    database: Database, event_id: int, question_id: int, *, now: datetime | None = None
+) -> LinkChange:
+    """Unlink, and remember it: rules, sources and imports will not link the pair again."""
+    with database.write_session() as session:
+        event, question = _load_event(session, event_id), load_question(session, question_id)
+        removed = unlink(session.connection(), event.id, question.id, now or _now())
+        return LinkChange(event.id, event.title, question.id, question.title, removed)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+# --- watch rules ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WatchResult:
+    question_id: int
+    rule: str | None  # None: the question watches nothing now
+    linked: int  # links the back-fill added
+    matching: int  # stored events the rule matches (linked or not)
+
+
+def _backfill(connection: Connection, question_id: int, node: Node, progress: Progress | None) -> int:
+    steps = list(id_ranges(connection, BACKFILL_STEP))
+    added = 0
+    for done, (first, last) in enumerate(steps, start=1):
+        added += link_matching(
+            connection, question_id, node, origin="rule", now=_now(), where=[Event.id.between(first, last)]
+        )
+        if progress is not None:
+            progress(done, len(steps))
+    return added
+
+
+def watch_question(
+    database: Database, question_id: int, rule: str | None, *, progress: Progress | None = None
+) -> WatchResult:
+    """Set (or, with an empty rule, remove) the question's watch rule and link the stored events it
+    matches. Links made earlier stay; a person's unlinks are respected."""
+    text = rules.check_topic_rule(rule, "rule")
+    with database.write_session() as session:
+        question = load_question(session, question_id)
+        question.watch_rule = text
+        session.flush()
+        if text is None:
+            return WatchResult(question.id, None, 0, 0)
+        node = compiled(text, "rule")
+        connection = session.connection()
+        added = _backfill(connection, question.id, node, progress)
+        return WatchResult(question.id, text, added, count_matching(connection, node))
+
+
+def watched_questions(database: Database) -> list[tuple[int, str, str]]:
+    """(id, title, rule) of every question that watches a rule."""
+    query = select(Question.id, Question.title, Question.watch_rule).where(Question.watch_rule.is_not(None))
+    with database.read_session() as session:
+        return [(int(i), str(t), str(r)) for i, t, r in session.execute(query.order_by(Question.id))]
+
+
+# --- a question's events --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LinkedEvent:
+    id: int
+    occurred_at: datetime
+    title: str
+    url: str | None
+    source: str
+    origin: str  # source | rule | manual | cited
+    linked_at: datetime
+    cited_by: int  # forecasts on this question that cite it
+    new: bool  # arrived after the person's latest forecast (when a person is given)
+    title_snippet: Snippet
+    summary_snippet: Snippet
+
+
+def _latest_forecast_at(session: Session, question_id: int, forecaster: str | None) -> datetime | None:
+    if not forecaster:
+        return None
+    query = (
+        select(func.max(Forecast.made_at))
+        .join(Forecaster)
+        .where(Forecast.question_id == question_id, Forecaster.name == forecaster)
+    )
+    return session.scalar(query)
+
+
+def linked_events(
+    database: Database, question_id: int, *, forecaster: str | None = None, limit: int = 500
+) -> list[LinkedEvent]:
+    """The question's linked events, newest first, with why each is linked and its snippet for the
+    question's watch rule; ``new`` marks those after ``forecaster``'s latest forecast on it."""
+    with database.read_session() as session:
+        question = load_question(session, question_id)
+        node = _rule_or_none(question.watch_rule)
+        since = _latest_forecast_at(session, question.id, forecaster)
+        cited = (
+            select(ForecastEvent.event_id, func.count().label("n"))
+            .join(Forecast, Forecast.id == ForecastEvent.forecast_id)
+            .where(Forecast.question_id == question.id)
+            .group_by(ForecastEvent.event_id)
+            .subquery()
+        )
+        query = (
+            select(
+                Event.id,
+                Event.occurred_at,
+                Event.title,
+                Event.url,
+                Source.name,
+                EventQuestion.origin,
+                EventQuestion.created_at,
+                func.coalesce(cited.c.n, 0),
+                Event.summary,
+                Event.created_at,
+            )
+            .join(Source, Source.id == Event.source_id)
+            .join(EventQuestion, EventQuestion.event_id == Event.id)
+            .outerjoin(cited, cited.c.event_id == Event.id)
+            .where(EventQuestion.question_id == question.id)
+            .order_by(Event.occurred_at.desc(), Event.id.desc())
+            .limit(limit)
+        )
+        return [
+            LinkedEvent(
+                i, when, title, url, source, origin, linked_at, int(n),
+                since is not None and arrived > since,
+                snippet(node, title, 300), snippet(node, summary),
+            )
+            for i, when, title, url, source, origin, linked_at, n, summary, arrived in session.execute(query)
+        ]  # fmt: skip
+
+
+def _rule_or_none(rule: str | None) -> Node | None:
+    try:
+        return compile_rule(rule)
+    except RuleError:
+        return None
+
+
+# --- what is new ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NewOnQuestion:
+    question_id: int
+    question_title: str
+    last_forecast_at: datetime
+    events: tuple[tuple[int, str], ...]  # (event id, title), newest first
+
+
+def new_since_last_forecast(database: Database, forecaster: str) -> list[NewOnQuestion]:
+    """For each open question ``forecaster`` has forecast, the linked events stored after their
+    latest forecast on it (by when Summit Watch learned of them), most events first."""
+    latest = (
+        select(Forecast.question_id, func.max(Forecast.made_at).label("at"))
+        .join(Forecaster)
+        .where(Forecaster.name == forecaster)
+        .group_by(Forecast.question_id)
+        .subquery()
+    )
+    query = (
+        select(Question, latest.c.at, Event.id, Event.title)
+        .join(latest, latest.c.question_id == Question.id)
+        .join(EventQuestion, EventQuestion.question_id == Question.id)
+        .join(Event, Event.id == EventQuestion.event_id)
+        .where(Event.created_at > latest.c.at)
+        .order_by(Question.id, Event.occurred_at.desc(), Event.id.desc())
+    )
+    grouped: dict[int, tuple[Question, datetime, list[tuple[int, str]]]] = {}
+    with database.read_session() as session:
+        for question, at, event_id, title in session.execute(query):
+            if settled_as(question) is not None or (question.closes_at and question.closes_at <= _now()):
+                continue
+            grouped.setdefault(question.id, (question, at, []))[2].append((int(event_id), str(title)))
+    found = [NewOnQuestion(q.id, q.title, at, tuple(events)) for q, at, events in grouped.values()]
+    return sorted(found, key=lambda item: (-len(item.events), item.question_title))
+
+
+def count_new(items: Sequence[NewOnQuestion]) -> tuple[int, int]:
+    """(new events, questions they are on)."""
+    return sum(len(item.events) for item in items), len(items)
