@@ -49,7 +49,7 @@ def write_csv(path: Path) -> None:
             resolved = rng.random() < 0.8
             outcome = rng.choice(["yes", "no"]) if resolved else ""
             question = [f"bench-{q:05d}", f"Will bench event {q} happen?", "", "", "binary", "", '["bench"]']
-            question += [stamp(opens), stamp(opens), stamp(closes), ""]
+            question += [stamp(opens), stamp(opens), stamp(closes), "", ""]  # ..., resolve_by, watch_rule
             resolution = [outcome, "", stamp(closes), stamp(closes), "", "bench"] if resolved else [""] * 6
             span = (closes - opens).total_seconds() * 0.99
             for i in range(per_question):
@@ -57,7 +57,7 @@ def write_csv(path: Path) -> None:
                 forecaster = FORECASTERS[i % 3]
                 kind = "crowd" if forecaster.startswith("crowd") else "person"
                 p = repr(round(rng.random(), 2))
-                forecast = [forecaster, kind, stamp(made), p, "", "", "import", stamp(made)]
+                forecast = [forecaster, kind, stamp(made), p, "", "", "", "import", stamp(made)]
                 writer.writerow(question + forecast + resolution)
 
 

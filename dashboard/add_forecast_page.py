@@ -34,6 +34,6 @@ with explicit:
     which = st.selectbox("Question", [NEW, *choices], key="fx_which")
     with st.form("fields_entry", enter_to_submit=False):
         errors = FieldErrors(LABELS)
-        entered = fields_form(which == NEW, errors)
+        entered = fields_form(choices.get(which), errors)
         if st.form_submit_button("Save forecast", type="primary", key="fx_save"):
             save_fields(entered, choices.get(which), errors)

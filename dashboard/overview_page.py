@@ -10,6 +10,7 @@ from dashboard.components.attention import show_attention
 from dashboard.components.database import data_version, get_database
 from dashboard.components.forms import local
 from dashboard.components.text import markdown_link, plain
+from dashboard.components.whats_new import show_whats_new
 from services import events, scores
 from services.scores import Headline
 from services.status import worker_status
@@ -24,6 +25,7 @@ st.title("Overview")
 now = datetime.now(UTC)
 database = get_database()
 show_attention(database, worker_status(database, now), now)
+show_whats_new()
 
 left, right = st.columns(2)
 with left:

@@ -10,7 +10,7 @@ import streamlit as st
 from dashboard.components.database import data_version, get_database
 from dashboard.components.question_page import show_question
 from dashboard.components.tables import show_questions
-from services import demo, questions
+from services import demo, event_links, forecasts, questions
 from services.questions import QuestionFilter
 
 VIEWS = {
@@ -28,8 +28,16 @@ def load_questions(version: tuple[int, ...]) -> list[questions.QuestionSummary]:
 
 
 @st.cache_data(ttl=30, show_spinner=False)
-def load_shown(version: tuple[int, ...], wanted: QuestionFilter) -> pd.DataFrame:
-    """The filtered list as a table, kept per data version and filter."""
+def load_new(version: tuple[int, ...], person: str | None) -> dict[int, int]:
+    """New linked events per open question since ``person``'s last forecast on it."""
+    if not person:
+        return {}
+    return {n.question_id: len(n.events) for n in event_links.new_since_last_forecast(get_database(), person)}
+
+
+@st.cache_data(ttl=30, show_spinner=False)
+def load_shown(version: tuple[int, ...], wanted: QuestionFilter, person: str | None) -> pd.DataFrame:
+    """The filtered list as a table, kept per data version, filter and person."""
     rows = questions.filter_questions(load_questions(version), wanted)
     frame = pd.DataFrame(
         [row.__dict__ for row in rows], columns=list(questions.QuestionSummary.__dataclass_fields__)
@@ -37,6 +45,8 @@ def load_shown(version: tuple[int, ...], wanted: QuestionFilter) -> pd.DataFrame
     frame["tags"] = frame["tags"].map(", ".join)
     frame["outcome"] = frame["outcome"].fillna("")  # open questions: blank, not "None"
     frame["open"] = "/questions?question=" + frame["id"].astype(str)
+    new = load_new(version, person)
+    frame["new_events"] = frame["id"].map(new).astype("Int64")
     return frame
 
 
@@ -65,7 +75,8 @@ def show_list() -> None:
         return
     if any(q.uid.startswith(demo.DEMO_UID_PREFIX) for q in everything):
         st.caption(demo.DEMO_NOTE)
-    shown = load_shown(version, filters(sorted({tag for q in everything for tag in q.tags})))
+    wanted = filters(sorted({tag for q in everything for tag in q.tags}))
+    shown = load_shown(version, wanted, st.session_state.get("me") or forecasts.latest_person(get_database()))
     columns = st.columns(4)
     columns[0].metric("Questions", len(everything))
     columns[1].metric("Open", sum(q.status == "open" for q in everything))

@@ -1,4 +1,4 @@
-"""Timeline: what happened, and how forecasts moved around it."""
+"""Timeline: what happened, how forecasts moved around it, and tying events to questions."""
 
 from __future__ import annotations
 
@@ -8,10 +8,13 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.components.charts import event_timeline_chart
-from dashboard.components.database import data_version, get_database
+from dashboard.components.database import data_version, get_database, refresh
+from dashboard.components.event_links import RULE_HELP, search_hits, show_hits
 from dashboard.components.history import show_history
 from dashboard.components.tables import show_events
-from services import events, questions
+from dashboard.components.text import plain
+from services import event_links, events, questions
+from services.event_links import EventHit
 from services.events import EVENT_ROW_LIMIT
 
 BRUSH = "when"
@@ -29,30 +32,79 @@ def load_events(
     return events.events_frame(get_database(), start=start, end=end, tag=tag)
 
 
+def _brushed(selection: object) -> tuple[datetime | None, datetime | None]:
+    chosen = (getattr(selection, "selection", None) or {}).get(BRUSH) or {}
+    days = chosen.get("day") if isinstance(chosen, dict) else None
+    if not days:
+        return None, None
+    start, end = (datetime.fromtimestamp(v / 1000, tz=UTC) for v in days)
+    return start, end
+
+
+def _link_to_question(chosen: list[EventHit], titles: dict[str, int]) -> None:
+    if not chosen:
+        st.caption("Select rows to link them to a question.")
+        return
+    left, right = st.columns([3, 1], vertical_alignment="bottom")
+    which = left.selectbox("Link the selected to", list(titles), key="tl_link_to")
+    if which and right.button(f"Link {len(chosen)}", key="tl_link", type="primary", icon=":material/link:"):
+        for hit in chosen:
+            event_links.link_event(get_database(), hit.id, titles[which])
+        refresh()
+        st.session_state["tl_linked"] = f"Linked {len(chosen)} event(s) to “{which}”."
+        st.rerun()
+
+
+def _search(titles: dict[str, int]) -> bool:
+    """The search box and its ranked results; True when a search is shown."""
+    query = st.text_input(
+        "Search all events", key="tl_search", placeholder='kuril* OR "northern territories"', help=RULE_HELP
+    )
+    if said := st.session_state.pop("tl_linked", None):
+        st.success(plain(said))
+    if not query.strip():
+        return False
+    hits = search_hits(query, "tl_search")
+    if hits is None:
+        return True
+    if not hits:
+        st.caption("No events match.")
+        return True
+    st.caption(f"{len(hits)} best matches, best first (matches in «guillemets»).")
+    _link_to_question(show_hits(hits, set(), key="tl_hits"), titles)
+    return True
+
+
 st.title("Timeline")
 version = data_version()
 counts = load_counts(version)
 if counts.empty:
     st.info("No events yet: enable a source on Sources & jobs, or load the demo.")
     st.stop()
-st.caption("Events per day and source (UTC). Drag across the chart to filter the table below.")
+st.caption(
+    "Events per day and source (UTC). Drag across the chart to zoom the forecasts below and filter the table."
+)
 selection = st.altair_chart(
     event_timeline_chart(counts, BRUSH), width="stretch", on_select="rerun", key="timeline_brush"
 )
-brushed = (selection.selection.get(BRUSH) or {}).get("day") if selection else None
-start = end = None
-if brushed:
-    start, end = (datetime.fromtimestamp(v / 1000, tz=UTC) for v in brushed)
-tag = st.text_input("Tag", key="tl_tag", placeholder="e.g. territory") or None
-shown = load_events(version, start, end, tag)
-label = f"{start:%Y-%m-%d} to {end:%Y-%m-%d}" if start and end else "all dates"
-st.caption(f"{len(shown)} events, {label} (newest first, at most {EVENT_ROW_LIMIT:,}).")
-show_events(shown, with_tags=True)
+start, end = _brushed(selection)
+titles = {title: question_id for question_id, title in questions.question_titles(get_database())}
+if not _search(titles):
+    tag = st.text_input("Tag", key="tl_tag", placeholder="e.g. territory") or None
+    shown = load_events(version, start, end, tag)
+    label = f"{start:%Y-%m-%d} to {end:%Y-%m-%d}" if start and end else "all dates"
+    st.caption(f"{len(shown)} events, {label} (newest first, at most {EVENT_ROW_LIMIT:,}).")
+    show_events(shown, with_tags=True)
 
 st.subheader("Forecasts around the events")
-titles = {title: question_id for question_id, title in questions.question_titles(get_database())}
+liveliest = event_links.liveliest_question(get_database())
+ordered = sorted(titles, key=lambda t: titles[t] != liveliest)  # the liveliest first
 picked = st.multiselect(
-    "Questions", list(titles), default=list(titles)[:1], key="tl_questions", max_selections=4
-)
+    "Questions", ordered, default=ordered[:1], key="tl_questions", max_selections=4,
+    help="Opens on the question whose forecasts moved most recently and most.",
+)  # fmt: skip
+domain = (pd.Timestamp(start), pd.Timestamp(end)) if start and end else None
 for title in picked:
-    show_history(get_database(), questions.get_question(get_database(), titles[title]), heading=True)
+    show_history(
+        get_database(), questions.get_question(get_database(), titles[title]), heading=True, domain=domain
+    )

@@ -22,8 +22,8 @@ from sqlalchemy import Connection, delete, insert, select, update
 from db.expressions import insert_or_ignore
 from db.links import link
 from db.models import Event, EventRevision, EventTag, Question
-from db.search import link_watched
-from forecasts.topic_rules import Node, RuleError, compile_rule
+from db.search import Watch, link_watched
+from forecasts.topic_rules import RuleError, compile_rule
 
 KEY_CHUNK = 500  # keys per IN (...) lookup: well under every database's parameter limit
 
@@ -165,18 +165,18 @@ def event_ids(
     return found
 
 
-def watches(connection: Connection) -> list[tuple[int, Node]]:
+def watches(connection: Connection) -> list[Watch]:
     """Every question's watch rule, compiled (a rule that no longer reads is skipped)."""
     compiled = []
-    for question_id, rule in connection.execute(
-        select(Question.id, Question.watch_rule).where(Question.watch_rule.is_not(None))
+    for question_id, rule, closes_at in connection.execute(
+        select(Question.id, Question.watch_rule, Question.closes_at).where(Question.watch_rule.is_not(None))
     ):
         try:
             node = compile_rule(rule)
         except RuleError:
             continue
         if node is not None:
-            compiled.append((int(question_id), node))
+            compiled.append(Watch(int(question_id), node, closes_at))
     return compiled
 
 

@@ -20,8 +20,8 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     ColumnElement,
@@ -32,6 +32,7 @@ from sqlalchemy import (
     TextClause,
     and_,
     exists,
+    false,
     func,
     literal,
     not_,
@@ -50,6 +51,9 @@ TRIGRAMS_TABLE = "event_trigram"
 SEARCH_COLUMNS = frozenset({"search_vector"})
 SEARCH_INDEXES = frozenset({"ix_event_search_vector", "ix_event_title_trigram", "ix_event_summary_trigram"})
 TRIGRAM_MIN = 3  # characters a trigram index can look up
+# The trigram index holds each field with two spaces after it, so even a one-character term at
+# the very end of a field begins a trigram (see _trigrams_starting). No term ends in a space.
+TRIGRAM_PADDING = "  "
 KEY_CHUNK = 500  # ids per IN (...): well under every database's parameter limit
 
 
@@ -105,29 +109,82 @@ def _rowids(table: str, query: str, binds: _Binds) -> TextClause:
     return text(f"SELECT rowid FROM {table}(:{name})").bindparams(**{name: query})
 
 
-def _sqlite_substring(term: Term, tables: Tables, binds: _Binds) -> ColumnElement[bool]:
-    if len(term.substring) >= TRIGRAM_MIN:
-        phrase = '"' + term.substring.replace('"', '""') + '"'
-        return Event.id.in_(_rowids(tables.trigrams, phrase, binds).columns(rowid=Integer))
-    return or_(
-        func.instr(func.summit_fold_case(Event.title), term.substring) > 0,
-        func.instr(func.summit_fold_case(Event.summary), term.substring) > 0,
+def _quoted(text_: str) -> str:
+    return '"' + text_.replace('"', '""') + '"'
+
+
+SHORT_EXPANSION_LIMIT = 500  # trigrams a one- or two-character term may stand for before we scan
+
+
+def _trigrams_starting(connection: Connection, table: str, start: str) -> list[str] | None:
+    """The indexed trigrams that begin with ``start`` (one or two characters), from the index's own
+    vocabulary: every place ``start`` occurs begins one, as fields are indexed with two trailing
+    spaces. None when there are too many to list (the caller scans instead)."""
+    schema = "temp" if table.startswith("batch_") else "main"
+    vocabulary = f"{table}_vocab"
+    connection.exec_driver_sql(
+        f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.{vocabulary} USING fts5vocab({schema}, {table}, 'row')"
     )
+    rows = connection.exec_driver_sql(
+        f"SELECT term FROM temp.{vocabulary} WHERE term >= ? AND term < ? LIMIT {SHORT_EXPANSION_LIMIT + 1}",
+        (start, start + "\U0010ffff"),
+    ).all()
+    return None if len(rows) > SHORT_EXPANSION_LIMIT else [str(term) for (term,) in rows]
 
 
-def _sqlite_where(node: Node, tables: Tables, binds: _Binds) -> ColumnElement[bool]:
-    query = _fts5(node)
-    if query is not None:
-        return Event.id.in_(_rowids(tables.words, query, binds).columns(rowid=Integer))
-    if isinstance(node, Term):
-        return _sqlite_substring(node, tables, binds)
-    if isinstance(node, Not):
-        return not_(_sqlite_where(node.operand, tables, binds))
-    if isinstance(node, AllOf):
-        return and_(*(_sqlite_where(o, tables, binds) for o in node.operands))
-    if isinstance(node, AnyOf):
-        return or_(*(_sqlite_where(o, tables, binds) for o in node.operands))
-    raise TypeError(f"not a rule node: {node!r}")
+@dataclass
+class _Sqlite:
+    """Compiles a rule for SQLite: FTS5 where it can, SQL around it where it must."""
+
+    connection: Connection
+    tables: Tables
+    binds: _Binds
+
+    def substring_query(self, term: Term) -> str | None:
+        """An FTS5 query on the trigram table for a substring term; "" when it cannot occur;
+        None when only a scan can answer."""
+        if len(term.substring) >= TRIGRAM_MIN:
+            return _quoted(term.substring)
+        found = _trigrams_starting(self.connection, self.tables.trigrams, term.substring)
+        if found is None:
+            return None
+        return " OR ".join(_quoted(trigram) for trigram in found)
+
+    def substring(self, term: Term) -> ColumnElement[bool]:
+        query = self.substring_query(term)
+        if query == "":
+            return false()
+        if query is not None:
+            return Event.id.in_(_rowids(self.tables.trigrams, query, self.binds).columns(rowid=Integer))
+        return or_(
+            func.instr(func.summit_fold_case(Event.title), term.substring) > 0,
+            func.instr(func.summit_fold_case(Event.summary), term.substring) > 0,
+        )
+
+    def where(self, node: Node) -> ColumnElement[bool]:
+        query = _fts5(node)
+        if query is not None:
+            return Event.id.in_(_rowids(self.tables.words, query, self.binds).columns(rowid=Integer))
+        if isinstance(node, Term):
+            return self.substring(node)
+        if isinstance(node, Not):
+            return not_(self.where(node.operand))
+        if isinstance(node, AllOf):
+            return and_(*(self.where(o) for o in node.operands))
+        if isinstance(node, AnyOf):
+            return or_(*(self.where(o) for o in node.operands))
+        raise TypeError(f"not a rule node: {node!r}")
+
+    def whole(self, node: Node) -> tuple[str, str] | None:
+        """(table, query) when one FTS5 query answers the whole rule: what ranking can run on."""
+        words = _fts5(node)
+        if words is not None:
+            return self.tables.words, words
+        if isinstance(node, Term) and node.substring:
+            query = self.substring_query(node)
+            if query:
+                return self.tables.trigrams, query
+        return None
 
 
 # --- PostgreSQL ---------------------------------------------------------------------------
@@ -200,40 +257,92 @@ def matching(connection: Connection, node: Node | None, tables: Tables = Tables(
         return true()
     binds = _Binds()
     if connection.dialect.name == "sqlite":
-        return _sqlite_where(node, tables, binds)
+        return _Sqlite(connection, tables, binds).where(node)
     return _postgresql_where(node, binds)
 
 
-def _positive(node: Node) -> tuple[list[Term], list[Term]]:
-    terms = list(positive_terms(node))
-    return [t for t in terms if not t.substring], [t for t in terms if len(t.substring) >= TRIGRAM_MIN]
-
-
-def _sqlite_rank(node: Node) -> tuple[TextClause, bool] | None:
-    """``(rowid, score)`` of the events the positive terms find, bm25 turned higher-is-better,
-    and whether those are exactly the events the rule matches (a rule FTS5 answers alone)."""
-    whole = _fts5(node)
-    if whole is not None:
-        return _scored(WORDS_TABLE, whole), True
-    word_terms, substring_terms = _positive(node)
-    if word_terms:
-        table, query = WORDS_TABLE, " OR ".join(_fts5_term(t) for t in word_terms)
-    elif substring_terms:
-        phrases = ['"' + t.substring.replace('"', '""') + '"' for t in substring_terms]
-        table, query = TRIGRAMS_TABLE, " OR ".join(phrases)
-    else:
-        return None
-    return _scored(table, query), False
-
-
-def _scored(table: str, query: str) -> TextClause:
-    return text(f"SELECT rowid, -rank AS score FROM {table}(:rank_query)").bindparams(rank_query=query)
+def _positive(node: Node) -> list[Term]:
+    return [t for t in positive_terms(node) if not t.substring]
 
 
 @dataclass(frozen=True)
 class Ranked:
     event_id: int
     score: float  # higher is a better match; 0 when the rule has nothing to rank by
+
+
+# Ranking reads this many of the newest matches at most: a word in most events would otherwise be
+# scored a million times for fifty results. Fewer matches than this are ranked exactly.
+RANK_WINDOW = 2_000
+
+
+def _sqlite_ranked(
+    connection: Connection, node: Node, where: Sequence[ColumnElement[bool]], limit: int
+) -> Select[int, Any] | None:
+    """One FTS5 query drives: its newest RANK_WINDOW matches (that pass ``where``), best bm25 first."""
+    whole = _Sqlite(connection, Tables(), _Binds()).whole(node)
+    if whole is None:
+        return None
+    table, query = whole
+    fts = text(f"SELECT rowid, rank FROM {table}(:rank_query)").bindparams(rank_query=query)
+    found = fts.columns(rowid=Integer, rank=Float).subquery("found")
+    newest = select(found.c.rowid.label("id"), found.c.rank.label("rank"))
+    if where:
+        newest = newest.join(Event, Event.id == found.c.rowid).where(*where)
+    window = newest.order_by(found.c.rowid.desc()).limit(RANK_WINDOW).subquery("window")
+    return select(window.c.id, -window.c.rank).order_by(window.c.rank, window.c.id.desc()).limit(limit)
+
+
+def _sqlite_general(
+    connection: Connection, node: Node, where: Sequence[ColumnElement[bool]], limit: int
+) -> Select[int, Any]:
+    """A rule with substrings and words mixed, or only NOTs: its newest matches, ranked by the
+    bm25 of their positive words (0 without any)."""
+    newest = (
+        select(Event.id)
+        .where(matching(connection, node), *where)
+        .order_by(Event.id.desc())
+        .limit(RANK_WINDOW)
+        .subquery("window")
+    )
+    words = _positive(node)
+    if not words:
+        return select(newest.c.id, literal(0.0)).order_by(newest.c.id.desc()).limit(limit)
+    scores = text(f"SELECT rowid, -rank AS score FROM {WORDS_TABLE}(:rank_query)").bindparams(
+        rank_query=" OR ".join(_fts5_term(t) for t in words)
+    )
+    ranks = scores.columns(rowid=Integer, score=Float).subquery("ranks")
+    score = func.coalesce(ranks.c.score, 0.0)
+    return (
+        select(newest.c.id, score)
+        .outerjoin(ranks, ranks.c.rowid == newest.c.id)
+        .order_by(score.desc(), newest.c.id.desc())
+        .limit(limit)
+    )
+
+
+def _postgresql_ranked(
+    connection: Connection, node: Node, where: Sequence[ColumnElement[bool]], limit: int
+) -> Select[int, Any]:
+    newest = (
+        select(Event.id)
+        .where(matching(connection, node), *where)
+        .order_by(Event.id.desc())
+        .limit(RANK_WINDOW)
+        .subquery("window")
+    )
+    positive = " | ".join(_tsquery_term(t) for t in _positive(node))
+    if not positive:
+        return select(newest.c.id, literal(0.0)).order_by(newest.c.id.desc()).limit(limit)
+    score = text("ts_rank_cd(event.search_vector, CAST(:rank_query AS tsquery))").bindparams(
+        rank_query=positive
+    )
+    return (
+        select(Event.id, score)
+        .join(newest, newest.c.id == Event.id)
+        .order_by(text("2 DESC"), Event.id.desc())
+        .limit(limit)
+    )
 
 
 def ranked_search(
@@ -243,36 +352,14 @@ def ranked_search(
     where: Sequence[ColumnElement[bool]] = (),
     limit: int = 50,
 ) -> list[Ranked]:
-    """The best ``limit`` events matching ``node`` (and ``where``), best first, newest among equals."""
-    condition = and_(matching(connection, node), *where)
-    query: Select[int, Any]
+    """The best ``limit`` events matching ``node`` (and ``where``), best first, newest among equals;
+    with more than RANK_WINDOW matches, the best among the newest RANK_WINDOW."""
     if connection.dialect.name == "sqlite":
-        scored = _sqlite_rank(node)
-        if scored is None:
-            query = select(Event.id, literal(0.0))
-        else:
-            scores, exact = scored
-            ranks = scores.columns(rowid=Integer, score=Float).subquery("ranks")
-            if exact:  # the ranked rows are the matches: one FTS5 query does it all
-                query = select(Event.id, ranks.c.score).join(ranks, ranks.c.rowid == Event.id)
-                condition = and_(true(), *where)
-            else:
-                query = select(Event.id, func.coalesce(ranks.c.score, 0.0)).outerjoin(
-                    ranks, ranks.c.rowid == Event.id
-                )
+        exact = _sqlite_ranked(connection, node, where, limit)
+        query = exact if exact is not None else _sqlite_general(connection, node, where, limit)
     else:
-        word_terms, _ = _positive(node)
-        positive = " | ".join(_tsquery_term(t) for t in word_terms)
-        score = (
-            text("ts_rank_cd(event.search_vector, CAST(:rank_query AS tsquery))").bindparams(
-                rank_query=positive
-            )
-            if positive
-            else literal(0.0)
-        )
-        query = select(Event.id, score)
-    query = query.where(condition).order_by(text("2 DESC"), Event.occurred_at.desc(), Event.id.desc())
-    return [Ranked(int(i), float(s or 0.0)) for i, s in connection.execute(query.limit(limit))]
+        query = _postgresql_ranked(connection, node, where, limit)
+    return [Ranked(int(i), float(s or 0.0)) for i, s in connection.execute(query)]
 
 
 def count_matching(
@@ -285,11 +372,27 @@ def count_matching(
 # --- linking ------------------------------------------------------------------------------
 
 
-def _not_unlinked(question_id: ColumnElement[int] | int) -> ColumnElement[bool]:
-    unlinked = select(EventUnlink.event_id).where(
-        EventUnlink.event_id == Event.id, EventUnlink.question_id == question_id
-    )
-    return not_(exists(unlinked))
+def _candidates(
+    connection: Connection, node: Node, tables: Tables, id_range: tuple[int, int] | None, in_batch: bool
+) -> tuple[Select[int], ColumnElement[int]]:
+    """The events a rule matches, as (a select of ids, its id column): on SQLite, when one FTS5
+    query answers the rule it drives, its id range pushed down into the index."""
+    whole = _Sqlite(connection, tables, _Binds()).whole(node) if connection.dialect.name == "sqlite" else None
+    if whole is not None:
+        table, query = whole
+        found = text(f"SELECT rowid FROM {table}(:link_query)").bindparams(link_query=query)
+        hits = found.columns(rowid=Integer).subquery("hits")
+        chosen = select(hits.c.rowid).join(Event, Event.id == hits.c.rowid)
+        if id_range is not None:
+            chosen = chosen.where(hits.c.rowid.between(*id_range))
+        return chosen, hits.c.rowid
+    chosen = select(Event.id).where(matching(connection, node, tables))
+    if id_range is not None:
+        chosen = chosen.where(Event.id.between(*id_range))
+    if in_batch:  # a NOT or a scan reaches beyond the batch's own index: keep to the batch
+        chosen = chosen.where(Event.id.in_(text(f"SELECT rowid FROM {tables.words}").columns(rowid=Integer)))
+    event_id: ColumnElement[int] = Event.id.expression
+    return chosen, event_id
 
 
 def link_matching(
@@ -299,20 +402,28 @@ def link_matching(
     *,
     origin: str,
     now: datetime,
-    where: Sequence[ColumnElement[bool]] = (),
     tables: Tables = Tables(),
+    until: datetime | None = None,
+    id_range: tuple[int, int] | None = None,
+    where: Sequence[ColumnElement[bool]] = (),
 ) -> int:
-    """Link to the question every event the rule matches (and ``where`` keeps), except the pairs
-    a person unlinked; an existing link keeps its origin. Returns the links added."""
+    """Link to the question every event the rule matches (within ``id_range``, and ``where``)
+    that happened by ``until`` (the question's close: later news cannot bear on it), except the
+    pairs a person unlinked; an existing link keeps its origin. Returns the links added."""
     if node is None:
         return 0
-    chosen = select(
-        Event.id, literal(question_id), literal(origin), literal(now, type_=EventQuestion.created_at.type)
+    chosen, event_id = _candidates(connection, node, tables, id_range, tables.words.startswith("batch_"))
+    if until is not None:
+        chosen = chosen.where(Event.occurred_at <= until)
+    unlinked = select(EventUnlink.event_id).where(
+        EventUnlink.event_id == event_id, EventUnlink.question_id == question_id
     )
-    chosen = chosen.where(matching(connection, node, tables), _not_unlinked(question_id), *where)
+    rows = chosen.where(not_(exists(unlinked)), *where).with_only_columns(
+        event_id, literal(question_id), literal(origin), literal(now, type_=EventQuestion.created_at.type)
+    )
     statement = (
         insert_or_ignore(connection, EventQuestion)
-        .from_select(["event_id", "question_id", "origin", "created_at"], chosen)
+        .from_select(["event_id", "question_id", "origin", "created_at"], rows)
         .returning(EventQuestion.event_id)
     )
     return len(connection.execute(statement).all())  # rows inserted: a conflict returns none
@@ -330,13 +441,14 @@ def id_ranges(connection: Connection, size: int) -> Iterator[tuple[int, int]]:
 BATCH_TABLES = Tables(words="batch_fts", trigrams="batch_trigram")
 
 
-def _sqlite_batch_index(connection: Connection, event_ids: Sequence[int]) -> None:
+def _sqlite_batch_index(connection: Connection, event_ids: Sequence[int], *, trigrams: bool) -> None:
     """A temporary index of just these events, so a thousand rules each search ten thousand
-    rows rather than the whole history. Same tokenizers as the stored index."""
-    for table, tokenizer in (
-        (BATCH_TABLES.words, "unicode61 remove_diacritics 2"),
-        (BATCH_TABLES.trigrams, "trigram"),
-    ):
+    rows rather than the whole history. Same tokenizers as the stored index; the trigram one
+    only when some rule has a substring term."""
+    wanted = [(BATCH_TABLES.words, "unicode61 remove_diacritics 2", "")]
+    if trigrams:
+        wanted.append((BATCH_TABLES.trigrams, "trigram", f" || '{TRIGRAM_PADDING}'"))
+    for table, tokenizer, padding in wanted:
         connection.exec_driver_sql(
             f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.{table} "
             f"USING fts5(title, summary, tokenize='{tokenizer}')"
@@ -347,28 +459,88 @@ def _sqlite_batch_index(connection: Connection, event_ids: Sequence[int]) -> Non
             marks = ", ".join("?" * len(chunk))
             connection.exec_driver_sql(
                 f"INSERT INTO temp.{table}(rowid, title, summary) "
-                f"SELECT id, title, summary FROM event WHERE id IN ({marks})",
+                f"SELECT id, title{padding}, summary{padding} FROM event WHERE id IN ({marks})",
                 tuple(chunk),
             )
 
 
+# One prepared statement for every word rule of a batch, run once per rule (executemany): a
+# thousand rules cost a thousand index lookups, not a thousand statements to build.
+_BATCH_WORD_LINKS = f"""
+INSERT INTO event_question (event_id, question_id, origin, created_at)
+SELECT hits.rowid, :question_id, 'rule', :now FROM {BATCH_TABLES.words}(:query) AS hits
+JOIN event ON event.id = hits.rowid
+WHERE (:until IS NULL OR event.occurred_at <= :until)
+  AND NOT EXISTS (
+    SELECT 1 FROM event_unlink WHERE event_unlink.event_id = hits.rowid
+    AND event_unlink.question_id = :question_id)
+ON CONFLICT DO NOTHING
+"""
+
+
+def _stored_time(when: datetime | None) -> str | None:
+    """A time as the UTCDateTime columns hold it on SQLite (naive UTC, microseconds)."""
+    return None if when is None else when.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+class Watch(NamedTuple):
+    question_id: int
+    rule: Node
+    until: datetime | None  # the question's close
+
+
+def _has_substring(node: Node) -> bool:
+    if isinstance(node, Term):
+        return bool(node.substring)
+    if isinstance(node, Not):
+        return _has_substring(node.operand)
+    if isinstance(node, AllOf | AnyOf):
+        return any(_has_substring(o) for o in node.operands)
+    return False
+
+
+def _sqlite_link_batch(connection: Connection, watches: Sequence[Watch], now: datetime) -> int:
+    words = [(w, _fts5(w.rule)) for w in watches]
+    simple = [
+        {"question_id": w.question_id, "now": _stored_time(now), "query": q, "until": _stored_time(w.until)}
+        for w, q in words
+        if q is not None
+    ]
+    added = 0
+    if simple:
+        cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        cursor.executemany(_BATCH_WORD_LINKS, simple)
+        added += max(cursor.rowcount, 0)
+        cursor.close()
+    for watch, query in words:
+        if query is None:  # substrings, or a NOT with nothing beside it: built one by one
+            added += link_matching(
+                connection, watch.question_id, watch.rule, origin="rule", now=now, tables=BATCH_TABLES,
+                until=watch.until,
+            )  # fmt: skip
+    return added
+
+
 def link_watched(
-    connection: Connection, event_ids: Sequence[int], watches: Sequence[tuple[int, Node]], now: datetime
+    connection: Connection, event_ids: Sequence[int], watches: Sequence[Watch], now: datetime
 ) -> int:
     """Link these (new or changed) events to every question whose watch rule they match."""
     if not event_ids or not watches:
         return 0
-    added = 0
     if connection.dialect.name == "sqlite":
-        _sqlite_batch_index(connection, event_ids)
-        in_batch = Event.id.in_(text(f"SELECT rowid FROM {BATCH_TABLES.words}").columns(rowid=Integer))
-        for question_id, node in watches:
-            added += link_matching(
-                connection, question_id, node, origin="rule", now=now, where=[in_batch], tables=BATCH_TABLES
-            )
-        return added
+        _sqlite_batch_index(connection, event_ids, trigrams=any(_has_substring(w.rule) for w in watches))
+        return _sqlite_link_batch(connection, watches, now)
+    added = 0
     for start in range(0, len(event_ids), KEY_CHUNK):
         chunk = Event.id.in_(list(event_ids[start : start + KEY_CHUNK]))
-        for question_id, node in watches:
-            added += link_matching(connection, question_id, node, origin="rule", now=now, where=[chunk])
+        for watch in watches:
+            added += link_matching(
+                connection,
+                watch.question_id,
+                watch.rule,
+                origin="rule",
+                now=now,
+                where=[chunk],
+                until=watch.until,
+            )
     return added

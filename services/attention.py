@@ -5,7 +5,8 @@ the worker keeps them as ``reminder`` rows (raised once, cleared when they no
 longer apply, so a reminder is notified once); the Overview reads those rows.
 
 - ready_to_resolve: past ``resolve_by`` and not resolved;
-- stale: open, and the latest forecast by a person is over 14 days old.
+- stale: open, and the latest forecast by a person is over 14 days old (naming the linked
+  events stored since then).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from db import Database
-from db.models import Forecast, Forecaster, JobRun, Question, Reminder, Source
+from db.models import Event, EventQuestion, Forecast, Forecaster, JobRun, Question, Reminder, Source
 from db.queries import latest_resolutions
 from services import proposals
 from services.status import RunCounts, record_run
@@ -73,15 +74,45 @@ def due_reminders(session: Session, now: datetime) -> dict[str, dict[int, str]]:
         .subquery()
     )
     still_open = (Question.closes_at.is_(None)) | (Question.closes_at > now)
-    stale = {
-        question_id: f"last forecast {last:%Y-%m-%d}"
+    last_forecasts = {
+        int(question_id): last
         for question_id, last in session.execute(
             select(Question.id, last_by_person.c.last)
             .join(last_by_person, last_by_person.c.question_id == Question.id)
             .where(unresolved, still_open, last_by_person.c.last < now - STALE_AFTER)
         )
     }
+    news = _new_events(session, last_forecasts)
+    stale = {
+        question_id: f"last forecast {last:%Y-%m-%d}" + _naming(news.get(question_id, []))
+        for question_id, last in last_forecasts.items()
+    }
     return {"ready_to_resolve": ready, "stale": stale}
+
+
+def _new_events(session: Session, since: dict[int, datetime]) -> dict[int, list[str]]:
+    """Titles of the events linked to each question and stored after its last forecast, newest first."""
+    if not since:
+        return {}
+    rows = session.execute(
+        select(EventQuestion.question_id, Event.title, Event.created_at)
+        .join(Event, Event.id == EventQuestion.event_id)
+        .where(EventQuestion.question_id.in_(list(since)))
+        .order_by(Event.occurred_at.desc())
+    )
+    news: dict[int, list[str]] = {}
+    for question_id, title, stored_at in rows:
+        if stored_at > since[question_id]:
+            news.setdefault(int(question_id), []).append(str(title))
+    return news
+
+
+def _naming(titles: list[str]) -> str:
+    if not titles:
+        return ""
+    shown = "; ".join(f"'{t[:80]}'" for t in titles[:3])
+    more = f" and {len(titles) - 3} more" if len(titles) > 3 else ""
+    return f"; {len(titles)} new event{'s' * (len(titles) != 1)} since: {shown}{more}"
 
 
 @dataclass(frozen=True)
@@ -103,6 +134,8 @@ def refresh_reminders_in(session: Session, now: datetime) -> ReminderCounts:
             elif reminder.cleared_at is not None:
                 reminder.cleared_at, reminder.raised_at, reminder.detail = None, now, detail
                 raised += 1
+            elif reminder.detail != detail:  # still due, with news to name: not a new reminder
+                reminder.detail = detail
     for (question_id, kind), reminder in existing.items():
         if reminder.cleared_at is None and question_id not in due[kind]:
             reminder.cleared_at = now

@@ -100,6 +100,7 @@ def _questions(builder: BundleBuilder, scenario: dict[str, Any]) -> None:
             opens,
             closes,
             closes,
+            entry.get("watch"),
         )
         builder.question(record)
         if "outcome" in entry:
@@ -138,6 +139,7 @@ def _forecasts(builder: BundleBuilder, path: Path, crowds: set[str]) -> None:
                 row["rationale"],
                 origin,
                 made_at,
+                tuple((DEMO_SOURCE_NAME, key) for key in _split(row.get("because", ""), " ")),
             ),
             line,
         )
@@ -164,6 +166,7 @@ def _events(bundle: Bundle, path: Path, known_uids: set[str], now: datetime) -> 
                 tuple(sorted(linked)),
                 now,
                 now,
+                ("manual",) * len(linked),  # the demo's links were chosen by hand
             )
         )
 

@@ -17,6 +17,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import numpy as np
+import pandas as pd
 from sqlalchemy import ColumnElement, Connection, func, select
 from sqlalchemy.orm import Session
 
@@ -26,6 +28,7 @@ from db.models import Event, EventQuestion, Forecast, Forecaster, ForecastEvent,
 from db.search import count_matching, id_ranges, link_matching, ranked_search
 from forecasts import rules
 from forecasts.errors import Invalid, NotFound
+from forecasts.moves import HOURS_48, big_moves
 from forecasts.snippets import Snippet, snippet
 from forecasts.topic_rules import Node, RuleError, compile_rule
 from services.questions import load_question, settled_as
@@ -161,12 +164,18 @@ class WatchResult:
     matching: int  # stored events the rule matches (linked or not)
 
 
-def _backfill(connection: Connection, question_id: int, node: Node, progress: Progress | None) -> int:
+def _backfill(connection: Connection, question: Question, node: Node, progress: Progress | None) -> int:
     steps = list(id_ranges(connection, BACKFILL_STEP))
     added = 0
     for done, (first, last) in enumerate(steps, start=1):
         added += link_matching(
-            connection, question_id, node, origin="rule", now=_now(), where=[Event.id.between(first, last)]
+            connection,
+            question.id,
+            node,
+            origin="rule",
+            now=_now(),
+            id_range=(first, last),
+            until=question.closes_at,
         )
         if progress is not None:
             progress(done, len(steps))
@@ -187,7 +196,7 @@ def watch_question(
             return WatchResult(question.id, None, 0, 0)
         node = compiled(text, "rule")
         connection = session.connection()
-        added = _backfill(connection, question.id, node, progress)
+        added = _backfill(connection, question, node, progress)
         return WatchResult(question.id, text, added, count_matching(connection, node))
 
 
@@ -214,6 +223,7 @@ class LinkedEvent:
     new: bool  # arrived after the person's latest forecast (when a person is given)
     title_snippet: Snippet
     summary_snippet: Snippet
+    score: float | None = None  # how well it matches the question's watch rule (None: it does not)
 
 
 def _latest_forecast_at(session: Session, question_id: int, forecaster: str | None) -> datetime | None:
@@ -263,14 +273,25 @@ def linked_events(
             .order_by(Event.occurred_at.desc(), Event.id.desc())
             .limit(limit)
         )
+        rows = session.execute(query).all()
+        scores = _scores(session, node, question.id, len(rows))
         return [
             LinkedEvent(
                 i, when, title, url, source, origin, linked_at, int(n),
                 since is not None and arrived > since,
-                snippet(node, title, 300), snippet(node, summary),
+                snippet(node, title, 300), snippet(node, summary), scores.get(i),
             )
-            for i, when, title, url, source, origin, linked_at, n, summary, arrived in session.execute(query)
+            for i, when, title, url, source, origin, linked_at, n, summary, arrived in rows
         ]  # fmt: skip
+
+
+def _scores(session: Session, node: Node | None, question_id: int, limit: int) -> dict[int, float]:
+    """Rank of the linked events under the question's watch rule."""
+    if node is None or not limit:
+        return {}
+    linked = Event.id.in_(select(EventQuestion.event_id).where(EventQuestion.question_id == question_id))
+    ranked = ranked_search(session.connection(), node, where=[linked], limit=limit)
+    return {r.event_id: r.score for r in ranked}
 
 
 def _rule_or_none(rule: str | None) -> Node | None:
@@ -322,3 +343,125 @@ def new_since_last_forecast(database: Database, forecaster: str) -> list[NewOnQu
 def count_new(items: Sequence[NewOnQuestion]) -> tuple[int, int]:
     """(new events, questions they are on)."""
     return sum(len(item.events) for item in items), len(items)
+
+
+# --- what moved a forecast --------------------------------------------------------------------
+
+CITATION_COLUMNS = [
+    "forecast_id",
+    "forecaster",
+    "made_at",
+    "probability",
+    "event_id",
+    "title",
+    "occurred_at",
+    "url",
+]
+
+
+def citations(database: Database, question_id: int) -> pd.DataFrame:
+    """Each forecast on the question that cites an event, one row per (forecast, event): what the
+    chart joins from a step to the event's rule."""
+    query = (
+        select(
+            Forecast.id,
+            Forecaster.name,
+            Forecast.made_at,
+            Forecast.probability,
+            Event.id,
+            Event.title,
+            Event.occurred_at,
+            Event.url,
+        )
+        .join(Forecaster, Forecaster.id == Forecast.forecaster_id)
+        .join(ForecastEvent, ForecastEvent.forecast_id == Forecast.id)
+        .join(Event, Event.id == ForecastEvent.event_id)
+        .where(Forecast.question_id == question_id)
+        .order_by(Forecast.made_at, Event.occurred_at)
+    )
+    with database.read_session() as session:
+        rows = [tuple(row) for row in session.execute(query)]
+    frame = pd.DataFrame(rows, columns=CITATION_COLUMNS)
+    for column in ("made_at", "occurred_at"):
+        frame[column] = pd.to_datetime(frame[column], utc=True)
+    return frame
+
+
+@dataclass(frozen=True)
+class CrowdMove:
+    forecaster: str
+    start: datetime
+    end: datetime
+    before: float
+    after: float
+    events: tuple[tuple[int, str], ...]  # linked events in the 48 hours before it, and during it
+
+
+def crowd_moves(database: Database, question_id: int, *, threshold: float = 0.10) -> list[CrowdMove]:
+    """For each crowd series on the question, its moves of ``threshold`` or more within 48 hours,
+    each with the linked events from 48 hours before it began until it ended."""
+    query = (
+        select(Forecaster.name, Forecast.made_at, Forecast.probability)
+        .join(Forecaster)
+        .where(
+            Forecast.question_id == question_id, Forecaster.kind == "crowd", Forecast.probability.is_not(None)
+        )
+        .order_by(Forecaster.name, Forecast.made_at)
+    )
+    events_query = (
+        select(Event.id, Event.title, Event.occurred_at)
+        .join(EventQuestion, EventQuestion.event_id == Event.id)
+        .where(EventQuestion.question_id == question_id)
+        .order_by(Event.occurred_at)
+    )
+    with database.read_session() as session:
+        load_question(session, question_id)
+        rows = session.execute(query).all()
+        linked = session.execute(events_query).all()
+    series: dict[str, list[tuple[datetime, float]]] = {}
+    for name, when, p in rows:
+        if p is not None:  # the query keeps yes/no forecasts only; the type checker cannot see it
+            series.setdefault(str(name), []).append((when, float(p)))
+    found = []
+    for name, points in series.items():
+        times = np.array([when.timestamp() for when, _ in points])
+        for move in big_moves(times, np.array([p for _, p in points]), threshold, HOURS_48):
+            start, end = (datetime.fromtimestamp(t, UTC) for t in (move.start, move.end))
+            before = [
+                (int(i), str(t))
+                for i, t, at in linked
+                if start.timestamp() - HOURS_48 <= at.timestamp() <= end.timestamp()
+            ]
+            found.append(CrowdMove(name, start, end, move.before, move.after, tuple(reversed(before))))
+    return sorted(found, key=lambda m: m.end)
+
+
+LIVELY_WINDOW_DAYS = 90
+
+
+def liveliest_question(database: Database) -> int | None:
+    """The question whose yes/no forecasts moved most (the sum of each forecaster's changes) in
+    the 90 days before its latest forecast; the most recent wins a tie. What the Timeline opens on:
+    where things moved, not a line that stayed flat for years."""
+    steps = select(
+        Forecast.question_id,
+        Forecast.made_at,
+        Forecast.probability,
+        func.lag(Forecast.probability)
+        .over(partition_by=(Forecast.question_id, Forecast.forecaster_id), order_by=Forecast.made_at)
+        .label("previous"),
+    ).where(Forecast.probability.is_not(None))
+    steps_sq = steps.subquery()
+    query = select(steps_sq.c.question_id, steps_sq.c.made_at, steps_sq.c.probability, steps_sq.c.previous)
+    with database.read_session() as session:
+        rows = session.execute(query).all()
+    if not rows:
+        return None
+    frame = pd.DataFrame(rows, columns=["question_id", "made_at", "probability", "previous"])
+    frame["made_at"] = pd.to_datetime(frame["made_at"], utc=True)
+    last = frame.groupby("question_id")["made_at"].transform("max")
+    recent = frame[frame["made_at"] >= last - pd.Timedelta(days=LIVELY_WINDOW_DAYS)]
+    moved = (recent["probability"] - recent["previous"]).abs().groupby(recent["question_id"]).sum()
+    latest = frame.groupby("question_id")["made_at"].max()
+    ranked = pd.DataFrame({"moved": moved.round(9), "latest": latest}).fillna({"moved": 0.0})
+    return int(ranked.sort_values(["moved", "latest"], ascending=False).index[0])

@@ -204,13 +204,16 @@ def _extend_to_end(frame: pd.DataFrame, series: list[str], ends: dict[int, datet
     """Add a closing point per series at its question's end, so the last value is drawn until then."""
     last = frame.groupby(series, as_index=False).last()
     end = pd.to_datetime(last["question_id"].map(ends), utc=True)
-    last = last.assign(made_at=end)[end > last["made_at"]]
+    last = last.assign(made_at=end, closing=True)[end > last["made_at"]]
+    frame = frame.assign(closing=False)
     return pd.concat([frame, last], ignore_index=True).sort_values([*series, "made_at"])
 
 
 def trajectories(database: Database, question_ids: Sequence[int], now: datetime) -> pd.DataFrame:
     """Yes/no forecasts as step lines: one row per forecast, plus a closing point per forecaster at
-    the question's end (resolution, close or now), so the last value is drawn until then."""
+    the question's end (resolution, close or now; ``closing`` is true), so the last value is drawn
+    until then. Columns: question_id, question, forecaster, kind, made_at, probability, forecast_id,
+    rationale, closing."""
     with database.read_session() as session:
         rows = session.execute(
             select(
@@ -220,6 +223,8 @@ def trajectories(database: Database, question_ids: Sequence[int], now: datetime)
                 Forecaster.kind,
                 Forecast.made_at,
                 Forecast.probability,
+                Forecast.id,
+                Forecast.rationale,
             )
             .join(Forecast, Forecast.question_id == Question.id)
             .join(Forecaster, Forecaster.id == Forecast.forecaster_id)
@@ -228,8 +233,11 @@ def trajectories(database: Database, question_ids: Sequence[int], now: datetime)
         ).all()
         frame = pd.DataFrame(
             [tuple(row) for row in rows],
-            columns=["question_id", "question", "forecaster", "kind", "made_at", "probability"],
-        )
+            columns=[
+                "question_id", "question", "forecaster", "kind", "made_at", "probability", "forecast_id",
+                "rationale",
+            ],
+        )  # fmt: skip
         ends = {
             int(q): _drawn_until(load_question(session, int(q)), now) for q in frame["question_id"].unique()
         }
@@ -263,3 +271,16 @@ def option_trajectories(database: Database, question_id: int, now: datetime) -> 
         return frame
     frame["made_at"] = pd.to_datetime(frame["made_at"], utc=True)
     return _extend_to_end(frame, ["question_id", "forecaster", "option"], ends)
+
+
+def latest_person(database: Database) -> str | None:
+    """The person who made the most recent forecast (who the dashboard greets by default)."""
+    query = (
+        select(Forecaster.name)
+        .join(Forecast, Forecast.forecaster_id == Forecaster.id)
+        .where(Forecaster.kind == "person")
+        .order_by(Forecast.made_at.desc())
+        .limit(1)
+    )
+    with database.read_session() as session:
+        return session.scalar(query)

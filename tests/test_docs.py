@@ -51,6 +51,17 @@ def _documented_for(command: str) -> str:
     return row
 
 
+def _event(url: str) -> int:
+    from db.engine import connect
+    from tests.factories import E, S
+
+    database = connect(url)
+    try:
+        return E(database, S(database, "wire-docs").id, "Treaty talks", summary="No treaty this year")
+    finally:
+        database.dispose()
+
+
 def test_every_json_key_of_the_database_commands_is_documented(sqlite_url: str) -> None:
     added = _json(
         sqlite_url, "questions", "add", "Will the summit produce a treaty?", "--opens", "2016-10-01"
@@ -65,6 +76,9 @@ def test_every_json_key_of_the_database_commands_is_documented(sqlite_url: str) 
             _json(sqlite_url, "sources", "add", "wire", "--kind", "rss", "--url", "http://127.0.0.1:9/f")
         ),
         "scores": _json(sqlite_url, "scores"),
+        "questions watch": _json(sqlite_url, "questions", "watch", question, "treaty"),
+        "events link": _json(sqlite_url, "events", "link", str(_event(sqlite_url)), question),
+        "events search": _json(sqlite_url, "events", "search", "treaty")[0],
     }
     keys = {name: set(value) for name, value in outputs.items()}
     keys["questions show"] |= set(outputs["questions show"]["latest_forecasts"][0])

@@ -197,3 +197,38 @@ def test_citations_are_stored_once_per_forecast_and_event(database: Database, wi
     )
     with database.read_session() as session:
         assert len(session.scalars(select(ForecastEvent)).all()) == 1
+
+
+RULES = ["kuril*", '"joint activity" OR 北方領土', "NOT putin", "長門 OR nagato", "treaty NOT 2016"]
+TEXTS = [
+    ("Kuril talks", "joint activity agreed"),
+    ("北方領土問題で進展なし", "長門での会談"),
+    ("Putin in Nagato", "treaty 2016"),
+    ("Treaty hopes fade", "no date"),
+    ("Football", ""),
+]
+
+
+def test_linking_as_events_arrive_equals_back_filling_afterwards(database: Database, wire: int) -> None:
+    """The batch path (a temporary index per batch) and the back-fill (the stored index) agree."""
+    before = [Q(database, closes=None) for _ in RULES]
+    for question, rule in zip(before, RULES, strict=True):
+        event_links.watch_question(database, question, rule)
+    stored = [E(database, wire, title, summary=summary) for title, summary in TEXTS]
+    after = [Q(database, closes=None) for _ in RULES]
+    for question, rule in zip(after, RULES, strict=True):
+        event_links.watch_question(database, question, rule)
+    for early, late in zip(before, after, strict=True):
+        assert set(links(database, early)) == set(links(database, late))
+    assert set(links(database, before[0])) == {stored[0]}
+    assert set(links(database, before[2])) == {stored[0], stored[1], stored[3], stored[4]}
+
+
+def test_a_watch_rule_links_events_up_to_the_questions_close_only(database: Database, wire: int) -> None:
+    question = Q(database, closes=30)
+    event_links.watch_question(database, question, "kuril*")
+    early = E(database, wire, "Kuril talks begin", at=20)
+    E(database, wire, "Kuril talks, years later", at=400)
+    assert links(database, question) == {early: "rule"}
+    later = Q(database, closes=30)
+    assert event_links.watch_question(database, later, "kuril*").linked == 1

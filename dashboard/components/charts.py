@@ -16,79 +16,135 @@ UTC_TIME = alt.Scale(type="utc")
 Figure = alt.Chart | alt.LayerChart | alt.FacetChart
 
 
+def time_axis(start: pd.Timestamp, end: pd.Timestamp, title: str = "Time (UTC)") -> alt.Axis:
+    """Labels that carry the year whenever the span needs it, on a 24-hour clock."""
+    span = end - start
+    if span > pd.Timedelta(days=400):
+        fmt = "%Y-%m"
+    elif span > pd.Timedelta(days=2):
+        fmt = "%Y-%m-%d"
+    else:
+        fmt = "%Y-%m-%d %H:%M"
+    return alt.Axis(format=fmt, labelOverlap=True, title=title, labelAngle=0)
+
+
+def _span(*columns: pd.Series) -> tuple[pd.Timestamp, pd.Timestamp]:
+    values = pd.concat([c.dropna() for c in columns if len(c)], ignore_index=True)
+    return values.min(), values.max()
+
+
+WHEN = "%Y-%m-%d %H:%M"
+EVENT_COLOUR, CITED_COLOUR = "#8a8a8a", "#d35400"
+
+
+def _event_layers(events: pd.DataFrame, x: alt.X, label_limit: int = 34) -> list[alt.Chart]:
+    """Each event as a vertical rule (orange when a forecast cites it), its title along the top."""
+    shown = events.assign(
+        label=events["title"].str.slice(0, label_limit),
+        colour=events["cited"].map({True: CITED_COLOUR, False: EVENT_COLOUR}),
+    )
+    tooltip = [
+        alt.Tooltip("title:N", title="event"),
+        alt.Tooltip("occurred_at:T", title="when (UTC)", format=WHEN),
+        alt.Tooltip("source:N"),
+    ]
+    rules = (
+        alt.Chart(shown)
+        .mark_rule(strokeWidth=2, opacity=0.55, clip=True)
+        .encode(x=x, color=alt.Color("colour:N", scale=None), href="url:N", tooltip=tooltip)
+    )
+    labels = (
+        alt.Chart(shown)
+        .mark_text(angle=270, align="right", baseline="bottom", dx=-4, fontSize=10, clip=True)
+        .encode(x=x, y=alt.value(0), text="label:N", color=alt.Color("colour:N", scale=None), tooltip=tooltip)
+    )
+    return [rules, labels]
+
+
+def _citation_layers(citations: pd.DataFrame, x: alt.X, y: alt.Y) -> list[alt.Chart]:
+    """A dotted line from each cited event's rule to the step that cites it."""
+    joins = (
+        alt.Chart(citations)
+        .mark_rule(strokeDash=[3, 3], color=CITED_COLOUR, strokeWidth=1.5, clip=True)
+        .encode(x=x, x2="made_at:T", y=y)
+    )
+    ends = (
+        alt.Chart(citations)
+        .mark_point(shape="diamond", size=50, filled=True, color=CITED_COLOUR, clip=True)
+        .encode(x=x, y=y, tooltip=[alt.Tooltip("title:N", title="cited event"), "forecaster:N"])
+    )
+    return [joins, ends]
+
+
 def trajectory_chart(
     forecasts: pd.DataFrame,
     events: pd.DataFrame,
     resolutions: pd.DataFrame,
     *,
+    citations: pd.DataFrame | None = None,
     series: str = "forecaster",
     series_order: list[str] | None = None,
     y_title: str = "P(yes)",
     reference: float = 0.5,
+    domain: tuple[pd.Timestamp, pd.Timestamp] | None = None,
 ) -> Figure:
-    """Step lines per ``series`` (forecasters; or options of a multiple-choice question), event
-    markers along the bottom, the resolution as a dashed rule, a faint line at ``reference``
-    (a coin flip, or an even split over the options)."""
+    """Step lines per ``series`` (forecasters; or options of a multiple-choice question); linked
+    events as labelled vertical rules, each step that cites one joined to it; the resolution as a
+    dashed red rule; a faint line at ``reference``. ``domain`` zooms the time axis."""
+    citations = citations if citations is not None else pd.DataFrame()
+    start, end = domain or _span(
+        forecasts["made_at"], events.get("occurred_at", pd.Series(dtype="datetime64[ns, UTC]"))
+    )
+    scale = alt.Scale(type="utc", domain=[start.isoformat(), end.isoformat()]) if domain else UTC_TIME
+    x_axis = alt.X("made_at:T", scale=scale, axis=time_axis(start, end))
+    y_axis = alt.Y("probability:Q", title=y_title, scale=UNIT, axis=PERCENT)
     base = alt.Chart(forecasts)
-    lines = base.mark_line(interpolate="step-after", strokeWidth=2).encode(
-        x=alt.X("made_at:T", title="Time (UTC)", scale=UTC_TIME),
-        y=alt.Y("probability:Q", title=y_title, scale=UNIT, axis=PERCENT),
+    lines = base.mark_line(interpolate="step-after", strokeWidth=2, clip=True).encode(
+        x=x_axis,
+        y=y_axis,
         color=alt.Color(
-            f"{series}:N",
-            title=series.capitalize(),
-            sort=series_order,  # options in the question's own order, not alphabetical
-            scale=alt.Scale(scheme="tableau10"),
+            f"{series}:N", title=series.capitalize(), sort=series_order, scale=alt.Scale(scheme="tableau10")
         ),
         strokeDash=alt.StrokeDash(
             "kind:N", title="Kind", scale=alt.Scale(domain=["person", "crowd"], range=[[1, 0], [4, 3]])
         ),
     )
-    points = base.mark_point(filled=True, size=40).encode(
-        x=alt.X("made_at:T", scale=UTC_TIME),
-        y=alt.Y("probability:Q", scale=UNIT),
-        color=alt.Color(f"{series}:N", sort=series_order),
-        tooltip=[
-            alt.Tooltip("forecaster:N"),
-            *([alt.Tooltip(f"{series}:N")] if series != "forecaster" else []),
-            alt.Tooltip("made_at:T", title="when (UTC)", format="%Y-%m-%d %H:%M"),
-            alt.Tooltip("probability:Q", format=".0%"),
-        ],
+    stated = forecasts[~forecasts["closing"]] if "closing" in forecasts else forecasts
+    tooltip = [
+        alt.Tooltip("forecaster:N"),
+        *([alt.Tooltip(f"{series}:N")] if series != "forecaster" else []),
+        alt.Tooltip("made_at:T", title="when (UTC)", format=WHEN),
+        alt.Tooltip("probability:Q", format=".0%"),
+        *([alt.Tooltip("rationale:N", title="why")] if "rationale" in stated else []),
+        *([alt.Tooltip("because:N", title="because of")] if "because" in stated else []),
+    ]
+    points = (
+        alt.Chart(stated)
+        .mark_point(filled=True, size=50, clip=True)
+        .encode(x=x_axis, y=y_axis, color=alt.Color(f"{series}:N", sort=series_order), tooltip=tooltip)
     )
     layers: list[alt.Chart] = [
-        alt.Chart(pd.DataFrame({"y": [reference]}))
-        .mark_rule(color="#bbb", strokeDash=[2, 2])
-        .encode(y="y:Q"),
-        lines,
-        points,
+        alt.Chart(pd.DataFrame({"y": [reference]})).mark_rule(color="#bbb", strokeDash=[2, 2]).encode(y="y:Q")
     ]
+    event_x = alt.X("occurred_at:T", scale=scale)
     if not events.empty:
-        layers.append(
-            alt.Chart(events.assign(y=0.02))
-            .mark_point(shape="triangle-up", size=90, color="#555", filled=True)
-            .encode(
-                x=alt.X("occurred_at:T", scale=UTC_TIME),
-                y="y:Q",
-                href="url:N",
-                tooltip=[
-                    alt.Tooltip("occurred_at:T", title="event (UTC)", format="%Y-%m-%d"),
-                    alt.Tooltip("title:N", title="event"),
-                    alt.Tooltip("source:N"),
-                ],
-            )
-        )
+        layers += _event_layers(events, event_x)
+    layers += [lines, points]
+    if not citations.empty:
+        layers += _citation_layers(citations, event_x, alt.Y("probability:Q", scale=UNIT))
     if not resolutions.empty:
         layers.append(
             alt.Chart(resolutions)
-            .mark_rule(color="#c0392b", strokeDash=[6, 4], strokeWidth=2)
+            .mark_rule(color="#c0392b", strokeDash=[6, 4], strokeWidth=2, clip=True)
             .encode(
-                x=alt.X("resolved_at:T", scale=UTC_TIME),
+                x=alt.X("resolved_at:T", scale=scale),
                 tooltip=[
                     alt.Tooltip("outcome:N", title="resolved"),
-                    alt.Tooltip("resolved_at:T", format="%Y-%m-%d"),
+                    alt.Tooltip("resolved_at:T", format=WHEN),
                 ],
             )
         )
-    layered: Figure = alt.layer(*layers).properties(height=320)
+    layered: Figure = alt.layer(*layers).properties(height=360, padding={"top": 10})
     return layered
 
 

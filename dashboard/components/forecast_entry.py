@@ -8,12 +8,13 @@ from datetime import UTC, date, datetime, time
 import streamlit as st
 
 from dashboard.components.database import get_database, refresh
+from dashboard.components.event_links import because_picker
 from dashboard.components.forms import FieldErrors, user_timezone
 from dashboard.components.text import plain
 from forecasts.entry import parse_probability, parse_quick_entry
 from forecasts.errors import SummitWatchError
 from forecasts.rules import split_tags
-from services import forecasts
+from services import event_links, forecasts
 from services.forecasts import ForecastInput, SavedForecast
 from services.questions import NewQuestion
 
@@ -63,9 +64,12 @@ class Entered:
     probability: str
     forecaster: str
     rationale: str
+    because: list[int]
 
 
-def fields_form(new_question: bool, errors: FieldErrors) -> Entered:
+def fields_form(question_id: int | None, errors: FieldErrors) -> Entered:
+    """The fields; a new question (``question_id`` None) also asks for its title, close and tags."""
+    new_question = question_id is None
     title, closes_on, tags = "", None, ""
     if new_question:
         title = st.text_input("Question", key="fx_title", placeholder="Will … ?")
@@ -80,8 +84,12 @@ def fields_form(new_question: bool, errors: FieldErrors) -> Entered:
     forecaster = st.text_input("Forecaster", value=st.session_state.get("me", ""), key="fx_who")
     errors.slot("forecaster")
     rationale = st.text_area("Why (optional)", key="fx_why", height=80)
-    errors.slot("made_at", "question", "tags", "form")
-    return Entered(title, closes_on, tags, probability, forecaster, rationale)
+    because: list[int] = []
+    if question_id is not None:
+        linked = event_links.linked_events(get_database(), question_id, limit=200)
+        because = because_picker(linked, key=f"fx_because_{question_id}")
+    errors.slot("made_at", "question", "tags", "form", "event")
+    return Entered(title, closes_on, tags, probability, forecaster, rationale, because)
 
 
 def save_fields(entered: Entered, question_id: int | None, errors: FieldErrors) -> None:
@@ -90,6 +98,7 @@ def save_fields(entered: Entered, question_id: int | None, errors: FieldErrors) 
             entered.forecaster,
             probability=parse_probability(entered.probability),
             rationale=entered.rationale,
+            because=entered.because,
         )
         if question_id is None:
             new = NewQuestion(

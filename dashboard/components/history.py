@@ -1,7 +1,9 @@
-"""A question's history chart: step lines per forecaster (or per option), its events, its resolution."""
+"""A question's history chart: step lines per forecaster (or per option), the events linked to it as
+labelled rules, each step that cites an event joined to it, and the resolution."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import pandas as pd
@@ -10,15 +12,26 @@ import streamlit as st
 from dashboard.components.charts import trajectory_chart
 from dashboard.components.text import http_link, plain
 from db import Database
-from services import events, forecasts, questions
+from services import event_links, forecasts, questions
+from services.event_links import LinkedEvent
+
+LEGEND = (
+    "Grey rules: linked events (orange: cited by a forecast; dotted lines join them to the step that "
+    "cites them); hover for the title, click to open the source. Red dashes: the resolution. Times in UTC."
+)
 
 
-def linked_events(database: Database, question_id: int) -> pd.DataFrame:
-    """The events linked to a question, newest first, as the chart and the table show them."""
-    return events.events_frame(database, question_ids=[question_id], limit=500)
-
-
-MARKERS = "▲ events: hover for the title, click to open the source. Red dashes: the resolution."
+def events_frame(linked: Sequence[LinkedEvent]) -> pd.DataFrame:
+    """The linked events as the chart draws them; only http(s) addresses are clickable."""
+    return pd.DataFrame(
+        {
+            "occurred_at": pd.to_datetime([e.occurred_at for e in linked], utc=True),
+            "title": [e.title for e in linked],
+            "source": [e.source for e in linked],
+            "url": [http_link(e.url) for e in linked],
+            "cited": [e.cited_by > 0 for e in linked],
+        }
+    )
 
 
 def _resolution_rule(detail: questions.QuestionDetail) -> pd.DataFrame:
@@ -27,21 +40,39 @@ def _resolution_rule(detail: questions.QuestionDetail) -> pd.DataFrame:
     return pd.DataFrame({"resolved_at": [detail.resolved_at], "outcome": [detail.outcome]})
 
 
+def _with_reasons(paths: pd.DataFrame, cited: pd.DataFrame) -> pd.DataFrame:
+    """Each step's cited events, for its tooltip."""
+    because = (
+        cited.groupby("forecast_id")["title"].agg(" · ".join) if not cited.empty else pd.Series(dtype=str)
+    )
+    return paths.assign(because=paths["forecast_id"].map(because).fillna(""))
+
+
 def _binary(
-    database: Database, detail: questions.QuestionDetail, linked: pd.DataFrame, now: datetime
+    database: Database,
+    detail: questions.QuestionDetail,
+    events: pd.DataFrame,
+    domain: tuple[pd.Timestamp, pd.Timestamp] | None,
 ) -> None:
-    paths = forecasts.trajectories(database, [detail.id], now)
+    paths = forecasts.trajectories(database, [detail.id], datetime.now(UTC))
     if paths.empty:
         st.caption("No yes/no forecasts on this question yet.")
         return
-    st.altair_chart(trajectory_chart(paths, linked, _resolution_rule(detail)), width="stretch")
-    st.caption(f"Step lines: each forecaster's standing forecast (dashed: crowds). {MARKERS}")
+    cited = event_links.citations(database, detail.id)
+    chart = trajectory_chart(
+        _with_reasons(paths, cited), events, _resolution_rule(detail), citations=cited, domain=domain
+    )
+    st.altair_chart(chart, width="stretch")
+    st.caption(f"Step lines: each forecaster's standing forecast (dashed: crowds). {LEGEND}")
 
 
 def _options(
-    database: Database, detail: questions.QuestionDetail, linked: pd.DataFrame, now: datetime
+    database: Database,
+    detail: questions.QuestionDetail,
+    events: pd.DataFrame,
+    domain: tuple[pd.Timestamp, pd.Timestamp] | None,
 ) -> None:
-    paths = forecasts.option_trajectories(database, detail.id, now)
+    paths = forecasts.option_trajectories(database, detail.id, datetime.now(UTC))
     if paths.empty:
         st.caption("No forecasts on this question yet.")
         return
@@ -49,32 +80,33 @@ def _options(
     whose = st.selectbox("Whose forecasts", people, key=f"q-whose-{detail.id}")
     chart = trajectory_chart(
         paths[paths["forecaster"] == whose],
-        linked,
+        events,
         _resolution_rule(detail),
         series="option",
         series_order=list(detail.options),
         y_title="Probability",
         reference=1 / len(detail.options),
+        domain=domain,
     )
     st.altair_chart(chart, width="stretch")
-    st.caption(f"Step lines: {plain(whose)}'s standing probability for each option. {MARKERS}")
+    st.caption(f"Step lines: {plain(whose)}'s standing probability for each option. {LEGEND}")
 
 
 def show_history(
     database: Database,
     detail: questions.QuestionDetail,
-    linked: pd.DataFrame | None = None,
+    linked: Sequence[LinkedEvent] | None = None,
     *,
     heading: bool = False,
+    domain: tuple[pd.Timestamp, pd.Timestamp] | None = None,
 ) -> None:
-    """The chart; ``linked`` are the question's events when the caller has read them already."""
-    now = datetime.now(UTC)
+    """The chart; ``linked`` are the question's events when the caller has read them already;
+    ``domain`` zooms its time axis (the Timeline's brush)."""
     if linked is None:
-        linked = linked_events(database, detail.id)
-    linked = linked.assign(url=linked["url"].map(http_link))  # only http(s) markers are clickable
+        linked = event_links.linked_events(database, detail.id)
     if heading:
         st.markdown(f"**{plain(detail.title)}**")
     if detail.type == "binary":
-        _binary(database, detail, linked, now)
+        _binary(database, detail, events_frame(linked), domain)
     else:
-        _options(database, detail, linked, now)
+        _options(database, detail, events_frame(linked), domain)

@@ -2,30 +2,40 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 import streamlit as st
 
 from dashboard.components.database import get_database, refresh
+from dashboard.components.event_links import because_picker
 from dashboard.components.forms import FieldErrors, local, user_timezone
 from dashboard.components.text import plain
 from forecasts.entry import parse_probability
 from forecasts.errors import SummitWatchError
 from services import forecasts, resolutions
+from services.event_links import LinkedEvent
 from services.forecasts import ForecastInput
 from services.questions import QuestionDetail
 
 FORECAST_LABELS = {"forecaster": "Forecaster", "probability": "Probability of yes", "made_at": "Time"}
 
 
-def _forecast_input(detail: QuestionDetail, name: str, texts: list[str], rationale: str) -> ForecastInput:
+def _forecast_input(
+    detail: QuestionDetail, name: str, texts: list[str], rationale: str, because: list[int]
+) -> ForecastInput:
     if detail.type == "binary":
-        return ForecastInput(name, probability=parse_probability(texts[0]), rationale=rationale)
+        return ForecastInput(
+            name, probability=parse_probability(texts[0]), rationale=rationale, because=because
+        )
     values = [parse_probability(text, "option_probabilities") for text in texts]
-    return ForecastInput(name, option_probabilities=values, rationale=rationale)
+    return ForecastInput(name, option_probabilities=values, rationale=rationale, because=because)
 
 
-def forecast_form(detail: QuestionDetail) -> None:
+def forecast_form(detail: QuestionDetail, linked: Sequence[LinkedEvent] = ()) -> None:
+    said = st.session_state.pop(f"f-saved-{detail.id}", None)
+    if said:
+        st.success(said)
     with st.form(f"forecast-{detail.id}", clear_on_submit=False, enter_to_submit=False):
         st.markdown("**Add a forecast**")
         errors = FieldErrors(FORECAST_LABELS)
@@ -50,20 +60,25 @@ def forecast_form(detail: QuestionDetail) -> None:
             ]
             errors.slot("option_probabilities")
         rationale = st.text_area("Why (optional)", key=f"f-why-{detail.id}", height=80)
+        because = because_picker(linked, key=f"f-because-{detail.id}")
         errors.slot("question", "made_at", "form")
         submitted = st.form_submit_button("Save forecast", type="primary")
     if not submitted:
         return
     try:
         saved = forecasts.add_forecast(
-            get_database(), detail.id, _forecast_input(detail, name, texts, rationale)
+            get_database(), detail.id, _forecast_input(detail, name, texts, rationale, because)
         )
     except SummitWatchError as error:
         errors.show(error)
         return
     st.session_state["me"] = saved.forecaster
     refresh()
-    st.success(f"Saved {plain(saved.forecaster)}'s forecast of {local(saved.made_at)}.")
+    cites = f", citing {len(saved.because)} event{'s' * (len(saved.because) != 1)}" if saved.because else ""
+    st.session_state[f"f-saved-{detail.id}"] = (
+        f"Saved {plain(saved.forecaster)}'s forecast of {local(saved.made_at)}{cites}."
+    )
+    st.rerun()  # the chart above shows the new step at once
 
 
 def undo_form(detail: QuestionDetail) -> None:

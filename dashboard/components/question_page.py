@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
+from dashboard.components.crowd_moves import show_crowd_moves
 from dashboard.components.database import get_database
+from dashboard.components.event_links import find_events, show_linked
 from dashboard.components.forms import local, not_found
-from dashboard.components.history import linked_events, show_history
+from dashboard.components.history import show_history
 from dashboard.components.question_forms import forecast_form, resolution_form
-from dashboard.components.tables import show_events, show_latest_forecasts
+from dashboard.components.tables import show_latest_forecasts
 from dashboard.components.text import plain
 from forecasts.errors import NotFound
-from services import forecasts, questions
+from services import event_links, forecasts, questions
+from services.event_links import LinkedEvent
 from services.questions import QuestionDetail
 
 LIST_PAGE = "dashboard/questions_page.py"
@@ -31,19 +33,13 @@ def _header(detail: QuestionDetail) -> None:
         st.caption(f"Resolution criteria: {plain(detail.resolution_criteria)}")
 
 
-def _tables(detail: QuestionDetail, linked: pd.DataFrame) -> None:
-    database = get_database()
+def _latest(detail: QuestionDetail) -> None:
     st.subheader("Latest forecasts")
-    latest = forecasts.latest_forecasts(database, detail.id)
+    latest = forecasts.latest_forecasts(get_database(), detail.id)
     if latest.empty:
         st.info("No forecasts yet.")
     else:
         show_latest_forecasts(latest, detail.type, detail.options)
-    st.subheader("Linked events")
-    if linked.empty:
-        st.caption("No events linked to this question.")
-    else:
-        show_events(linked)
 
 
 def show_question(selected: str) -> None:
@@ -57,14 +53,20 @@ def show_question(selected: str) -> None:
         not_found(error, LIST_PAGE, "All questions")
         return
     _header(detail)
-    linked = linked_events(get_database(), detail.id)  # read once: the chart's markers and the table
+    # Read once: the chart's rules, the linked list and the forecast form's "because of".
+    linked: list[LinkedEvent] = event_links.linked_events(
+        get_database(), detail.id, forecaster=st.session_state.get("me") or None
+    )
     show_history(get_database(), detail, linked)
+    show_crowd_moves(detail)
     left, right = st.columns([3, 2])
     with left:
-        _tables(detail, linked)
+        _latest(detail)
     with right:
         if detail.is_resolved:
             st.info("Resolved questions take no new forecasts.")
         else:
-            forecast_form(detail)
+            forecast_form(detail, linked)
         resolution_form(detail)
+    show_linked(detail, linked)
+    find_events(detail, linked)

@@ -49,7 +49,9 @@ def show_latest_forecasts(latest: pd.DataFrame, question_type: str, options: tup
     )
 
 
-QUESTION_COLUMNS = ["open", "title", "status", "outcome", "closes_at", "resolved_at", "tags", "n_forecasts"]
+QUESTION_COLUMNS = [
+    "open", "title", "status", "outcome", "closes_at", "resolved_at", "tags", "n_forecasts", "new_events",
+]  # fmt: skip
 
 
 def _day(label: str) -> ColumnConfig:
@@ -73,5 +75,8 @@ def show_questions(frame: pd.DataFrame) -> None:
             "resolved_at": _day("Resolved"),
             "tags": st.column_config.TextColumn("Tags"),
             "n_forecasts": st.column_config.NumberColumn("Forecasts", width="small"),
+            "new_events": st.column_config.NumberColumn(
+                "New events", width="small", help="Linked events since your last forecast on it"
+            ),
         },
     )

@@ -408,8 +408,9 @@ def _rewatch(session: Session, questions: dict[str, int], before: dict[str, str 
     connection = session.connection()
     for uid, rule in sorted(after.items()):
         if rule and rule != before.get(uid):
+            closes_at = session.scalar(select(Question.closes_at).where(Question.id == questions[uid]))
             node = compile_rule(rule)
-            link_matching(connection, questions[uid], node, origin="rule", now=utc_now())
+            link_matching(connection, questions[uid], node, origin="rule", now=utc_now(), until=closes_at)
 
 
 def write_bundle(

@@ -35,7 +35,7 @@ def _shown(when: datetime | None) -> str:
 
 @click.group("questions")
 def questions_group() -> None:
-    """List, show, add and edit questions (what the Questions page shows)."""
+    """List, show, add, edit and watch questions (what the Questions page shows)."""
 
 
 @questions_group.command("list")

@@ -62,13 +62,21 @@ def _pairs(table: dict[str, str]) -> tuple[str, str]:
     return _literal("".join(keys)), _literal("".join(table[k] for k in keys))
 
 
+PAD = "  "  # the trigram index holds each field with two trailing spaces (db.search.TRIGRAM_PADDING)
+
+
+def _fields(row: str, table: str) -> str:
+    pad = f" || '{PAD}'" if table == "event_trigram" else ""
+    return f"{row}.title{pad}, {row}.summary{pad}"
+
+
 def _sqlite_triggers() -> list[str]:
     tables = ("event_fts", "event_trigram")
     add = "".join(
-        f"INSERT INTO {t}(rowid, title, summary) VALUES (new.id, new.title, new.summary); " for t in tables
+        f"INSERT INTO {t}(rowid, title, summary) VALUES (new.id, {_fields('new', t)}); " for t in tables
     )
     remove = "".join(
-        f"INSERT INTO {t}({t}, rowid, title, summary) VALUES ('delete', old.id, old.title, old.summary); "
+        f"INSERT INTO {t}({t}, rowid, title, summary) VALUES ('delete', old.id, {_fields('old', t)}); "
         for t in tables
     )
     return [
@@ -79,15 +87,21 @@ def _sqlite_triggers() -> list[str]:
 
 
 def _sqlite_search() -> None:
-    for table, tokenizer in (("event_fts", "unicode61 remove_diacritics 2"), ("event_trigram", "trigram")):
-        op.execute(
-            f"CREATE VIRTUAL TABLE {table} USING fts5(title, summary, content='event', "
-            f"content_rowid='id', tokenize='{tokenizer}')"
-        )
+    # Words read their text from `event` (external content); the trigram index keeps none
+    # (contentless), since it indexes the padded fields.
+    op.execute(
+        "CREATE VIRTUAL TABLE event_fts USING fts5(title, summary, content='event', content_rowid='id', "
+        "tokenize='unicode61 remove_diacritics 2')"
+    )
+    op.execute(
+        "CREATE VIRTUAL TABLE event_trigram USING fts5(title, summary, content='', tokenize='trigram')"
+    )
     for statement in _sqlite_triggers():
         op.execute(statement)
+    op.execute("INSERT INTO event_fts(event_fts) VALUES ('rebuild')")
+    fields = _fields("event", "event_trigram")
+    op.execute(f"INSERT INTO event_trigram(rowid, title, summary) SELECT id, {fields} FROM event")
     for table in ("event_fts", "event_trigram"):
-        op.execute(f"INSERT INTO {table}({table}) VALUES ('rebuild')")
         # A word in the title counts five times one in the summary.
         op.execute(f"INSERT INTO {table}({table}, rank) VALUES ('rank', 'bm25(5.0, 1.0)')")
 

@@ -1,0 +1,57 @@
+"""What is new since your last forecasts: linked events that arrived after you last forecast."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard.components.database import get_database
+from dashboard.components.text import plain
+from services import event_links, forecasts
+
+QUESTION_PAGE = "dashboard/questions_page.py"
+
+
+def _remember() -> None:
+    st.session_state["me"] = st.session_state.get("whats_new_me")
+
+
+def current_person() -> str | None:
+    """Who "you" are: the name last used in a form, else whoever forecast most recently."""
+    people = forecasts.forecasters(get_database())[0]
+    if not people:
+        return None
+    me = st.session_state.get("me")
+    default = me if me in people else forecasts.latest_person(get_database()) or people[0]
+    return st.selectbox(
+        "You are",
+        people,
+        index=people.index(default),
+        key="whats_new_me",
+        on_change=_remember,
+        help="Remembered from the forecasts you save.",
+    )
+
+
+def show_whats_new() -> None:
+    st.subheader("New since your last forecasts")
+    me = current_person()
+    if me is None:
+        st.caption("Add a forecast first: then the events that arrive after it show here.")
+        return
+    news = event_links.new_since_last_forecast(get_database(), me)
+    n_events, n_questions = event_links.count_new(news)
+    if not news:
+        st.caption(f"No new linked events on {plain(me)}'s open questions since their last forecasts.")
+        return
+    events_word, questions_word = "event" + "s" * (n_events != 1), "question" + "s" * (n_questions != 1)
+    st.markdown(
+        f"**{n_events} new {events_word} on {n_questions} {questions_word}** since your last forecasts"
+    )
+    for item in news[:8]:
+        latest = item.events[0][1]
+        st.page_link(
+            QUESTION_PAGE,
+            label=plain(f"{len(item.events)} new · {item.question_title} (latest: {latest[:70]})"),
+            query_params={"question": str(item.question_id)},
+            icon=":material/fiber_new:",
+        )
