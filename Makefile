@@ -69,7 +69,10 @@ bench: $(VENV)/.dev-installed
 	PYTHONPATH=. $(BIN)/python bench/bench_import.py
 
 ## Retake the screenshots in docs/screenshots with the browser tests (`make test` never rewrites them).
+## Pictures of every page for docs/screenshots (with Noto CJK, so Japanese headlines show as text, not boxes).
 screenshots: $(VENV)/.dev-installed system-deps
+	@fc-list :lang=ja | grep -q . || { sudo=""; [ "$$(id -u)" = 0 ] || sudo="sudo"; \
+		DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq fonts-noto-cjk; }
 	SUMMIT_SCREENSHOTS=1 $(BIN)/python -m pytest -m browser
 
 clean:

@@ -21,15 +21,25 @@ from __future__ import annotations
 
 import random
 import shutil
-
-import numpy as np
 import sqlite3
 import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
+
+import numpy as np
+from sqlalchemy import text
+
+from db import Database, open_database
+from db.events import EventValues, upsert_events, watches
+from db.search import link_watched, ranked_search
+from forecasts.topic_rules import compile_rule
+from services import event_links
+from services.questions import NewQuestion, create_question
 
 N_EVENTS = 1_000_000
 N_RULES = 1_000
@@ -37,11 +47,33 @@ N_BATCH = 10_000
 BUILT = Path(tempfile.gettempdir()) / "summit-bench-search.db"  # built once, never changed
 PATH = Path(tempfile.gettempdir()) / "summit-bench-search-run.db"  # a fresh copy for each run
 
-COMMON = "talks summit minister leaders agree said report oil price budget visit week".split()
-TOPIC = (
-    "kuril islands northern territories shikotan habomai iturup kunashir nagato putin abe treaty "
-    "sanctions opec brent deficit defence joint economic activity fisheries tourism visa"
-).split()
+COMMON = ["talks", "summit", "minister", "leaders", "agree", "said", "report", "oil", "price", "budget"]
+COMMON += ["visit", "week"]
+TOPIC = [
+    "kuril",
+    "islands",
+    "northern",
+    "territories",
+    "shikotan",
+    "habomai",
+    "iturup",
+    "kunashir",
+    "nagato",
+    "putin",
+    "abe",
+    "treaty",
+    "sanctions",
+    "opec",
+    "brent",
+    "deficit",
+    "defence",
+    "joint",
+    "economic",
+    "activity",
+    "fisheries",
+    "tourism",
+    "visa",
+]
 RARE = [f"term{i}" for i in range(30_000)]
 JAPANESE = ["北方領土問題で進展なし", "日露首脳会談", "長門での会談", "共同経済活動", "平和条約交渉"]
 
@@ -91,8 +123,6 @@ INSERT = (
 
 def build() -> None:
     """The database, once: events loaded with the search triggers off, then each index rebuilt."""
-    from db import open_database
-
     BUILT.unlink(missing_ok=True)
     open_database(f"sqlite:///{BUILT}").dispose()
     connection = sqlite3.connect(BUILT)
@@ -174,59 +204,57 @@ def queries(rng: random.Random) -> list[tuple[str, str]]:
     return chosen
 
 
-def timed(work) -> float:  # type: ignore[no-untyped-def]
+def timed(work: Callable[[], object]) -> float:
     started = time.perf_counter()
     work()
     return time.perf_counter() - started
 
 
-def search(database) -> None:  # type: ignore[no-untyped-def]
-    from db.search import ranked_search
-    from forecasts.topic_rules import compile_rule
+def _p95(times: list[float]) -> float:
+    return statistics.quantiles(times, n=20)[18]
 
-    rng = random.Random(3)
-    ours, like = [], []
+
+LIKE_TOP_50 = "SELECT id FROM event WHERE title LIKE :p OR summary LIKE :p ORDER BY occurred_at DESC LIMIT 50"
+
+
+def search(database: Database) -> None:
+    ours: list[float] = []
+    like: list[float] = []
     with database.read_session() as session:
         connection = session.connection()
-        like_sql = (
-            "SELECT id FROM event WHERE title LIKE :p OR summary LIKE :p ORDER BY occurred_at DESC LIMIT 50"
-        )
-        from sqlalchemy import text
-
-        for rule, word in queries(rng):
+        for rule, word in queries(random.Random(3)):
             node = compile_rule(rule)
-            ours.append(timed(lambda: ranked_search(connection, node, limit=50)))
-            like.append(timed(lambda: connection.execute(text(like_sql), {"p": f"%{word}%"}).all()))
+            assert node is not None
+            ours.append(timed(partial(ranked_search, connection, node, limit=50)))
+            like.append(timed(partial(connection.execute, text(LIKE_TOP_50), {"p": f"%{word}%"})))
     for name, times in (("FTS5 ranked top-50", ours), ("LIKE '%word%' top-50 (baseline)", like)):
-        cuts = statistics.quantiles(times, n=20)
-        print(f"{name:<34} p50 {statistics.median(times) * 1000:7.1f} ms   p95 {cuts[18] * 1000:7.1f} ms")
-    print(
-        f"p95 ratio ours / LIKE: {statistics.quantiles(ours, n=20)[18] / statistics.quantiles(like, n=20)[18]:.3f}"
-    )
+        print(f"{name:<34} p50 {statistics.median(times) * 1000:7.1f} ms   p95 {_p95(times) * 1000:7.1f} ms")
+    print(f"p95 ratio ours / LIKE: {_p95(ours) / _p95(like):.3f}")
 
 
-def backfill(database) -> None:  # type: ignore[no-untyped-def]
-    from sqlalchemy import text
+BACKFILLS = [
+    ("fisheries OR tourism", ["fisheries", "tourism"]),  # one topic: about 1 % of the events
+    ('"kuril islands" OR iturup', ["kuril islands", "iturup"]),  # broad: about 14 %
+    ("putin OR abe", ["putin", "abe"]),
+]
 
-    from services import event_links
-    from services.questions import NewQuestion, create_question
 
+def backfill(database: Database) -> None:
     question = create_question(database, NewQuestion(title="Will the Kuril talks go anywhere?")).id
-    typical = ("fisheries OR tourism", ["fisheries", "tourism"])  # one topic: about 1 % of events
-    broad = [('"kuril islands" OR iturup', ["kuril islands", "iturup"]), ("putin OR abe", ["putin", "abe"])]
-    for rule, words in (typical, *broad):
+    for rule, words in BACKFILLS:
         like = " OR ".join(f"title LIKE '%{w}%' OR summary LIKE '%{w}%'" for w in words)
         statement = text(
             "INSERT INTO event_question (event_id, question_id, origin, created_at) SELECT id, :q, 'rule', "
             f"'2016-01-01' FROM event WHERE {like} ON CONFLICT DO NOTHING"
         )
         with database.write_session() as session:
-            baseline = timed(lambda: session.execute(statement, {"q": question}))
+            baseline = timed(partial(session.execute, statement, {"q": question}))
             session.rollback()
-        result = []
-        ours = timed(lambda: result.append(event_links.watch_question(database, question, rule)))
+        started = time.perf_counter()
+        result = event_links.watch_question(database, question, rule)
+        ours = time.perf_counter() - started
         print(
-            f"back-fill of {rule!r} ({result[0].linked:,} links): ours {ours:.2f} s, "
+            f"back-fill of {rule!r} ({result.linked:,} links): ours {ours:.2f} s, "
             f"LIKE baseline {baseline:.2f} s ({ours / baseline:.3f}x)"
         )
         with database.write_session() as session:
@@ -234,45 +262,41 @@ def backfill(database) -> None:  # type: ignore[no-untyped-def]
             session.execute(text("UPDATE question SET watch_rule = NULL"))
 
 
-def linking(database) -> None:  # type: ignore[no-untyped-def]
-    from sqlalchemy import text
+ADD_QUESTION = text(
+    "INSERT INTO question (uid, title, description, resolution_criteria, type, created_at, opens_at, "
+    "updated_at, watch_rule) VALUES (:u, :t, '', '', 'binary', :n, :n, :n, :r)"
+)
 
-    from db.events import EventValues, upsert_events
-    from services.questions import NewQuestion, create_question
 
+def _watch_rules(database: Database) -> None:
     rng = random.Random(5)
-    words, _ = _vocabulary()
-    middle = words[100:5_000]  # the words people watch for: neither "the" nor a typo
+    middle = _vocabulary()[0][100:5_000]  # the words people watch for: neither "the" nor a typo
     with database.write_session() as session:
         for i in range(N_RULES):
             a, b, c = rng.sample(middle, 3)
             topic = rng.choice(TOPIC)
-            rule = rng.choice(
-                [f"{a} OR {b}", f'"{topic} {a}" OR {b}', f"{topic} AND ({a} OR {b})", f"{a}* NOT {c}"]
-            )
-            session.execute(
-                text("INSERT INTO question (uid, title, description, resolution_criteria, type, created_at, "
-                     "opens_at, updated_at, watch_rule) VALUES (:u, :t, '', '', 'binary', :n, :n, :n, :r)"),
-                {"u": f"bench-{i}", "t": f"Will rule {i} fire?", "n": "2016-01-01 00:00:00.000000", "r": rule},
-            )  # fmt: skip
+            shapes = [f"{a} OR {b}", f'"{topic} {a}" OR {b}', f"{topic} AND ({a} OR {b})", f"{a}* NOT {c}"]
+            values = {"u": f"bench-{i}", "t": f"Will rule {i} fire?", "n": "2016-01-01 00:00:00.000000"}
+            session.execute(ADD_QUESTION, {**values, "r": rng.choice(shapes)})
+
+
+def linking(database: Database) -> None:
+    _watch_rules(database)
     rows = _event_rows(9, N_EVENTS + 1, N_BATCH, 1)
     values = [
         EventValues(key, datetime.fromisoformat(when).replace(tzinfo=UTC), False, title, summary, None, None)
         for _, key, when, title, summary, _, _ in rows
     ]
-    from db.events import watches
-    from db.search import link_watched
-
     with database.write_session() as session:
         connection = session.connection()
         rules = watches(connection)
-        stored = timed(lambda: upsert_events(connection, 1, values))  # links as it stores
+        stored = timed(partial(upsert_events, connection, 1, values))  # links as it stores
         linked = connection.execute(
             text("SELECT count(*) FROM event_question WHERE origin = 'rule'")
         ).scalar()
         ids = [i for (i,) in connection.execute(text("SELECT id FROM event WHERE id > :n"), {"n": N_EVENTS})]
         connection.execute(text("DELETE FROM event_question"))
-        alone = timed(lambda: link_watched(connection, ids, rules, datetime.now(UTC)))
+        alone = timed(partial(link_watched, connection, ids, rules, datetime.now(UTC)))
         session.rollback()
     print(
         f"storing {N_BATCH:,} new events with {len(rules):,} watch rules: {stored:.2f} s in all "
@@ -287,8 +311,6 @@ def main() -> None:
     for suffix in ("", "-wal", "-shm"):
         Path(f"{PATH}{suffix}").unlink(missing_ok=True)
     shutil.copyfile(BUILT, PATH)
-    from db import open_database
-
     database = open_database(f"sqlite:///{PATH}")
     sizes()
     search(database)

@@ -9,7 +9,7 @@ import streamlit as st
 
 from dashboard.components.charts import event_timeline_chart
 from dashboard.components.database import data_version, get_database, refresh
-from dashboard.components.event_links import RULE_HELP, search_hits, show_hits
+from dashboard.components.event_links import RULE_HELP, best_matches, search_hits, show_hits
 from dashboard.components.history import show_history
 from dashboard.components.tables import show_events
 from dashboard.components.text import plain
@@ -70,7 +70,7 @@ def _search(titles: dict[str, int]) -> bool:
     if not hits:
         st.caption("No events match.")
         return True
-    st.caption(f"{len(hits)} best matches, best first (matches in «guillemets»).")
+    st.caption(f"{best_matches(len(hits))} (matches in «guillemets»).")
     _link_to_question(show_hits(hits, set(), key="tl_hits"), titles)
     return True
 
@@ -99,9 +99,12 @@ if not _search(titles):
 st.subheader("Forecasts around the events")
 liveliest = event_links.liveliest_question(get_database())
 ordered = sorted(titles, key=lambda t: titles[t] != liveliest)  # the liveliest first
+LIVELY_HELP = (
+    "Opens on the question with the most updates and linked events "
+    "in the two months before its last forecast."
+)
 picked = st.multiselect(
-    "Questions", ordered, default=ordered[:1], key="tl_questions", max_selections=4,
-    help="Opens on the question whose forecasts moved most recently and most.",
+    "Questions", ordered, default=ordered[:1], key="tl_questions", max_selections=4, help=LIVELY_HELP,
 )  # fmt: skip
 domain = (pd.Timestamp(start), pd.Timestamp(end)) if start and end else None
 for title in picked:

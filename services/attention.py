@@ -6,7 +6,7 @@ longer apply, so a reminder is notified once); the Overview reads those rows.
 
 - ready_to_resolve: past ``resolve_by`` and not resolved;
 - stale: open, and the latest forecast by a person is over 14 days old (naming the linked
-  events stored since then).
+  events that happened since then).
 """
 
 from __future__ import annotations
@@ -91,18 +91,18 @@ def due_reminders(session: Session, now: datetime) -> dict[str, dict[int, str]]:
 
 
 def _new_events(session: Session, since: dict[int, datetime]) -> dict[int, list[str]]:
-    """Titles of the events linked to each question and stored after its last forecast, newest first."""
+    """Titles of the events linked to each question that happened after its last forecast, newest first."""
     if not since:
         return {}
     rows = session.execute(
-        select(EventQuestion.question_id, Event.title, Event.created_at)
+        select(EventQuestion.question_id, Event.title, Event.occurred_at)
         .join(Event, Event.id == EventQuestion.event_id)
         .where(EventQuestion.question_id.in_(list(since)))
         .order_by(Event.occurred_at.desc())
     )
     news: dict[int, list[str]] = {}
-    for question_id, title, stored_at in rows:
-        if stored_at > since[question_id]:
+    for question_id, title, happened_at in rows:
+        if happened_at > since[question_id]:
             news.setdefault(int(question_id), []).append(str(title))
     return news
 

@@ -8,7 +8,8 @@
   (no rule, source or import links an unlinked pair again).
 - :func:`linked_events` lists a question's events with why each is linked.
 - :func:`new_since_last_forecast`: per open question, the linked events that
-  arrived after a person's latest forecast on it.
+  happened after a person's latest forecast on it (by when they happened, so an archive
+  imported today is not news).
 """
 
 from __future__ import annotations
@@ -220,7 +221,7 @@ class LinkedEvent:
     origin: str  # source | rule | manual | cited
     linked_at: datetime
     cited_by: int  # forecasts on this question that cite it
-    new: bool  # arrived after the person's latest forecast (when a person is given)
+    new: bool  # happened after the person's latest forecast (when a person is given)
     title_snippet: Snippet
     summary_snippet: Snippet
     score: float | None = None  # how well it matches the question's watch rule (None: it does not)
@@ -264,7 +265,6 @@ def linked_events(
                 EventQuestion.created_at,
                 func.coalesce(cited.c.n, 0),
                 Event.summary,
-                Event.created_at,
             )
             .join(Source, Source.id == Event.source_id)
             .join(EventQuestion, EventQuestion.event_id == Event.id)
@@ -278,10 +278,10 @@ def linked_events(
         return [
             LinkedEvent(
                 i, when, title, url, source, origin, linked_at, int(n),
-                since is not None and arrived > since,
+                since is not None and when > since,
                 snippet(node, title, 300), snippet(node, summary), scores.get(i),
             )
-            for i, when, title, url, source, origin, linked_at, n, summary, arrived in rows
+            for i, when, title, url, source, origin, linked_at, n, summary in rows
         ]  # fmt: skip
 
 
@@ -313,8 +313,8 @@ class NewOnQuestion:
 
 
 def new_since_last_forecast(database: Database, forecaster: str) -> list[NewOnQuestion]:
-    """For each open question ``forecaster`` has forecast, the linked events stored after their
-    latest forecast on it (by when Summit Watch learned of them), most events first."""
+    """For each open question ``forecaster`` has forecast, the linked events that happened after
+    their latest forecast on it, most events first."""
     latest = (
         select(Forecast.question_id, func.max(Forecast.made_at).label("at"))
         .join(Forecaster)
@@ -327,7 +327,7 @@ def new_since_last_forecast(database: Database, forecaster: str) -> list[NewOnQu
         .join(latest, latest.c.question_id == Question.id)
         .join(EventQuestion, EventQuestion.question_id == Question.id)
         .join(Event, Event.id == EventQuestion.event_id)
-        .where(Event.created_at > latest.c.at)
+        .where(Event.occurred_at > latest.c.at)
         .order_by(Question.id, Event.occurred_at.desc(), Event.id.desc())
     )
     grouped: dict[int, tuple[Question, datetime, list[tuple[int, str]]]] = {}
@@ -436,32 +436,40 @@ def crowd_moves(database: Database, question_id: int, *, threshold: float = 0.10
     return sorted(found, key=lambda m: m.end)
 
 
-LIVELY_WINDOW_DAYS = 90
+LIVELY_WINDOW = pd.Timedelta(days=60)
 
 
 def liveliest_question(database: Database) -> int | None:
-    """The question whose yes/no forecasts moved most (the sum of each forecaster's changes) in
-    the 90 days before its latest forecast; the most recent wins a tie. What the Timeline opens on:
-    where things moved, not a line that stayed flat for years."""
+    """The question with the most going on in the two months before its latest forecast:
+    updates that changed a value, plus linked events. What the Timeline opens on (the demo: the
+    December 2016 treaty question), not a line that stayed flat for years; the newest wins a tie."""
     steps = select(
         Forecast.question_id,
         Forecast.made_at,
-        Forecast.probability,
-        func.lag(Forecast.probability)
-        .over(partition_by=(Forecast.question_id, Forecast.forecaster_id), order_by=Forecast.made_at)
-        .label("previous"),
+        Forecast.probability
+        - func.lag(Forecast.probability).over(
+            partition_by=(Forecast.question_id, Forecast.forecaster_id), order_by=Forecast.made_at
+        ),
     ).where(Forecast.probability.is_not(None))
-    steps_sq = steps.subquery()
-    query = select(steps_sq.c.question_id, steps_sq.c.made_at, steps_sq.c.probability, steps_sq.c.previous)
+    linked = select(EventQuestion.question_id, Event.occurred_at).join(
+        Event, Event.id == EventQuestion.event_id
+    )
     with database.read_session() as session:
-        rows = session.execute(query).all()
-    if not rows:
+        forecasts_ = pd.DataFrame(session.execute(steps).all(), columns=["question_id", "at", "change"])
+        events_ = pd.DataFrame(session.execute(linked).all(), columns=["question_id", "at"])
+    if forecasts_.empty:
         return None
-    frame = pd.DataFrame(rows, columns=["question_id", "made_at", "probability", "previous"])
-    frame["made_at"] = pd.to_datetime(frame["made_at"], utc=True)
-    last = frame.groupby("question_id")["made_at"].transform("max")
-    recent = frame[frame["made_at"] >= last - pd.Timedelta(days=LIVELY_WINDOW_DAYS)]
-    moved = (recent["probability"] - recent["previous"]).abs().groupby(recent["question_id"]).sum()
-    latest = frame.groupby("question_id")["made_at"].max()
-    ranked = pd.DataFrame({"moved": moved.round(9), "latest": latest}).fillna({"moved": 0.0})
-    return int(ranked.sort_values(["moved", "latest"], ascending=False).index[0])
+    for frame in (forecasts_, events_):
+        frame["at"] = pd.to_datetime(frame["at"], utc=True)
+    latest = forecasts_.groupby("question_id")["at"].max()
+    updates = forecasts_[forecasts_["change"].abs() > 1e-9]
+    activity = _within(updates, latest).add(_within(events_, latest), fill_value=0)
+    ranked = pd.DataFrame({"activity": activity, "latest": latest}).fillna({"activity": 0})
+    return int(ranked.sort_values(["activity", "latest"], ascending=False).index[0])
+
+
+def _within(frame: pd.DataFrame, latest: pd.Series) -> pd.Series:
+    """Rows per question in the window before that question's latest forecast."""
+    end = frame["question_id"].map(latest)
+    inside = frame[(frame["at"] <= end) & (frame["at"] >= end - LIVELY_WINDOW)]
+    return inside.groupby("question_id").size().astype(float)

@@ -63,7 +63,7 @@ def test_search_link_cite_and_unlink(database_url: str) -> None:
 
 
 def test_questions_watch_links_stored_events_and_an_empty_rule_stops(database_url: str) -> None:
-    question, event = stored(database_url)
+    question, _ = stored(database_url)
     result = as_json(run(database_url, "questions", "watch", str(question), "kuril*", "--json"))
     assert (result["rule"], result["linked"], result["matching"]) == ("kuril*", 1, 1)
     assert "watches: kuril*" in run(database_url, "questions", "show", str(question)).output
@@ -72,7 +72,7 @@ def test_questions_watch_links_stored_events_and_an_empty_rule_stops(database_ur
 
 
 def test_errors_name_the_argument_and_say_what_is_allowed(database_url: str) -> None:
-    question, event = stored(database_url)
+    question, _ = stored(database_url)
     bad_rule = run(database_url, "questions", "watch", str(question), "(kuril")
     assert bad_rule.exit_code == exit_codes.FAILED
     assert "Error: RULE: cannot be read: a '(' is never closed" in bad_rule.output

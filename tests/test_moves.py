@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from dashboard.components.crowd_moves import move_line
 from db import Database
 from forecasts.moves import big_moves
-from dashboard.components.crowd_moves import move_line
 from services import event_links, forecasts
 from services.forecasts import ForecastInput
 from tests.factories import E, Q, S, day

@@ -37,12 +37,33 @@ WHEN = "%Y-%m-%d %H:%M"
 EVENT_COLOUR, CITED_COLOUR = "#8a8a8a", "#d35400"
 
 
-def _event_layers(events: pd.DataFrame, x: alt.X, label_limit: int = 34) -> list[alt.Chart]:
-    """Each event as a vertical rule (orange when a forecast cites it), its title along the top."""
+LABEL_SLOTS = 55  # labels that fit side by side across the chart, rotated
+
+
+def labelled(times: pd.Series, cited: pd.Series, span: pd.Timedelta) -> list[bool]:
+    """Which events get their title written: cited ones first, then the others, none closer to
+    a written one than 1/LABEL_SLOTS of the span (a cluster of events would overprint)."""
+    gap = span / LABEL_SLOTS
+    stamps = list(pd.to_datetime(times, utc=True))
+    order = sorted(range(len(stamps)), key=lambda i: (not bool(cited.iloc[i]), stamps[i]))
+    kept: list[int] = []
+    for i in order:
+        if all(abs(stamps[i] - stamps[j]) >= gap for j in kept):
+            kept.append(i)
+    chosen = set(kept)
+    return [i in chosen for i in range(len(stamps))]
+
+
+def _event_layers(
+    events: pd.DataFrame, x: alt.X, span: pd.Timedelta, label_limit: int = 34
+) -> list[alt.Chart]:
+    """Each event as a vertical rule (orange when a forecast cites it), titles along the top where
+    they fit; every rule shows its title on hover."""
     shown = events.assign(
         label=events["title"].str.slice(0, label_limit),
         colour=events["cited"].map({True: CITED_COLOUR, False: EVENT_COLOUR}),
     )
+    written = shown[labelled(shown["occurred_at"], shown["cited"], span)]
     tooltip = [
         alt.Tooltip("title:N", title="event"),
         alt.Tooltip("occurred_at:T", title="when (UTC)", format=WHEN),
@@ -54,7 +75,7 @@ def _event_layers(events: pd.DataFrame, x: alt.X, label_limit: int = 34) -> list
         .encode(x=x, color=alt.Color("colour:N", scale=None), href="url:N", tooltip=tooltip)
     )
     labels = (
-        alt.Chart(shown)
+        alt.Chart(written)
         .mark_text(angle=270, align="right", baseline="bottom", dx=-4, fontSize=10, clip=True)
         .encode(x=x, y=alt.value(0), text="label:N", color=alt.Color("colour:N", scale=None), tooltip=tooltip)
     )
@@ -128,7 +149,7 @@ def trajectory_chart(
     ]
     event_x = alt.X("occurred_at:T", scale=scale)
     if not events.empty:
-        layers += _event_layers(events, event_x)
+        layers += _event_layers(events, event_x, max(end - start, pd.Timedelta(hours=1)))
     layers += [lines, points]
     if not citations.empty:
         layers += _citation_layers(citations, event_x, alt.Y("probability:Q", scale=UNIT))

@@ -42,7 +42,7 @@ def _event_columns() -> dict[str, ColumnConfig]:
             "When (UTC)", format="YYYY-MM-DD HH:mm", timezone="UTC"
         ),
         "title": st.column_config.TextColumn("Event", width="large"),
-        "snippet": st.column_config.TextColumn("Where it matches", width="large"),
+        "snippet": st.column_config.TextColumn("Where it matches", width="medium"),
         "source": st.column_config.TextColumn("Source", width="small"),
         "url": st.column_config.LinkColumn("Link", display_text="open", width="small"),
     }
@@ -56,7 +56,7 @@ def _linked_frame(linked: Sequence[LinkedEvent]) -> pd.DataFrame:
             "title": [marked(e.title_snippet) for e in linked],
             "origin": [e.origin for e in linked],
             "cited_by": [e.cited_by for e in linked],
-            "score": [e.score for e in linked],
+            "score": ["" if e.score is None else f"{e.score:.2f}" for e in linked],
             "snippet": [marked(e.summary_snippet) if e.summary_snippet.has_match else "" for e in linked],
             "source": [e.source for e in linked],
             "url": [http_link(e.url) for e in linked],
@@ -80,7 +80,9 @@ def show_linked(detail: QuestionDetail, linked: Sequence[LinkedEvent]) -> None:
         "new": st.column_config.TextColumn("", width="small"),
         "origin": st.column_config.TextColumn("Origin", width="small"),
         "cited_by": st.column_config.NumberColumn("Cited", width="small", help="Forecasts citing it"),
-        "score": st.column_config.NumberColumn("Rank", format="%.2f", help="Match to the watch rule (bm25)"),
+        "score": st.column_config.TextColumn(
+            "Rank", width="small", help="How well it matches the watch rule"
+        ),
     }
     picked = st.dataframe(
         _linked_frame(linked),
@@ -151,11 +153,15 @@ def find_events(detail: QuestionDetail, linked: Sequence[LinkedEvent]) -> None:
     _watch_rule(detail, query)
 
 
+def best_matches(n: int) -> str:
+    return "The one match" if n == 1 else f"The {n} best matches, best first"
+
+
 def _link_hits(detail: QuestionDetail, hits: list[EventHit], linked_ids: set[int]) -> None:
     if not hits:
         st.caption("No events match.")
         return
-    st.caption(f"{len(hits)} best matches (matches in «guillemets»). Select rows to link them.")
+    st.caption(f"{best_matches(len(hits))} (matches in «guillemets»). Select rows to link them.")
     chosen = show_hits(hits, linked_ids, key=f"hits-{detail.id}")
     fresh = [h for h in chosen if h.id not in linked_ids]
     if fresh and st.button(

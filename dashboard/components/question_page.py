@@ -54,9 +54,8 @@ def show_question(selected: str) -> None:
         return
     _header(detail)
     # Read once: the chart's rules, the linked list and the forecast form's "because of".
-    linked: list[LinkedEvent] = event_links.linked_events(
-        get_database(), detail.id, forecaster=st.session_state.get("me") or None
-    )
+    me = st.session_state.get("me") or forecasts.latest_person(get_database())
+    linked: list[LinkedEvent] = event_links.linked_events(get_database(), detail.id, forecaster=me)
     show_history(get_database(), detail, linked)
     show_crowd_moves(detail)
     left, right = st.columns([3, 2])

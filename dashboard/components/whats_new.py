@@ -1,4 +1,4 @@
-"""What is new since your last forecasts: linked events that arrived after you last forecast."""
+"""What is new since your last forecasts: linked events that happened after you last forecast."""
 
 from __future__ import annotations
 

@@ -10,6 +10,9 @@ Screenshots land in docs/screenshots/ under `make screenshots`.
 from __future__ import annotations
 
 import re
+import sqlite3
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -162,3 +165,79 @@ def test_import_a_fatebook_file_twice_and_see_it_once(
     content = Path(download.value.path()).read_text()
     assert content.startswith('{\n "format": "summit-watch"')
     assert "Will Abe and Putin sign a peace treaty in December 2016?" in content
+
+
+def test_search_an_event_link_it_cite_it_and_see_it_on_the_chart(
+    dashboard_url: str, dashboard_db: Path, page: Page, screenshot_folder: Path
+) -> None:
+    treaty = question_id(dashboard_db, "sign a peace treaty by 31 Dec 2027")
+    open_page(page, f"{dashboard_url}/questions?question={treaty}")
+    search = page.get_by_role("textbox", name="Search events")
+    search.fill("курил*")
+    search.press("Enter")
+    wait_for_app(page)
+    expect(page.get_by_text("The one match")).to_be_visible()
+    hits = page.get_by_test_id("stDataFrame").last
+    hits.scroll_into_view_if_needed()
+    box = hits.bounding_box()
+    assert box is not None
+    page.mouse.click(box["x"] + 18, box["y"] + 35 + 17)  # the first row's selection box
+    link = page.get_by_role("button", name=re.compile("Link 1 selected"))
+    link.click()
+    event = _event_id(dashboard_db, "Путин и Абэ договорились")
+    _eventually(lambda: _links(dashboard_db, treaty).get(event) == "manual")
+    expect(link).to_have_count(0)  # the page has rerun: the hit is linked now, nothing to link
+    wait_for_app(page)
+
+    form = page.get_by_test_id("stForm").filter(has_text="Add a forecast")
+    form.get_by_label("Forecaster").fill("browser-citer")
+    form.get_by_label("Probability of yes").fill("4%")
+    form.get_by_test_id("stMultiSelect").click()
+    page.keyboard.type("Путин")
+    page.keyboard.press("Enter")
+    page.keyboard.press("Escape")
+    form.get_by_label("Why (optional)").click()  # out of the picker
+    form.get_by_role("button", name="Save forecast").click()
+    expect(page.get_by_text("citing 1 event")).to_be_visible(timeout=20_000)
+    assert _citations(dashboard_db, treaty, "browser-citer") == [event]
+    # The cited event's rule is labelled on the chart (cited events are labelled first).
+    chart_text = page.locator("[data-testid=stVegaLiteChart] svg text").evaluate_all(
+        "texts => texts.map(t => t.textContent || '')"
+    )
+    assert any(text.startswith("Путин и Абэ договорились") for text in chart_text), chart_text
+    no_exception(page)
+    save_screenshot(page, screenshot_folder, "question-citing")
+
+
+def _eventually(check: Callable[[], bool], seconds: float = 20) -> None:
+    """The page writes after a rerun the test cannot see start: wait for the database to show it."""
+    deadline = time.monotonic() + seconds
+    while not check():
+        assert time.monotonic() < deadline, "the change never reached the database"
+        time.sleep(0.2)
+
+
+def _event_id(dashboard_db: Path, title_start: str) -> int:
+    with sqlite3.connect(dashboard_db) as connection:
+        (found,) = connection.execute(
+            "SELECT id FROM event WHERE title LIKE ?", (f"{title_start}%",)
+        ).fetchone()
+    return int(found)
+
+
+def _links(dashboard_db: Path, question: int) -> dict[int, str]:
+    with sqlite3.connect(dashboard_db) as connection:
+        rows = connection.execute(
+            "SELECT event_id, origin FROM event_question WHERE question_id = ?", (question,)
+        )
+        return {int(e): str(o) for e, o in rows}
+
+
+def _citations(dashboard_db: Path, question: int, forecaster: str) -> list[int]:
+    with sqlite3.connect(dashboard_db) as connection:
+        rows = connection.execute(
+            "SELECT fe.event_id FROM forecast_event fe JOIN forecast f ON f.id = fe.forecast_id "
+            "JOIN forecaster p ON p.id = f.forecaster_id WHERE f.question_id = ? AND p.name = ?",
+            (question, forecaster),
+        )
+        return [int(e) for (e,) in rows]
