@@ -10,7 +10,8 @@ import streamlit as st
 from dashboard.components.database import data_version, get_database
 from dashboard.components.question_page import show_question
 from dashboard.components.tables import show_questions
-from services import demo, event_links, forecasts, questions
+from dashboard.components.whats_new import me
+from services import demo, event_links, questions
 from services.questions import QuestionFilter
 
 VIEWS = {
@@ -76,7 +77,7 @@ def show_list() -> None:
     if any(q.uid.startswith(demo.DEMO_UID_PREFIX) for q in everything):
         st.caption(demo.DEMO_NOTE)
     wanted = filters(sorted({tag for q in everything for tag in q.tags}))
-    shown = load_shown(version, wanted, st.session_state.get("me") or forecasts.latest_person(get_database()))
+    shown = load_shown(version, wanted, me())
     columns = st.columns(4)
     columns[0].metric("Questions", len(everything))
     columns[1].metric("Open", sum(q.status == "open" for q in everything))

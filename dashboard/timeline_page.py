@@ -32,6 +32,11 @@ def load_events(
     return events.events_frame(get_database(), start=start, end=end, tag=tag)
 
 
+@st.cache_data(ttl=30, show_spinner=False)
+def load_liveliest(version: tuple[int, ...]) -> int | None:
+    return event_links.liveliest_question(get_database())
+
+
 def _brushed(selection: object) -> tuple[datetime | None, datetime | None]:
     chosen = (getattr(selection, "selection", None) or {}).get(BRUSH) or {}
     days = chosen.get("day") if isinstance(chosen, dict) else None
@@ -97,7 +102,7 @@ if not _search(titles):
     show_events(shown, with_tags=True)
 
 st.subheader("Forecasts around the events")
-liveliest = event_links.liveliest_question(get_database())
+liveliest = load_liveliest(version)
 ordered = sorted(titles, key=lambda t: titles[t] != liveliest)  # the liveliest first
 LIVELY_HELP = (
     "Opens on the question with the most updates and linked events "

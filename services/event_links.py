@@ -439,26 +439,38 @@ def crowd_moves(database: Database, question_id: int, *, threshold: float = 0.10
 LIVELY_WINDOW = pd.Timedelta(days=60)
 
 
+LIVELY_CANDIDATES = 200  # the questions most recently forecast on: where "lively" is looked for
+
+
 def liveliest_question(database: Database) -> int | None:
-    """The question with the most going on in the two months before its latest forecast:
-    updates that changed a value, plus linked events. What the Timeline opens on (the demo: the
-    December 2016 treaty question), not a line that stayed flat for years; the newest wins a tie."""
-    steps = select(
-        Forecast.question_id,
-        Forecast.made_at,
-        Forecast.probability
-        - func.lag(Forecast.probability).over(
-            partition_by=(Forecast.question_id, Forecast.forecaster_id), order_by=Forecast.made_at
-        ),
-    ).where(Forecast.probability.is_not(None))
-    linked = select(EventQuestion.question_id, Event.occurred_at).join(
-        Event, Event.id == EventQuestion.event_id
+    """Among the 200 questions most recently forecast on, the one with the most going on in the two
+    months before its latest forecast: updates that changed a value, plus linked events. What
+    the Timeline opens on (the demo: the December 2016 treaty question), not a line that stayed
+    flat for years; the newest wins a tie."""
+    newest = select(Forecast.id, Forecast.question_id).order_by(Forecast.id.desc()).limit(20_000).subquery()
+    recent = (  # read from the newest rows, not a sort of every forecast
+        select(newest.c.question_id)
+        .group_by(newest.c.question_id)
+        .order_by(func.max(newest.c.id).desc())
+        .limit(LIVELY_CANDIDATES)
     )
     with database.read_session() as session:
+        candidates = [int(q) for q in session.scalars(recent)]
+        if not candidates:
+            return None
+        change = Forecast.probability - func.lag(Forecast.probability).over(
+            partition_by=(Forecast.question_id, Forecast.forecaster_id), order_by=Forecast.made_at
+        )
+        steps = select(Forecast.question_id, Forecast.made_at, change).where(
+            Forecast.probability.is_not(None), Forecast.question_id.in_(candidates)
+        )
+        linked = (
+            select(EventQuestion.question_id, Event.occurred_at)
+            .join(Event, Event.id == EventQuestion.event_id)
+            .where(EventQuestion.question_id.in_(candidates))
+        )
         forecasts_ = pd.DataFrame(session.execute(steps).all(), columns=["question_id", "at", "change"])
         events_ = pd.DataFrame(session.execute(linked).all(), columns=["question_id", "at"])
-    if forecasts_.empty:
-        return None
     for frame in (forecasts_, events_):
         frame["at"] = pd.to_datetime(frame["at"], utc=True)
     latest = forecasts_.groupby("question_id")["at"].max()

@@ -21,7 +21,7 @@ from db.migrate import PROJECT_ROOT
 from db.models import Command, Forecast, Heartbeat, Question, Resolution, ScoreSnapshot, Source
 from services import questions
 from services.score_report import DEFAULT_KEY
-from tests.factories import F, Q, R
+from tests.factories import E, F, Q, R, S
 
 APP = str(PROJECT_ROOT / "app.py")
 PAGES = ["overview", "timeline", "questions", "add_forecast", "calibration", "sources", "data"]
@@ -271,3 +271,27 @@ def test_a_multiple_choice_question_charts_each_option(app_env: Database) -> Non
     assert app.selectbox(key=f"q-whose-{qid}").options == ["ana"]
     specs = [str(chart.proto.spec) for chart in app.get("vega_lite_chart")]
     assert any('"field": "option"' in spec for spec in specs)
+
+
+def test_a_question_page_search_becomes_its_watch_rule_and_whats_new_shows_on_the_overview(
+    app_env: Database,
+) -> None:
+    qid = Q(app_env, "Will the Kuril talks resume by 2031?", closes=None)
+    F(app_env, qid, 0.2, by="ana", at=1)
+    wire = S(app_env, "wire").id
+    E(app_env, wire, "Kuril talks: a date is set", at=5)
+    E(app_env, wire, "Football", at=6)
+    app = run_app("questions", question=str(qid))
+    app.text_input(key=f"find-{qid}").input("kuril*").run()
+    assert "The one match" in app.caption[-1].value or any("The one match" in c.value for c in app.caption)
+    app.button(key=f"watch-{qid}").click().run()
+    assert not app.exception
+    assert "Watching: 1 stored events match, 1 newly linked." in app.success[0].value
+    with app_env.read_session() as session:
+        assert session.get(Question, qid).watch_rule == "kuril*"
+    overview = run_app()
+    overview.selectbox(key="whats_new_me").set_value("ana").run()
+    shown = " ".join(text(m.value) for m in overview.markdown)
+    assert "1 new event on 1 question" in shown
+    labels = [link.proto.label for link in overview.get("page_link")]
+    assert any("Kuril talks: a date is set" in text(label) for label in labels), labels

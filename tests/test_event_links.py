@@ -232,3 +232,13 @@ def test_a_watch_rule_links_events_up_to_the_questions_close_only(database: Data
     assert links(database, question) == {early: "rule"}
     later = Q(database, closes=30)
     assert event_links.watch_question(database, later, "kuril*").linked == 1
+
+
+def test_the_timeline_opens_on_the_question_with_most_going_on(database: Database, wire: int) -> None:
+    flat, lively = Q(database, closes=None), Q(database, closes=None)
+    for at in (1, 2, 3, 4):
+        F(database, flat, 0.5, by="ana", at=at)  # restated: no update
+    for at, p in ((1, 0.5), (2, 0.3), (3, 0.6)):
+        F(database, lively, p, by="ana", at=at)
+    E(database, wire, "Talks collapse", at=2, questions=[lively])
+    assert event_links.liveliest_question(database) == lively

@@ -42,10 +42,8 @@ def _resolution_rule(detail: questions.QuestionDetail) -> pd.DataFrame:
 
 def _with_reasons(paths: pd.DataFrame, cited: pd.DataFrame) -> pd.DataFrame:
     """Each step's cited events, for its tooltip."""
-    because = (
-        cited.groupby("forecast_id")["title"].agg(" · ".join) if not cited.empty else pd.Series(dtype=str)
-    )
-    return paths.assign(because=paths["forecast_id"].map(because).fillna(""))
+    because = cited.groupby("forecast_id")["title"].agg(" · ".join).to_dict() if not cited.empty else {}
+    return paths.assign(because=[because.get(i, "") for i in paths["forecast_id"]])
 
 
 def _binary(

@@ -12,6 +12,7 @@ from dashboard.components.history import show_history
 from dashboard.components.question_forms import forecast_form, resolution_form
 from dashboard.components.tables import show_latest_forecasts
 from dashboard.components.text import plain
+from dashboard.components.whats_new import me
 from forecasts.errors import NotFound
 from services import event_links, forecasts, questions
 from services.event_links import LinkedEvent
@@ -54,8 +55,7 @@ def show_question(selected: str) -> None:
         return
     _header(detail)
     # Read once: the chart's rules, the linked list and the forecast form's "because of".
-    me = st.session_state.get("me") or forecasts.latest_person(get_database())
-    linked: list[LinkedEvent] = event_links.linked_events(get_database(), detail.id, forecaster=me)
+    linked: list[LinkedEvent] = event_links.linked_events(get_database(), detail.id, forecaster=me())
     show_history(get_database(), detail, linked)
     show_crowd_moves(detail)
     left, right = st.columns([3, 2])

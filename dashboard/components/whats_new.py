@@ -4,11 +4,21 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard.components.database import get_database
+from dashboard.components.database import data_version, get_database
 from dashboard.components.text import plain
 from services import event_links, forecasts
 
 QUESTION_PAGE = "dashboard/questions_page.py"
+
+
+@st.cache_data(ttl=30, show_spinner=False)
+def _latest_person(version: tuple[int, ...]) -> str | None:
+    return forecasts.latest_person(get_database())
+
+
+def me() -> str | None:
+    """Who "you" are: the name last used in a form, else whoever forecast most recently."""
+    return st.session_state.get("me") or _latest_person(data_version())
 
 
 def _remember() -> None:
@@ -16,12 +26,12 @@ def _remember() -> None:
 
 
 def current_person() -> str | None:
-    """Who "you" are: the name last used in a form, else whoever forecast most recently."""
+    """A picker for who "you" are, starting from :func:`me`; a change is remembered."""
     people = forecasts.forecasters(get_database())[0]
     if not people:
         return None
-    me = st.session_state.get("me")
-    default = me if me in people else forecasts.latest_person(get_database()) or people[0]
+    default = me()
+    default = default if default in people else people[0]
     return st.selectbox(
         "You are",
         people,
@@ -34,14 +44,14 @@ def current_person() -> str | None:
 
 def show_whats_new() -> None:
     st.subheader("New since your last forecasts")
-    me = current_person()
-    if me is None:
-        st.caption("Add a forecast first: then the events that arrive after it show here.")
+    person = current_person()
+    if person is None:
+        st.caption("Add a forecast first: then the events that happen after it show here.")
         return
-    news = event_links.new_since_last_forecast(get_database(), me)
+    news = event_links.new_since_last_forecast(get_database(), person)
     n_events, n_questions = event_links.count_new(news)
     if not news:
-        st.caption(f"No new linked events on {plain(me)}'s open questions since their last forecasts.")
+        st.caption(f"No new linked events on {plain(person)}'s open questions since their last forecasts.")
         return
     events_word, questions_word = "event" + "s" * (n_events != 1), "question" + "s" * (n_questions != 1)
     st.markdown(
