@@ -14,7 +14,6 @@ from dashboard.components.history import show_history
 from dashboard.components.tables import show_events
 from dashboard.components.text import plain
 from services import event_links, events, questions
-from services.event_links import EventHit
 from services.events import EVENT_ROW_LIMIT
 
 BRUSH = "when"
@@ -46,15 +45,16 @@ def _brushed(selection: object) -> tuple[datetime | None, datetime | None]:
     return start, end
 
 
-def _link_to_question(chosen: list[EventHit], titles: dict[str, int]) -> None:
+def _link_to_question(chosen: list[int], titles: dict[str, int]) -> None:
+    """Link the selected events (ids) to a question picked here."""
     if not chosen:
         st.caption("Select rows to link them to a question.")
         return
     left, right = st.columns([3, 1], vertical_alignment="bottom")
     which = left.selectbox("Link the selected to", list(titles), key="tl_link_to")
     if which and right.button(f"Link {len(chosen)}", key="tl_link", type="primary", icon=":material/link:"):
-        for hit in chosen:
-            event_links.link_event(get_database(), hit.id, titles[which])
+        for event_id in chosen:
+            event_links.link_event(get_database(), event_id, titles[which])
         refresh()
         st.session_state["tl_linked"] = f"Linked {len(chosen)} event(s) to “{which}”."
         st.rerun()
@@ -76,7 +76,7 @@ def _search(titles: dict[str, int]) -> bool:
         st.caption("No events match.")
         return True
     st.caption(f"{best_matches(len(hits))} (matches in «guillemets»).")
-    _link_to_question(show_hits(hits, set(), key="tl_hits"), titles)
+    _link_to_question([hit.id for hit in show_hits(hits, set(), key="tl_hits")], titles)
     return True
 
 
@@ -99,7 +99,8 @@ if not _search(titles):
     shown = load_events(version, start, end, tag)
     label = f"{start:%Y-%m-%d} to {end:%Y-%m-%d}" if start and end else "all dates"
     st.caption(f"{len(shown)} events, {label} (newest first, at most {EVENT_ROW_LIMIT:,}).")
-    show_events(shown, with_tags=True)
+    rows = show_events(shown, with_tags=True, key="tl_events")
+    _link_to_question([int(shown["id"].iloc[row]) for row in rows], titles)
 
 st.subheader("Forecasts around the events")
 liveliest = load_liveliest(version)

@@ -10,24 +10,33 @@ from dashboard.components.forms import local
 from dashboard.components.text import http_link
 
 
-def show_events(frame: pd.DataFrame, *, with_tags: bool = False) -> None:
-    """Events newest first; only http(s) links are clickable."""
+def show_events(frame: pd.DataFrame, *, with_tags: bool = False, key: str | None = None) -> list[int]:
+    """Events newest first; only http(s) links are clickable. With a ``key`` rows can be selected:
+    returns their positions."""
     shown = frame.assign(url=frame["url"].map(http_link))
     columns = ["occurred_at", "title", "source", *(["tags"] if with_tags else []), "url"]
-    st.dataframe(
+    config: dict[str, ColumnConfig] = {
+        "occurred_at": st.column_config.DatetimeColumn(
+            "When (UTC)", format="YYYY-MM-DD HH:mm", timezone="UTC"
+        ),
+        "title": st.column_config.TextColumn("Event", width="large"),
+        "source": st.column_config.TextColumn("Source"),
+        "tags": st.column_config.TextColumn("Tags"),
+        "url": st.column_config.LinkColumn("Link", display_text="open"),
+    }
+    if key is None:
+        st.dataframe(shown[columns], hide_index=True, width="stretch", column_config=config)
+        return []
+    picked = st.dataframe(
         shown[columns],
         hide_index=True,
         width="stretch",
-        column_config={
-            "occurred_at": st.column_config.DatetimeColumn(
-                "When (UTC)", format="YYYY-MM-DD HH:mm", timezone="UTC"
-            ),
-            "title": st.column_config.TextColumn("Event", width="large"),
-            "source": st.column_config.TextColumn("Source"),
-            "tags": st.column_config.TextColumn("Tags"),
-            "url": st.column_config.LinkColumn("Link", display_text="open"),
-        },
+        column_config=config,
+        key=key,
+        on_select="rerun",
+        selection_mode="multi-row",
     )
+    return list(picked.selection.rows)
 
 
 def show_latest_forecasts(latest: pd.DataFrame, question_type: str, options: tuple[str, ...]) -> None:
