@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from db.engine import connect
 from db.migrate import PROJECT_ROOT
@@ -177,12 +177,8 @@ def test_search_an_event_link_it_cite_it_and_see_it_on_the_chart(
     search.press("Enter")
     wait_for_app(page)
     expect(page.get_by_text("The one match")).to_be_visible()
-    hits = page.get_by_test_id("stDataFrame").last
-    hits.scroll_into_view_if_needed()
-    box = hits.bounding_box()
-    assert box is not None
-    page.mouse.click(box["x"] + 18, box["y"] + 35 + 17)  # the first row's selection box
     link = page.get_by_role("button", name=re.compile("Link 1 selected"))
+    _select_first_row(page, page.get_by_test_id("stDataFrame").last, until=link)
     link.click()
     event = _event_id(dashboard_db, "Путин и Абэ договорились")
     _eventually(lambda: _links(dashboard_db, treaty).get(event) == "manual")
@@ -207,6 +203,21 @@ def test_search_an_event_link_it_cite_it_and_see_it_on_the_chart(
     assert any(text.startswith("Путин и Абэ договорились") for text in chart_text), chart_text
     no_exception(page)
     save_screenshot(page, screenshot_folder, "question-citing")
+
+
+def _select_first_row(page: Page, grid: Locator, *, until: Locator) -> None:
+    """Tick the first row of a data grid (drawn on a canvas: clicked by position), then wait for
+    ``until``; a click that lands while the grid is still being laid out is tried again."""
+    for _ in range(5):
+        grid.scroll_into_view_if_needed()
+        page.wait_for_timeout(400)
+        box = grid.bounding_box()
+        assert box is not None
+        page.mouse.click(box["x"] + 18, box["y"] + 35 + 17)  # the first row's selection box
+        page.wait_for_timeout(500)
+        if grid.get_by_role("button", name="Clear selection").count():  # the grid took the tick
+            break
+    expect(until).to_be_visible(timeout=30_000)
 
 
 def _eventually(check: Callable[[], bool], seconds: float = 20) -> None:
