@@ -49,10 +49,16 @@ with right:
             f"As scored {local(headline.scored_at)}: newer forecasts and resolutions are not counted yet. "
             "The worker rescores within a minute; the Calibration page rescores on opening."
         )
-    for name, (n, brier) in sorted(headline.scores.items(), key=lambda item: item[1][1]):
+    ranked, unranked = scores.ranking(headline.scores)
+    for place, standing in enumerate(ranked, start=1):
         st.metric(
-            plain(name),
-            f"{brier:.3f}",
-            help=f"Brier score, 0–1 scale (lower is better), last forecast on {n} resolved questions",
+            f"{place}. {plain(standing.forecaster)} · {scores.questions_count(standing.n_questions)}",
+            f"{standing.brier:.3f}",
+            help="Brier score, 0–1 scale (lower is better), on the last forecast per resolved question",
+        )
+    if unranked:
+        st.caption(
+            f"Too few resolved questions to rank (fewer than {scores.MIN_RANKED_QUESTIONS}): "
+            + ", ".join(f"{plain(s.forecaster)} ({scores.questions_count(s.n_questions)})" for s in unranked)
         )
     st.page_link("dashboard/calibration_page.py", label="Calibration & scores →")

@@ -35,7 +35,7 @@ from forecasts.scoring.scorecard import (
 from services.score_data import resolved_binary_table
 
 # Part of every snapshot's fingerprint: bump it when scoring code changes what a snapshot holds.
-SCORER_VERSION = "1"
+SCORER_VERSION = "2"  # 2: with how each forecaster updates
 DEFAULT_KEY = "calibration:default"
 # A stale report that scored faster than this is rescored while the page loads; a slower one
 # is shown (marked stale) while the worker rescores it, so no page makes its user wait.

@@ -69,6 +69,35 @@ def refresh_kept_report(database: Database) -> bool:
     return True
 
 
+# Fewer resolved questions than this and a low Brier score is luck as much as skill: not ranked.
+MIN_RANKED_QUESTIONS = 5
+
+
+@dataclass(frozen=True)
+class Standing:
+    forecaster: str
+    n_questions: int
+    brier: float  # 0–1 scale, last forecast per question
+
+
+def ranking(scores: dict[str, tuple[int, float]]) -> tuple[list[Standing], list[Standing]]:
+    """(those with at least MIN_RANKED_QUESTIONS resolved questions, best Brier first; the others,
+    most questions first): who may be called the leader, and who is too new to say."""
+    everyone = [Standing(name, n, brier) for name, (n, brier) in scores.items()]
+    ranked = sorted(
+        (s for s in everyone if s.n_questions >= MIN_RANKED_QUESTIONS), key=lambda s: (s.brier, s.forecaster)
+    )
+    unranked = sorted(
+        (s for s in everyone if s.n_questions < MIN_RANKED_QUESTIONS),
+        key=lambda s: (-s.n_questions, s.forecaster),
+    )
+    return ranked, unranked
+
+
+def questions_count(n: int) -> str:
+    return f"{n} question" + ("" if n == 1 else "s")
+
+
 @dataclass(frozen=True)
 class Headline:
     """Per forecaster: resolved yes/no questions scored and their mean Brier (0–1)."""

@@ -63,10 +63,11 @@ def count(database: Database, model, *where) -> int:
         return session.scalar(select(func.count()).select_from(model).where(*where))
 
 
-def settled_history(database: Database) -> None:
-    """Ana calls two questions well, Bo badly: enough to score."""
-    for outcome in ("yes", "no"):
-        q = Q(database, f"Will the {outcome} question resolve yes?", tags=["summit"])
+def settled_history(database: Database, n: int = 6) -> None:
+    """Ana calls ``n`` questions well, Bo badly (six: enough to rank them)."""
+    for i in range(n):
+        outcome = ("yes", "no")[i % 2]
+        q = Q(database, f"Will the {outcome} question number {i} resolve yes?", tags=["summit"])
         F(database, q, 0.9 if outcome == "yes" else 0.1, by="ana", at=2)
         F(database, q, 0.3 if outcome == "yes" else 0.7, by="bo", at=3)
         R(database, q, outcome, at=30)
@@ -86,7 +87,7 @@ def test_every_page_runs_on_the_demo(app_env: Database, monkeypatch: pytest.Monk
 
 
 def test_questions_list_filters_by_text(app_env: Database) -> None:
-    settled_history(app_env)
+    settled_history(app_env, n=2)
     Q(app_env, "Will Brent close above $60?")
     app = run_app("questions")
     assert len(app.dataframe[0].value) == 3
@@ -111,8 +112,18 @@ def test_calibration_tells_who_did_best(app_env: Database) -> None:
     settled_history(app_env)
     app = run_app("calibration")
     story = text(app.markdown[0].value)
-    assert story.startswith("**ana** forecast best")
+    assert story.startswith("**ana** forecast best: Brier (0–1 scale) 0.010 over 6 questions")
     assert len(app.get("vega_lite_chart")) >= 4
+
+
+def test_no_one_is_crowned_on_too_few_questions(app_env: Database) -> None:
+    settled_history(app_env, n=2)
+    story = text(run_app("calibration").markdown[0].value)
+    assert story.startswith("Too few resolved questions to rank anyone yet (it takes 5 each).")
+    assert "ana (2 questions)" in story
+    overview = run_app()
+    assert not any("ana" in metric.label for metric in overview.metric)
+    assert any("Too few resolved questions to rank" in c.value for c in overview.caption)
 
 
 def test_quick_entry_creates_question_and_forecast_once(app_env: Database) -> None:
@@ -183,9 +194,9 @@ def test_resolving_moves_the_calibration_page(app_env: Database) -> None:
     F(app_env, q, 0.01, by="bo", at=2)
     R(app_env, q, "no", at=30)
     after = text(run_app("calibration").markdown[0].value)
-    # A 99 % miss costs Ana 0.98 on one question: Bo now leads.
-    assert before.startswith("**ana** forecast best")
-    assert after.startswith("**bo** forecast best")
+    # A 99 % miss costs Ana 0.98 on one question: (6 × 0.01 + 0.9801) / 7 = 0.149.
+    assert before.startswith("**ana** forecast best: Brier (0–1 scale) 0.010 over 6 questions")
+    assert after.startswith("**ana** forecast best: Brier (0–1 scale) 0.149 over 7 questions")
 
 
 def test_sources_page_adds_a_feed_and_requests_a_run(app_env: Database) -> None:

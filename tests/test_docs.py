@@ -37,6 +37,9 @@ def test_every_score_json_key_is_documented(tmp_path) -> None:
         assert f"`{key}`" in README, key
     for key in report["by_forecaster"]["ana"]["timeline"]:
         assert f"`{key}`" in README, key
+    for key in report["by_forecaster"]["ana"]["updating"]:
+        assert f"`{key}`" in README, key
+    assert set(report["updating"]) == set(report["by_forecaster"]["ana"]["updating"])
 
 
 def _json(url: str, *args: str) -> object:

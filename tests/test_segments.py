@@ -59,9 +59,10 @@ def reference(question, forecaster, made_at, p, y, opens, closes, resolved) -> d
             daily.append(per_day)
         relative = relative_to_median(np.vstack(daily)) if daily[0].size else np.full(len(names), np.nan)
         peers = time_averaged_peer(series, outcome, window)
+        alone = len(names) < 2  # no one to compare against: n/a, not 0
         for i, name in enumerate(names):
-            result[(q, name)]["relative_brier_daily"] = float(relative[i])
-            result[(q, name)]["peer"] = float(peers[i])
+            result[(q, name)]["relative_brier_daily"] = float("nan") if alone else float(relative[i])
+            result[(q, name)]["peer"] = float("nan") if alone else float(peers[i])
     return result
 
 

@@ -15,7 +15,7 @@ from dashboard.components.charts import (
 )
 from dashboard.components.forms import local
 from dashboard.components.text import plain
-from services.scores import CalibrationReport
+from services.scores import MIN_RANKED_QUESTIONS, CalibrationReport, questions_count, ranking
 
 BRIER = "Brier (0–1 scale)"
 SEED = "seed-article"
@@ -48,13 +48,25 @@ def _summary(report: CalibrationReport) -> pd.DataFrame:
     return pd.DataFrame(rows).sort_values(BRIER)
 
 
-def _story(report: CalibrationReport, summary: pd.DataFrame) -> str:
-    """The ten-second story: who did best, on the same scale, with the seed article called out."""
-    best = summary.iloc[0]
-    story = (
-        f"**{plain(best['Forecaster'])}** forecast best: {BRIER} {best[BRIER]:.3f} over {best['Questions']} "
-        "questions (lower is better; always saying 50 % scores 0.25)."
-    )
+def _story(report: CalibrationReport) -> str:
+    """The ten-second story: who did best, on the same scale, with the seed article called out;
+    no one is crowned on fewer than MIN_RANKED_QUESTIONS resolved questions."""
+    ranked, unranked = ranking({n: (c.n_questions, c.brier) for n, c in report.card.by_forecaster.items()})
+    if ranked:
+        best = ranked[0]
+        story = (
+            f"**{plain(best.forecaster)}** forecast best: {BRIER} {best.brier:.3f} over "
+            f"{questions_count(best.n_questions)} (lower is better; always saying 50 % scores 0.25)."
+        )
+    else:
+        story = f"Too few resolved questions to rank anyone yet (it takes {MIN_RANKED_QUESTIONS} each)."
+    if unranked:
+        story += (
+            " Not ranked, with fewer than "
+            + f"{MIN_RANKED_QUESTIONS}: "
+            + ", ".join(f"{plain(s.forecaster)} ({questions_count(s.n_questions)})" for s in unranked)
+            + "."
+        )
     if SEED in report.card.by_forecaster:
         article = report.card.by_forecaster[SEED]
         rows = report.questions[report.questions["forecaster"] == SEED]
@@ -69,7 +81,7 @@ def _story(report: CalibrationReport, summary: pd.DataFrame) -> str:
 
 def story_and_table(report: CalibrationReport) -> None:
     summary = _summary(report)
-    st.markdown(_story(report, summary))
+    st.markdown(_story(report))
     numbers = [c for c in summary.columns if c not in ("Forecaster", "Questions")]
     st.dataframe(
         summary,

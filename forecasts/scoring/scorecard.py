@@ -25,6 +25,7 @@ from forecasts.scoring.decomposition import (
 from forecasts.scoring.rules import LOG_CLAMP, brier_01, log_loss
 from forecasts.scoring.samples import SampleMode, sample_weights
 from forecasts.scoring.segments import pair_time_scores
+from forecasts.scoring.updating import Updating, updating_by_forecaster
 
 Floats = NDArray[np.float64]
 
@@ -53,6 +54,10 @@ class ForecastTable:
     forecaster_codes: NDArray[np.intp] = field(default=None, repr=False, compare=False)  # type: ignore[arg-type]  # derived below
 
     def __post_init__(self) -> None:
+        # A question without a close date is scored over its life, from opening to resolution.
+        no_close = np.isnan(self.closes_at)
+        if np.any(no_close):
+            object.__setattr__(self, "closes_at", np.where(no_close, self.resolved_at, self.closes_at))
         for labels, codes in (("question", "question_codes"), ("forecaster", "forecaster_codes")):
             if getattr(self, codes) is None:
                 inverse = np.unique(getattr(self, labels), return_inverse=True)[1].reshape(-1)
@@ -65,10 +70,14 @@ class ForecastTable:
         return ForecastTable(**{name: getattr(self, name)[mask] for name in self.__dataclass_fields__})
 
     @property
+    def windowed(self) -> NDArray[np.bool_]:
+        """Rows whose question has a window to average over (opens, then closes or resolves later)."""
+        with np.errstate(invalid="ignore"):
+            return np.isfinite(self.opens_at) & np.isfinite(self.closes_at) & (self.closes_at > self.opens_at)
+
+    @property
     def has_windows(self) -> bool:
-        return len(self) > 0 and bool(
-            np.all(np.isfinite(self.opens_at)) and np.all(np.isfinite(self.closes_at))
-        )
+        return len(self) > 0 and bool(np.all(self.windowed))
 
 
 @dataclass(frozen=True)
@@ -82,6 +91,7 @@ class TimelineSummary:
     relative_brier_daily: float  # 0–1 scale: daily Brier minus the day's median, zero when inactive
     baseline: float  # Metaculus baseline score (gain; zero before the first forecast)
     peer: float  # Metaculus peer score (gain; sums to zero across forecasters)
+    n_compared: int = 0  # questions on which someone else forecast too: what peer and relative need
 
 
 @dataclass(frozen=True)
@@ -99,6 +109,7 @@ class Scorecard:
     corp_log: CorpDecomposition
     murphy: MurphyDecomposition
     timeline: TimelineSummary | None = None
+    updating: Updating | None = None  # how they update (forecasting.scoring.updating)
     by_forecaster: dict[str, Scorecard] = field(default_factory=dict)
 
 
@@ -125,7 +136,8 @@ def _timelines(table: ForecastTable) -> dict[str, TimelineSummary]:
             values = getattr(pairs, key)[mine]
             finite = values[np.isfinite(values)]
             means[key] = float(finite.mean()) if finite.size else float("nan")
-        summaries[name] = TimelineSummary(n_questions=int(mine.sum()), **means)
+        compared = int(np.isfinite(pairs.peer[mine]).sum())
+        summaries[name] = TimelineSummary(n_questions=int(mine.sum()), n_compared=compared, **means)
     return summaries
 
 
@@ -174,15 +186,20 @@ def score_forecasts(
         raise ValueError("no resolved forecasts to score")
     if samples == "time" and not table.has_windows:
         raise ValueError("time-weighted samples need opens_at and closes_at for every question")
-    timelines = _timelines(table) if table.has_windows else {}
+    windowed = table.windowed  # questions without a window are left out of the time averages only
+    timelines = _timelines(table.subset(windowed)) if np.any(windowed) else {}
+    pooled, updates = updating_by_forecaster(
+        table.question_codes, table.forecaster_codes, table.made_at, table.probability, table.outcome
+    )
     overall = _card(table, samples, edges_percent, log_clamp)
     by_forecaster = {}
     codes, first_rows = np.unique(table.forecaster_codes, return_index=True)
     for code, row in zip(codes.tolist(), first_rows.tolist(), strict=True):
         name = str(table.forecaster[row])
         card = _card(table.subset(table.forecaster_codes == code), samples, edges_percent, log_clamp)
-        by_forecaster[name] = Scorecard(**{**card.__dict__, "timeline": timelines.get(name)})
-    return Scorecard(**{**overall.__dict__, "by_forecaster": by_forecaster})
+        extra = {"timeline": timelines.get(name), "updating": updates[int(code)]}
+        by_forecaster[name] = Scorecard(**{**card.__dict__, **extra})
+    return Scorecard(**{**overall.__dict__, "updating": pooled, "by_forecaster": by_forecaster})
 
 
 @dataclass(frozen=True)
@@ -247,6 +264,7 @@ def per_question_scores(table: ForecastTable) -> list[QuestionScore]:
 def scorecard_from_dict(data: dict[str, Any]) -> Scorecard:
     """The inverse of ``dataclasses.asdict`` for a scorecard (as stored in a score snapshot)."""
     timeline = data.get("timeline")
+    updates = data.get("updating")
     return Scorecard(
         **{
             **data,
@@ -256,6 +274,7 @@ def scorecard_from_dict(data: dict[str, Any]) -> Scorecard:
             "corp_log": CorpDecomposition(**data["corp_log"]),
             "murphy": MurphyDecomposition(**data["murphy"]),
             "timeline": TimelineSummary(**timeline) if timeline else None,
+            "updating": Updating(**updates) if updates else None,
             "by_forecaster": {name: scorecard_from_dict(c) for name, c in data["by_forecaster"].items()},
         }
     )

@@ -41,9 +41,10 @@ class PairTimeScores:
     brier_exact: Floats  # 0–1 scale: mean while a forecast stood (nan if none did)
     coverage: Floats  # share of the scheduled lifetime with a forecast standing
     brier_daily: Floats  # 0–1 scale: mean over the full days with a forecast (nan if none)
-    relative_brier_daily: Floats  # Σ over active days (own − median) / all days (nan if no full day)
+    relative_brier_daily: Floats  # Σ over active days (own − median) / all days (nan if no full day,
+    # or no one else forecast the question)
     baseline: Floats  # Metaculus baseline, zero where nothing stood, over the scheduled lifetime
-    peer: Floats  # Metaculus peer score, time-averaged the same way
+    peer: Floats  # Metaculus peer score, time-averaged the same way (nan if no one else forecast it)
 
 
 def _dense(labels: NDArray[Any]) -> tuple[NDArray[Any], Ints]:
@@ -252,6 +253,8 @@ def _sorted_pair_scores(
         return np.bincount(cell_pair, weights=weights, minlength=n_pairs).astype(np.float64, copy=False)
 
     ends, lifetime, n_days = windows.ends, windows.lifetime, windows.n_days
+    # Alone on a question, there is no one to be better or worse than: n/a, not a score of 0.
+    compared = np.bincount(pair_q)[pair_q] >= 2
     first_time = np.clip(t[pair_starts], windows.opens[pair_q], ends[pair_q])
     covered = ends[pair_q] - first_time  # the standing intervals tile [first forecast, end)
     active_days = per_pair(days.astype(np.float64))
@@ -261,9 +264,11 @@ def _sorted_pair_scores(
             "coverage": covered / lifetime[pair_q],
             "brier_daily": np.where(active_days > 0, per_pair(brier * days) / active_days, np.nan),
             "relative_brier_daily": np.where(
-                n_days[pair_q] > 0, per_pair((brier - medians[cell_seg]) * days) / n_days[pair_q], np.nan
+                (n_days[pair_q] > 0) & compared,
+                per_pair((brier - medians[cell_seg]) * days) / n_days[pair_q],
+                np.nan,
             ),
             "baseline": per_pair(baseline * seconds) / lifetime[pair_q],
-            "peer": per_pair(peer * seconds) / lifetime[pair_q],
+            "peer": np.where(compared, per_pair(peer * seconds) / lifetime[pair_q], np.nan),
         }
     return pair_q, pair_f, scores
