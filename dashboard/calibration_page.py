@@ -9,6 +9,7 @@ import streamlit as st
 from dashboard.components import calibration as sections
 from dashboard.components.database import data_version, get_database
 from dashboard.components.forms import local
+from dashboard.components.updating import how_you_update
 from services import forecasts, questions, scores
 from services.scores import CalibrationReport, ReportFilters
 from services.status import worker_status
@@ -62,6 +63,7 @@ if report.stale:
     )
     refresh_when_rescored()
 sections.story_and_table(report)
+how_you_update(report)
 subject = sections.calibration(report)
 sections.sharpness(report, subject)
 sections.by_question(report)

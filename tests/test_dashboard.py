@@ -306,3 +306,14 @@ def test_a_question_page_search_becomes_its_watch_rule_and_whats_new_shows_on_th
     assert "1 new event on 1 question" in shown
     labels = [link.proto.label for link in overview.get("page_link")]
     assert any("Kuril talks: a date is set" in text(label) for label in labels), labels
+
+
+def test_the_calibration_page_says_how_each_forecaster_updates(app_env: Database) -> None:
+    from services import demo
+
+    demo.load_demo(app_env)
+    app = run_app("calibration")
+    said = [text(m.value) for m in app.markdown]
+    for name in ("analyst", "crowd:demo", "seed-article"):
+        assert any(line.startswith(f"- {name} ") and "excess movement" in line for line in said), name
+    assert any("The five updates that helped most" in line for line in said)

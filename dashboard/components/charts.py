@@ -311,3 +311,43 @@ def score_over_time_chart(scores: pd.DataFrame) -> Figure:
         .properties(height=220)
     )
     return chart
+
+
+def excess_movement_chart(table: pd.DataFrame) -> Figure:
+    """Each forecaster's excess movement with a 95 % interval (±1.96 standard errors); zero, a
+    Bayesian's expectation, marked."""
+    shown = table.assign(
+        low=table["Excess movement"] - 1.96 * table["± (standard error)"].fillna(0),
+        high=table["Excess movement"] + 1.96 * table["± (standard error)"].fillna(0),
+    )
+    y = alt.Y("Forecaster:N", title=None, sort=list(shown["Forecaster"]), axis=alt.Axis(labelOverlap=False))
+    bars = (
+        alt.Chart(shown)
+        .mark_rule(strokeWidth=2)
+        .encode(
+            x=alt.X("low:Q", title="Excess movement (0: as a Bayesian; > 0 over-reacts, < 0 under-reacts)"),
+            x2="high:Q",
+            y=y,
+        )
+    )
+    points = (
+        alt.Chart(shown)
+        .mark_point(filled=True, size=80)
+        .encode(
+            x="Excess movement:Q",
+            y=y,
+            tooltip=[
+                "Forecaster:N",
+                alt.Tooltip("Excess movement:Q", format="+.3f"),
+                alt.Tooltip("± (standard error):Q", format=".3f"),
+                alt.Tooltip("Questions:Q"),
+            ],
+        )
+    )
+    zero = alt.Chart(pd.DataFrame({"x": [0.0], "label": ["Bayesian"]}))
+    rule = zero.mark_rule(color="#888", strokeDash=[4, 4]).encode(x="x:Q")
+    label = zero.mark_text(align="left", dx=4, dy=-6, color="#666").encode(
+        x="x:Q", y=alt.value(0), text="label:N"
+    )
+    layered: Figure = alt.layer(rule, label, bars, points).properties(height=50 + 36 * len(shown))
+    return layered
