@@ -121,6 +121,8 @@ def test_no_one_is_crowned_on_too_few_questions(app_env: Database) -> None:
     story = text(run_app("calibration").markdown[0].value)
     assert story.startswith("Too few resolved questions to rank anyone yet (it takes 5 each).")
     assert "ana (2 questions)" in story
+    cautions = [w.value for w in run_app("calibration").warning]
+    assert any("too few for calibration to say much (under 10)" in text(w) for w in cautions), cautions
     overview = run_app()
     assert not any("ana" in metric.label for metric in overview.metric)
     assert any("Too few resolved questions to rank" in c.value for c in overview.caption)

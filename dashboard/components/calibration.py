@@ -18,6 +18,7 @@ from dashboard.components.text import plain
 from services.scores import MIN_RANKED_QUESTIONS, CalibrationReport, questions_count, ranking
 
 BRIER = "Brier (0–1 scale)"
+SMALL_SAMPLE = 10  # resolved questions under which calibration charts carry a caution
 SEED = "seed-article"
 
 
@@ -107,6 +108,12 @@ def calibration(report: CalibrationReport) -> str:
     default = names.index("analyst") if "analyst" in names else 0
     subject = st.selectbox("Whose calibration", names, index=default, key="cal_subject")
     mine = report.card.by_forecaster[subject]
+    if mine.n_questions < SMALL_SAMPLE:
+        st.warning(
+            f"{plain(subject)} has {questions_count(mine.n_questions)} resolved: too few for calibration "
+            f"to say much (under {SMALL_SAMPLE}). Read the intervals, not the points.",
+            icon=":material/info:",
+        )
     left, right = st.columns(2)
     bins = pd.DataFrame([b.__dict__ for b in mine.calibration])
     with left:
@@ -141,6 +148,11 @@ def calibration(report: CalibrationReport) -> str:
 def sharpness(report: CalibrationReport, subject: str) -> None:
     st.subheader("Sharpness")
     mine = report.sharpness[report.sharpness["forecaster"] == subject]
+    counted = int(mine["forecasts"].sum()) if "forecasts" in mine else 0
+    st.caption(
+        f"How often {plain(subject)} used each probability, in 5-point bins: every one of their forecasts "
+        f"on resolved yes/no questions ({counted} forecast{'s' * (counted != 1)}), updates included."
+    )
     st.altair_chart(sharpness_chart(mine), width="stretch")
     download(mine, f"sharpness-{subject}")
 
