@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import numpy as np
 import pytest
 
 from db import Database
@@ -83,12 +82,13 @@ def test_times_keep_their_microseconds(database: Database) -> None:
     opens = datetime(2016, 12, 1, 0, 0, 0, 1, tzinfo=UTC)
     q = questions.create_question(database, NewQuestion(title="Will the summit happen?", opens_at=opens)).id
     add_forecast(database, q, ForecastInput("analyst", probability=0.9, made_at=made_at))
-    resolutions.resolve(database, q, outcome="yes", resolved_at=datetime(2016, 12, 16, tzinfo=UTC))
+    resolved = datetime(2016, 12, 16, tzinfo=UTC)
+    resolutions.resolve(database, q, outcome="yes", resolved_at=resolved)
     with database.read_session() as session:
         table = resolved_binary_table(session)
     assert table.made_at.tolist() == [made_at.timestamp()]
     assert table.opens_at.tolist() == [opens.timestamp()]
-    assert np.isnan(table.closes_at).all()
+    assert table.closes_at.tolist() == [resolved.timestamp()]  # no close date: its window ends at resolution
 
 
 def test_a_few_questions_by_index_and_many_by_scan_give_the_same_table(

@@ -137,3 +137,31 @@ def test_a_bayesian_has_no_excess_movement_and_over_and_under_reaction_show(scal
         assert abs(x) < 3 * se, (x, se)
     else:
         assert sign * x > 3 * se, (x, se)
+
+
+def test_score_json_reports_updating_overall_and_per_forecaster(tmp_path) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from tracker.cli import cli
+
+    path = tmp_path / "stream.csv"
+    path.write_text(
+        "question_id,forecaster,made_at,probability,outcome\n"
+        "q1,ana,2016-10-01T00:00:00Z,0.5,1\n"
+        "q1,ana,2016-10-02T00:00:00Z,0.7,1\n"
+        "q1,ana,2016-10-03T00:00:00Z,0.6,1\n"
+        "q1,bo,2016-10-01T00:00:00Z,0.2,1\n"
+    )
+    result = CliRunner().invoke(cli, ["score", str(path), "--json"])
+    report = json.loads(result.stdout)
+    ana = report["by_forecaster"]["ana"]["updating"]
+    assert ana["excess_movement"] == pytest.approx(-0.04)
+    assert ana["normalized_excess_movement"] == pytest.approx(-0.16)
+    assert ana["excess_movement_se"] is None
+    assert report["by_forecaster"]["bo"]["updating"]["magnitude"] is None  # bo never updated
+    assert report["updating"]["n_questions"] == 2  # ana's stream and bo's
+    lines = CliRunner().invoke(cli, ["score", str(path)]).output.splitlines()
+    section = lines[next(i for i, line in enumerate(lines) if line.startswith("how they update")) :]
+    assert "-0.040" in next(line for line in section if line.startswith("ana"))

@@ -69,10 +69,31 @@ def _print_calibration(card: Scorecard) -> None:
         )
 
 
+def _print_updating(card: Scorecard) -> None:
+    """How each forecaster updates (README: the `updating` keys)."""
+    click.echo(
+        f"{'how they update':<20} {'questions':>9} {'per q':>6} {'change':>7} {'restated':>8} "
+        f"{'excess movement':>17} {'gain':>7} {'toward':>7}"
+    )
+    for name, mine in card.by_forecaster.items():
+        u = mine.updating
+        if u is None:
+            continue
+        spread = f" ± {number(u.excess_movement_se, 3)}" if u.excess_movement_se is not None else ""
+        toward = f"{u.update_hit_rate:.0%}" if u.update_hit_rate is not None else "—"
+        click.echo(
+            f"{name[:20]:<20} {u.n_questions:>9} {u.frequency:>6.2f} {number(u.magnitude, 3):>7} "
+            f"{number(u.confirmation, 2):>8} {f'{u.excess_movement:+.3f}{spread}':>17} "
+            f"{number(u.update_gain, 3):>7} {toward:>7}"
+        )
+
+
 def print_scorecard(card: Scorecard) -> None:
     _print_totals(card)
     click.echo("")
     _print_forecasters(card)
+    click.echo("")
+    _print_updating(card)
     click.echo("")
     _print_calibration(card)
 
