@@ -115,6 +115,8 @@ class Question(Base):
     resolution_criteria: Mapped[str] = mapped_column(Text, default="")
     type: Mapped[str] = mapped_column(String(20), default="binary")
     options: Mapped[list[str] | None] = mapped_column(JSON(none_as_null=True), default=None)
+    # The options are in order (counts, ranges, dates): the ranked probability score applies.
+    options_ordered: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
     opens_at: Mapped[datetime] = mapped_column(default=utc_now)
     closes_at: Mapped[datetime | None]

@@ -101,6 +101,7 @@ def _questions(builder: BundleBuilder, scenario: dict[str, Any]) -> None:
             closes,
             closes,
             entry.get("watch"),
+            bool(entry.get("ordered", False)),
         )
         builder.question(record)
         if "outcome" in entry:

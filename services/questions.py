@@ -72,6 +72,7 @@ class QuestionDetail:
     outcome: str | None  # yes / no / annulled / the option's name, while resolved
     resolved_at: datetime | None
     watch_rule: str | None = None  # events matching it are linked as they arrive
+    options_ordered: bool = False
 
     @property
     def is_resolved(self) -> bool:
@@ -143,6 +144,7 @@ def _detail(question: Question, now: datetime) -> QuestionDetail:
         outcome=settled_as(question),
         resolved_at=resolution.resolved_at if resolution else None,
         watch_rule=question.watch_rule,
+        options_ordered=question.options_ordered,
     )
 
 
@@ -272,6 +274,7 @@ class NewQuestion:
     resolution_criteria: str = ""
     type: str = "binary"
     options: Sequence[str] | None = None
+    options_ordered: bool = False  # counts, ranges or dates in order: scored with RPS too
     opens_at: datetime | None = None  # None: now
     closes_at: datetime | None = None
     resolve_by: datetime | None = None  # None: when it closes
@@ -290,6 +293,7 @@ def create_question_in(session: Session, new: NewQuestion, *, now: datetime | No
         resolution_criteria=new.resolution_criteria.strip(),
         type=new.type,
         options=list(options) if options is not None else None,
+        options_ordered=bool(new.options_ordered and options is not None),
         created_at=current,
         opens_at=opens,
         closes_at=new.closes_at,

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from db.expressions import epoch_seconds, fetch_numbers
 from db.models import Forecast, Forecaster, Question, QuestionTag
 from db.queries import latest_resolutions
+from forecasts.scoring.multiple_choice import ChoiceForecast
 from forecasts.scoring.scorecard import ForecastTable
 
 # Up to this many questions, fetch their forecasts by id (an index lookup);
@@ -115,3 +116,38 @@ def resolved_binary_table(
         question_codes=position,
         forecaster_codes=forecaster_codes,
     )
+
+
+def resolved_choice_forecasts(
+    session: Session, *, forecasters: Sequence[str] | None = None, tag: str | None = None
+) -> tuple[list[ChoiceForecast], dict[int, str]]:
+    """The forecasts on multiple-choice questions resolved to one of their options, and the
+    forecasters' names by code; questions marked ``options_ordered`` get the ranked probability score."""
+    latest = latest_resolutions()
+    query = (
+        select(Forecast.question_id, Forecast.forecaster_id, Forecaster.name, Forecast.made_at)
+        .add_columns(
+            Forecast.option_probabilities, Question.options, latest.c.option, Question.options_ordered
+        )
+        .join(Question, Question.id == Forecast.question_id)
+        .join(Forecaster, Forecaster.id == Forecast.forecaster_id)
+        .join(latest, latest.c.question_id == Question.id)
+        .where(Question.type == "multiple_choice", latest.c.outcome == "option")
+        .where(Forecast.option_probabilities.is_not(None))
+    )
+    if forecasters:
+        query = query.where(Forecaster.name.in_(list(forecasters)))
+    if tag:
+        query = query.where(Question.id.in_(select(QuestionTag.question_id).where(QuestionTag.tag == tag)))
+    rows, names = [], {}
+    for question_id, forecaster_id, name, made_at, values, options, option, ordered in session.execute(query):
+        if option not in (options or []) or len(values or []) != len(options):
+            continue  # the rules keep these from being stored; an old row is skipped, not guessed
+        names[int(forecaster_id)] = str(name)
+        rows.append(
+            ChoiceForecast(
+                int(question_id), int(forecaster_id), made_at.timestamp(), tuple(float(v) for v in values),
+                list(options).index(option), ordered=bool(ordered),
+            )
+        )  # fmt: skip
+    return rows, names

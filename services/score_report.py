@@ -25,17 +25,23 @@ from sqlalchemy.orm import Session
 from db import Database
 from db.models import Forecast, Forecaster, Question, QuestionTag, Resolution, ScoreSnapshot
 from forecasts.scoring.decomposition import corp_reliability_curve
+from forecasts.scoring.multiple_choice import (
+    ChoiceForecast,
+    choice_question_scores,
+    choice_scores_by_forecaster,
+)
 from forecasts.scoring.scorecard import (
     ForecastTable,
     Scorecard,
     per_question_scores,
     score_forecasts,
     scorecard_from_dict,
+    with_choices,
 )
-from services.score_data import resolved_binary_table
+from services.score_data import resolved_binary_table, resolved_choice_forecasts
 
 # Part of every snapshot's fingerprint: bump it when scoring code changes what a snapshot holds.
-SCORER_VERSION = "2"  # 2: with how each forecaster updates
+SCORER_VERSION = "3"  # 2: with how each forecaster updates; 3: multiple choice scored
 DEFAULT_KEY = "calibration:default"
 # A stale report that scored faster than this is rescored while the page loads; a slower one
 # is shown (marked stale) while the worker rescores it, so no page makes its user wait.
@@ -66,6 +72,9 @@ class CalibrationReport:
     computed_at: datetime
     compute_seconds: float
     stale: bool = field(default=False, compare=False)  # shown while the worker rescores
+    # One row per forecaster and multiple-choice question: uid, title, forecaster, forecast, happened,
+    # brier (0–2 scale), log, rps (ordered options only).
+    choices: pd.DataFrame = field(default_factory=pd.DataFrame, compare=False)
 
 
 def inputs_version(session: Session) -> str:
@@ -103,6 +112,39 @@ def _sharpness(table: ForecastTable) -> pd.DataFrame:
     )
 
 
+CHOICE_COLUMNS = ["question", "title", "forecaster", "forecast", "happened", "brier", "log", "rps"]
+
+
+def _choice_rows(session: Session, rows: list[ChoiceForecast], names: dict[int, str]) -> pd.DataFrame:
+    ids = sorted({row.question for row in rows})
+    about = {
+        int(i): (str(uid), str(title), list(options or []))
+        for i, uid, title, options in session.execute(
+            select(Question.id, Question.uid, Question.title, Question.options).where(Question.id.in_(ids))
+        )
+    }
+    table = []
+    for score in choice_question_scores(rows):
+        uid, title, options = about[score.question]
+        forecast = " · ".join(f"{o} {p:.0%}" for o, p in zip(options, score.probabilities, strict=True))
+        happened = options[score.outcome]
+        table.append(
+            (uid, title, names[score.forecaster], forecast, happened, score.brier, score.log, score.rps)
+        )
+    return pd.DataFrame(table, columns=CHOICE_COLUMNS)
+
+
+def _with_multiple_choice(
+    session: Session, card: Scorecard, filters: ReportFilters
+) -> tuple[Scorecard, pd.DataFrame]:
+    rows, names = resolved_choice_forecasts(session, forecasters=filters.forecasters or None, tag=filters.tag)
+    if not rows:
+        return card, pd.DataFrame(columns=CHOICE_COLUMNS)
+    overall, mine = choice_scores_by_forecaster(rows)
+    card = with_choices(card, overall, {names[code]: scores for code, scores in mine.items()})
+    return card, _choice_rows(session, rows, names)
+
+
 def build_report(session: Session, filters: ReportFilters = ReportFilters()) -> CalibrationReport | None:
     """Score the resolved yes/no questions that match ``filters`` (None if there are none)."""
     started = time.perf_counter()
@@ -120,7 +162,7 @@ def build_report(session: Session, filters: ReportFilters = ReportFilters()) -> 
     tags = pd.DataFrame(
         session.execute(select(Question.uid, QuestionTag.tag).join(QuestionTag)).all(), columns=["uid", "tag"]
     )
-    card = score_forecasts(table)
+    card, choices = _with_multiple_choice(session, score_forecasts(table), filters)
     questions = pd.DataFrame([s.__dict__ for s in per_question_scores(table)])
     questions["title"] = questions["question"].map(titles)
     curves = {}
@@ -145,6 +187,7 @@ def build_report(session: Session, filters: ReportFilters = ReportFilters()) -> 
         inputs_version=version,
         computed_at=datetime.now(UTC),
         compute_seconds=time.perf_counter() - started,
+        choices=choices,
     )
 
 
@@ -173,6 +216,7 @@ def report_to_json(report: CalibrationReport) -> str:
             "tags": _frame_json(report.tags),
             "sharpness": _frame_json(report.sharpness),
             "curves": {name: _frame_json(frame) for name, frame in report.curves.items()},
+            "choices": _frame_json(report.choices),
         },
         default=_plain,
     )
@@ -192,6 +236,7 @@ def report_from_json(text: str, snapshot: ScoreSnapshot) -> CalibrationReport:
         inputs_version=snapshot.inputs_version,
         computed_at=snapshot.computed_at,
         compute_seconds=snapshot.compute_seconds,
+        choices=_frame(data["choices"]) if data.get("choices") else pd.DataFrame(columns=CHOICE_COLUMNS),
     )
 
 

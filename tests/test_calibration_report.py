@@ -62,6 +62,7 @@ def test_a_report_reads_back_exactly_from_its_json(history: Database) -> None:
     pd.testing.assert_frame_equal(again.questions, report.questions)
     pd.testing.assert_frame_equal(again.tags, report.tags)
     pd.testing.assert_frame_equal(again.sharpness, report.sharpness)
+    pd.testing.assert_frame_equal(again.choices, report.choices, check_dtype=False)
     assert again.curves.keys() == report.curves.keys()
     for name, curve in report.curves.items():
         pd.testing.assert_frame_equal(again.curves[name], curve)

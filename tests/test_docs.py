@@ -40,6 +40,11 @@ def test_every_score_json_key_is_documented(tmp_path) -> None:
     for key in report["by_forecaster"]["ana"]["updating"]:
         assert f"`{key}`" in README, key
     assert set(report["updating"]) == set(report["by_forecaster"]["ana"]["updating"])
+    from forecasts.scoring.multiple_choice import ChoiceScores
+
+    assert "`multiple_choice`" in README
+    for key in ChoiceScores.__dataclass_fields__:
+        assert f"`{key}`" in README, key
 
 
 def _json(url: str, *args: str) -> object:

@@ -79,6 +79,7 @@ def histories(draw: st.DrawFn) -> Bundle:
                 draw(
                     st.none() | st.sampled_from(["kuril*", '"northern territories" OR 北方領土', "w NOT z"])
                 ),
+                options is not None and draw(st.booleans()),
             )
         )
         resolved_at = None

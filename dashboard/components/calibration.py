@@ -43,6 +43,8 @@ def _summary(report: CalibrationReport) -> pd.DataFrame:
             "Discrimination (DSC)": c.corp.dsc,
             "Daily Brier vs median (0–1)": c.timeline.relative_brier_daily if c.timeline else np.nan,
             "Peer score": c.timeline.peer if c.timeline else np.nan,
+            "Multiple choice: questions": c.multiple_choice.n_questions if c.multiple_choice else 0,
+            "Multiple-choice Brier (0–2)": c.multiple_choice.brier if c.multiple_choice else np.nan,
         }
         for name, c in report.card.by_forecaster.items()
     ]
@@ -83,7 +85,9 @@ def _story(report: CalibrationReport) -> str:
 def story_and_table(report: CalibrationReport) -> None:
     summary = _summary(report)
     st.markdown(_story(report))
-    numbers = [c for c in summary.columns if c not in ("Forecaster", "Questions")]
+    numbers = [
+        c for c in summary.columns if c not in ("Forecaster", "Questions", "Multiple choice: questions")
+    ]
     st.dataframe(
         summary,
         hide_index=True,
@@ -183,6 +187,32 @@ def by_question(report: CalibrationReport) -> None:
         },
     )
     download(table, "scores-by-question")
+    _choice_questions(report)
+
+
+def _choice_questions(report: CalibrationReport) -> None:
+    choices = report.choices
+    if choices.empty:
+        return
+    st.markdown(
+        "**Multiple-choice questions** — the last forecast per forecaster; Brier on the **0–2 scale** "
+        "(Σ over options of (p − happened)²; a sure miss costs 2), RPS (0–1) where the options are in order"
+    )
+    st.dataframe(
+        choices.drop(columns="question"),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "title": st.column_config.TextColumn("Question", width="large"),
+            "forecaster": st.column_config.TextColumn("Forecaster"),
+            "forecast": st.column_config.TextColumn("Last forecast", width="large"),
+            "happened": st.column_config.TextColumn("Happened"),
+            "brier": st.column_config.NumberColumn("Brier (0–2 scale)", format="%.3f"),
+            "log": st.column_config.NumberColumn("Log score (nats)", format="%.3f"),
+            "rps": st.column_config.NumberColumn("RPS (0–1)", format="%.3f"),
+        },
+    )
+    download(choices, "multiple-choice-scores")
 
 
 def by_tag(report: CalibrationReport) -> None:
@@ -199,6 +229,17 @@ def by_tag(report: CalibrationReport) -> None:
         width="stretch",
     )
     download(table, "scores-by-tag")
+    if not report.choices.empty:
+        tagged_choices = report.choices.merge(report.tags, left_on="question", right_on="uid")
+        choice_table = tagged_choices.groupby(["tag", "forecaster"], as_index=False).agg(
+            questions=("question", "nunique"), brier=("brier", "mean")
+        )
+        st.caption("Multiple-choice questions by tag: mean Brier on the 0–2 scale.")
+        st.dataframe(
+            choice_table.pivot(index="tag", columns="forecaster", values="brier").reset_index(),
+            hide_index=True,
+            width="stretch",
+        )
 
 
 def over_time(report: CalibrationReport) -> None:

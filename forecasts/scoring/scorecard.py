@@ -8,7 +8,7 @@ summary is the mean over questions, never over forecasts.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -22,6 +22,7 @@ from forecasts.scoring.decomposition import (
     corp_log,
     murphy,
 )
+from forecasts.scoring.multiple_choice import ChoiceScores
 from forecasts.scoring.rules import LOG_CLAMP, brier_01, log_loss
 from forecasts.scoring.samples import SampleMode, sample_weights
 from forecasts.scoring.segments import pair_time_scores
@@ -110,6 +111,7 @@ class Scorecard:
     murphy: MurphyDecomposition
     timeline: TimelineSummary | None = None
     updating: Updating | None = None  # how they update (forecasting.scoring.updating)
+    multiple_choice: ChoiceScores | None = None  # their multiple-choice questions, scored apart
     by_forecaster: dict[str, Scorecard] = field(default_factory=dict)
 
 
@@ -261,10 +263,23 @@ def per_question_scores(table: ForecastTable) -> list[QuestionScore]:
     ]
 
 
+def with_choices(card: Scorecard, overall: ChoiceScores | None, mine: dict[str, ChoiceScores]) -> Scorecard:
+    """The scorecard with the multiple-choice scores added, overall and per forecaster."""
+    by_forecaster = {
+        name: replace(c, multiple_choice=mine.get(name)) for name, c in card.by_forecaster.items()
+    }
+    return replace(card, multiple_choice=overall, by_forecaster=by_forecaster)
+
+
+def _choice_scores(data: dict[str, Any]) -> ChoiceScores:
+    return ChoiceScores(**{**data, "calibration": [ReliabilityBin(**b) for b in data["calibration"]]})
+
+
 def scorecard_from_dict(data: dict[str, Any]) -> Scorecard:
     """The inverse of ``dataclasses.asdict`` for a scorecard (as stored in a score snapshot)."""
     timeline = data.get("timeline")
     updates = data.get("updating")
+    choices = data.get("multiple_choice")
     return Scorecard(
         **{
             **data,
@@ -275,6 +290,7 @@ def scorecard_from_dict(data: dict[str, Any]) -> Scorecard:
             "murphy": MurphyDecomposition(**data["murphy"]),
             "timeline": TimelineSummary(**timeline) if timeline else None,
             "updating": Updating(**updates) if updates else None,
+            "multiple_choice": _choice_scores(choices) if choices else None,
             "by_forecaster": {name: scorecard_from_dict(c) for name, c in data["by_forecaster"].items()},
         }
     )

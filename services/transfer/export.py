@@ -56,6 +56,7 @@ FORECAST_COLUMNS = (
     "resolution_criteria",
     "question_type",
     "options",
+    "options_ordered",
     "tags",
     "question_created_at",
     "opens_at",
@@ -141,6 +142,7 @@ def _questions(session: Session) -> list[QuestionRecord]:
             q.closes_at,
             q.resolve_by,
             q.watch_rule,
+            q.options_ordered,
         )
         for q in session.scalars(select(Question).order_by(Question.uid))
     ]
@@ -300,6 +302,7 @@ def forecasts_csv(bundle: Bundle) -> str:
             q.resolution_criteria,
             q.type,
             _json_list(q.options),
+            "true" if q.options_ordered else "",
             _json_list(q.tags),
             iso(q.created_at),
             iso(q.opens_at),

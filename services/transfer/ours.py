@@ -65,7 +65,12 @@ def _question(row: Row) -> QuestionRecord:
         closes_at=row.get("closes_at", parse_optional_time),
         resolve_by=row.get("resolve_by", parse_optional_time),
         watch_rule=row.text("watch_rule").strip() or None,
+        options_ordered=_ordered(row),
     )
+
+
+def _ordered(row: Row) -> bool:
+    return row.get("options_ordered", parse_bool) if row.text("options_ordered").strip() else False
 
 
 def _links(row: Row, questions: tuple[str, ...]) -> tuple[str, ...]:
@@ -242,6 +247,7 @@ def _question_item(builder: BundleBuilder, item: _Item, _: int) -> None:
             closes_at=item.get("closes_at", parse_optional_time),
             resolve_by=item.get("resolve_by", parse_optional_time),
             watch_rule=item.text("watch_rule").strip() or None,
+            options_ordered=_ordered(item),
         )
     )
 

@@ -29,6 +29,7 @@ class QuestionRecord(NamedTuple):
     closes_at: datetime | None
     resolve_by: datetime | None
     watch_rule: str | None = None  # the topic rule whose events are linked to it
+    options_ordered: bool = False  # multiple choice whose options are in order
 
 
 class ForecasterRecord(NamedTuple):

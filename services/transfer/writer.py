@@ -84,6 +84,7 @@ QUESTION_FIELDS = (
     "closes_at",
     "resolve_by",
     "watch_rule",
+    "options_ordered",
 )
 
 

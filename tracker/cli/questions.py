@@ -138,6 +138,9 @@ def show_command(ctx: click.Context, question_id: int, as_json: bool) -> None:
 @click.option(
     "--option", "options", multiple=True, metavar="NAME", help="An option (multiple choice; repeat)."
 )
+@click.option(
+    "--ordered", is_flag=True, help="The options are in order (counts, ranges, dates): also scored by RPS."
+)
 @click.option("--tag", "tags", multiple=True, help="A tag (repeat for more).")
 @click.option("--criteria", default="", help="How it will be resolved.")
 @click.option("--description", default="", help="Background.")
@@ -151,6 +154,7 @@ def add_command(
     opens: str | None,
     question_type: str,
     options: tuple[str, ...],
+    ordered: bool,
     tags: tuple[str, ...],
     criteria: str,
     description: str,
@@ -164,6 +168,7 @@ def add_command(
             resolution_criteria=criteria,
             type=question_type,
             options=options or None,
+            options_ordered=ordered,
             opens_at=_when(opens, "opens_at"),
             closes_at=_when(closes, "closes_at", end_of_day=True),
             resolve_by=_when(resolve_by, "resolve_by", end_of_day=True),
