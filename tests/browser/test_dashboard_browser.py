@@ -126,7 +126,9 @@ def test_forecast_resolve_and_see_the_score(dashboard_url: str, page: Page) -> N
     no_exception(page)
 
     open_page(page, f"{dashboard_url}/calibration")
-    page.get_by_test_id("stSelectbox").filter(has_text="Whose calibration").click()
+    whose = page.get_by_test_id("stSelectbox").filter(has_text="Whose calibration")
+    whose.scroll_into_view_if_needed()  # a menu opened while the page scrolls closes again
+    whose.click()
     page.get_by_role("option", name="browser-tester", exact=True).click()
     wait_for_app(page)
     # One 99 % forecast on what did not happen: its whole Brier score, (0.99 − 0)² = 0.980, is miscalibration.
