@@ -51,9 +51,14 @@ UNDER = (
     "updates moved toward the outcome 100% of the time"
 )
 # X = (y − 0.3)² − 0.21: +0.28, −0.12, +0.28; mean +0.15, sd 0.231, se 0.13: within two of zero.
-ABOUT_RIGHT = (
-    "ana updates about as much as a Bayesian would: excess movement +0.15 ± 0.13 over 3 questions; "
+NEVER = (
+    "ana never changed a forecast once made: excess movement +0.15 ± 0.13 over 3 questions; "
     "no update changed a value"
+)
+# 0.5 → 0.6 then yes: m = 0.01 + 0.16, X = −0.08; then no: m = 0.01 + 0.36, X = +0.12. Mean +0.02, se 0.10.
+ABOUT_RIGHT = (
+    "ana updates about as much as a Bayesian would: excess movement +0.02 ± 0.10 over 2 questions; "
+    "updates moved toward the outcome 50% of the time"
 )
 
 
@@ -62,7 +67,8 @@ ABOUT_RIGHT = (
     [
         ([[0.5, 0.7, 0.6]], [1], TOO_FEW),
         ([[0.5, 0.55]] * 40, [1] * 40, UNDER),
-        ([[0.3]] * 3, [1, 0, 1], ABOUT_RIGHT),
+        ([[0.3]] * 3, [1, 0, 1], NEVER),
+        ([[0.5, 0.6], [0.5, 0.6]], [1, 0], ABOUT_RIGHT),
     ],
 )
 def test_one_sentence_each(streams: list[list[float]], outcomes: list[float], expected: str) -> None:

@@ -17,6 +17,8 @@ from services.scores import CalibrationReport, questions_count
 
 def verdict(u: Updating) -> str:
     """Over- or under-reacting, only when the interval says so (two standard errors from zero)."""
+    if u.magnitude is None:  # not one update changed a value: there is no updating to judge
+        return "never changed a forecast once made"
     if u.excess_movement_se is None:
         return "has too few resolved questions to tell how they update"
     if abs(u.excess_movement) <= 2 * u.excess_movement_se:
