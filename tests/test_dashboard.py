@@ -320,6 +320,7 @@ def test_the_calibration_page_says_how_each_forecaster_updates(app_env: Database
         assert any(line.startswith(f"- {name} ") and "excess movement" in line for line in said), name
     assert any("The five updates that helped most" in line for line in said)
     assert any(line.startswith("**Multiple-choice questions**") for line in said)
+    assert any(line.startswith("**Multiple choice, one-vs-rest**") for line in said)
     frames = [frame.value for frame in app.dataframe]
     choices = next(f for f in frames if "happened" in f.columns)
     assert "How many documents will be signed during Putin's December 2016 visit to Japan?" in set(

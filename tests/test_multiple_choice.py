@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from sklearn.metrics import brier_score_loss, log_loss
 
 from db import Database
-from forecasts.scoring.multiple_choice import ChoiceForecast, choice_scores, one_vs_rest
+from forecasts.scoring.multiple_choice import ChoiceForecast, choice_scores, one_vs_rest, time_averaged_brier
 from services import demo
 from tracker.cli import cli
 
@@ -101,3 +101,21 @@ def test_the_kept_report_keeps_the_multiple_choice_rows(database: Database) -> N
 
     pd.testing.assert_frame_equal(again.choices, report.choices)
     assert again.card.multiple_choice == report.card.multiple_choice
+
+
+@pytest.mark.parametrize(
+    ("first_at", "expected"),
+    [
+        (0.0, (0.38 * 50 + 0.0 * 50) / 100),  # 0.38 = 0.2² + 0.5² + 0.3², standing for half the window
+        (20.0, (0.38 * 30 + 0.0 * 50) / 80),  # averaged from the first forecast on
+    ],
+)
+def test_the_multi_category_brier_is_time_averaged_like_yes_no(first_at: float, expected: float) -> None:
+    window = {"opens_at": 0.0, "ends_at": 100.0}
+    rows = [
+        ChoiceForecast(1, 0, first_at, (0.2, 0.5, 0.3), 1, False, **window),
+        ChoiceForecast(1, 0, 50.0, (0.0, 1.0, 0.0), 1, False, **window),
+    ]
+    assert time_averaged_brier(rows) == {(1, 0): pytest.approx(expected)}
+    assert choice_scores(rows).brier_exact == pytest.approx(expected)
+    assert choice_scores(rows).brier == 0.0  # the last forecast was right

@@ -15,6 +15,7 @@ from dashboard.components.charts import (
 )
 from dashboard.components.forms import local
 from dashboard.components.text import plain
+from forecasts.scoring.multiple_choice import ChoiceScores
 from services.scores import MIN_RANKED_QUESTIONS, CalibrationReport, questions_count, ranking
 
 BRIER = "Brier (0–1 scale)"
@@ -146,7 +147,25 @@ def calibration(report: CalibrationReport) -> str:
         ):
             column.metric(label, f"{value:.3f}")
         download(curve, f"corp-{subject}")
+    _choice_calibration(subject, mine.multiple_choice)
     return str(subject)
+
+
+def _choice_calibration(subject: str, choices: ChoiceScores | None) -> None:
+    """Multiple-choice calibration, one-vs-rest: each option of each last forecast is one sample."""
+    if choices is None:
+        return
+    st.markdown(
+        f"**Multiple choice, one-vs-rest** — {plain(subject)}'s last forecast on "
+        f"{questions_count(choices.n_questions)}: every option of every forecast is one yes/no sample "
+        f"({choices.n_samples} samples), so an option given 30 % should happen 30 % of the time"
+    )
+    bins = pd.DataFrame([b.__dict__ for b in choices.calibration])
+    left, right = st.columns(2)
+    with left:
+        st.altair_chart(reliability_chart(bins), width="stretch")
+    with right:
+        st.altair_chart(bin_counts_chart(bins), width="stretch")
 
 
 def sharpness(report: CalibrationReport, subject: str) -> None:

@@ -38,6 +38,8 @@ class ChoiceForecast:
     probabilities: tuple[float, ...]
     outcome: int  # the index of the option that happened
     ordered: bool  # the options are in order (counts, ranges): RPS applies
+    opens_at: float = float("nan")  # the question's window, seconds since the epoch: for the
+    ends_at: float = float("nan")  # time average (end: its close or its resolution, the earlier)
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,7 @@ class ChoiceScores:
     n_questions: int
     n_samples: int  # one-vs-rest calibration samples: options × questions
     brier: float  # 0–2 scale, mean over questions
+    brier_exact: float | None  # 0–2 scale, time average while a forecast stood; None without windows
     log: float
     rps: float | None  # 0–1 scale, over the ordered questions only; None if there are none
     n_ordered: int
@@ -76,6 +79,27 @@ def _scored(rows: list[ChoiceForecast]) -> tuple[Floats, Floats, Floats]:
     return brier, log, rps
 
 
+def time_averaged_brier(rows: list[ChoiceForecast]) -> dict[tuple[int, int], float]:
+    """Per (question, forecaster): the 0–2 Brier of the standing forecast, averaged over the time from
+    their first forecast to the question's end, as ``brier_exact`` is for yes/no (nan without a window)."""
+    ordered = sorted(rows, key=lambda r: (r.question, r.forecaster, r.made_at))
+    brier = _scored(ordered)[0]
+    pair = np.array([(r.question, r.forecaster) for r in ordered], dtype=np.int64).reshape(-1, 2)
+    starts = np.flatnonzero(np.r_[True, np.any(pair[1:] != pair[:-1], axis=1)])
+    times = np.array([r.made_at for r in ordered])
+    opens = np.array([r.opens_at for r in ordered])
+    ends = np.array([r.ends_at for r in ordered])
+    last_of_pair = np.zeros(len(ordered), dtype=bool)
+    last_of_pair[np.r_[starts[1:], len(ordered)] - 1] = True
+    next_times = np.where(last_of_pair, ends, np.r_[times[1:], np.inf])
+    with np.errstate(invalid="ignore"):
+        durations = np.clip(np.fmin(next_times, ends), opens, ends) - np.clip(times, opens, ends)
+        integral = np.add.reduceat(np.nan_to_num(brier * durations), starts)
+        covered = np.add.reduceat(np.nan_to_num(durations), starts)
+    averaged = np.where(covered > 0, integral / np.where(covered > 0, covered, 1), np.nan)
+    return {(int(pair[s, 0]), int(pair[s, 1])): float(v) for s, v in zip(starts, averaged, strict=True)}
+
+
 def one_vs_rest(rows: list[ChoiceForecast]) -> tuple[Floats, Floats]:
     """Every option of every forecast as a binary sample: (P(option), 1 if it happened)."""
     p = np.array([value for row in rows for value in row.probabilities], dtype=np.float64)
@@ -91,10 +115,13 @@ def choice_scores(rows: list[ChoiceForecast], edges_percent: tuple[int, ...] = D
     brier, log, rps = _scored(last)
     ordered = ~np.isnan(rps)
     p, y = one_vs_rest(last)
+    exact = np.array(list(time_averaged_brier(rows).values()), dtype=np.float64)
+    exact = exact[np.isfinite(exact)]
     return ChoiceScores(
         n_questions=len({row.question for row in last}),
         n_samples=int(p.size),
         brier=float(brier.mean()),
+        brier_exact=float(exact.mean()) if exact.size else None,
         log=float(log.mean()),
         rps=float(rps[ordered].mean()) if ordered.any() else None,
         n_ordered=int(ordered.sum()),
@@ -120,20 +147,20 @@ class ChoiceQuestionScore:
     brier: float  # 0–2 scale
     log: float
     rps: float | None  # 0–1 scale; None unless the options are ordered
+    brier_exact: float | None = None  # 0–2 scale, time-averaged; None without a window
 
 
 def choice_question_scores(rows: list[ChoiceForecast]) -> list[ChoiceQuestionScore]:
     last = _last_per_pair(rows)
     brier, log, rps = _scored(last)
-    return [
-        ChoiceQuestionScore(
-            r.question,
-            r.forecaster,
-            r.probabilities,
-            r.outcome,
-            float(b),
-            float(g),
-            None if np.isnan(s) else float(s),
-        )
-        for r, b, g, s in zip(last, brier, log, rps, strict=True)
-    ]
+    exact = time_averaged_brier(rows)
+    scores = []
+    for r, b, g, s in zip(last, brier, log, rps, strict=True):
+        averaged = exact.get((r.question, r.forecaster), float("nan"))
+        scores.append(
+            ChoiceQuestionScore(
+                r.question, r.forecaster, r.probabilities, r.outcome, float(b), float(g),
+                None if np.isnan(s) else float(s), None if np.isnan(averaged) else averaged,
+            )
+        )  # fmt: skip
+    return scores
