@@ -119,7 +119,12 @@ def resolved_binary_table(
 
 
 def resolved_choice_forecasts(
-    session: Session, *, forecasters: Sequence[str] | None = None, tag: str | None = None
+    session: Session,
+    *,
+    forecasters: Sequence[str] | None = None,
+    tag: str | None = None,
+    resolved_from: datetime | None = None,
+    resolved_until: datetime | None = None,
 ) -> tuple[list[ChoiceForecast], dict[int, str]]:
     """The forecasts on multiple-choice questions resolved to one of their options, and the
     forecasters' names by code; questions marked ``options_ordered`` get the ranked probability score."""
@@ -139,6 +144,10 @@ def resolved_choice_forecasts(
         query = query.where(Forecaster.name.in_(list(forecasters)))
     if tag:
         query = query.where(Question.id.in_(select(QuestionTag.question_id).where(QuestionTag.tag == tag)))
+    if resolved_from is not None:
+        query = query.where(latest.c.resolved_at >= resolved_from)
+    if resolved_until is not None:
+        query = query.where(latest.c.resolved_at < resolved_until)
     rows, names = [], {}
     for question_id, forecaster_id, name, made_at, values, options, option, ordered in session.execute(query):
         if option not in (options or []) or len(values or []) != len(options):

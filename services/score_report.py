@@ -137,7 +137,13 @@ def _choice_rows(session: Session, rows: list[ChoiceForecast], names: dict[int, 
 def _with_multiple_choice(
     session: Session, card: Scorecard, filters: ReportFilters
 ) -> tuple[Scorecard, pd.DataFrame]:
-    rows, names = resolved_choice_forecasts(session, forecasters=filters.forecasters or None, tag=filters.tag)
+    rows, names = resolved_choice_forecasts(
+        session,
+        forecasters=filters.forecasters or None,
+        tag=filters.tag,
+        resolved_from=filters.resolved_from,
+        resolved_until=filters.resolved_until,
+    )
     if not rows:
         return card, pd.DataFrame(columns=CHOICE_COLUMNS)
     overall, mine = choice_scores_by_forecaster(rows)

@@ -189,7 +189,8 @@ def score_forecasts(
     if samples == "time" and not table.has_windows:
         raise ValueError("time-weighted samples need opens_at and closes_at for every question")
     windowed = table.windowed  # questions without a window are left out of the time averages only
-    timelines = _timelines(table.subset(windowed)) if np.any(windowed) else {}
+    timed = table if np.all(windowed) else table.subset(windowed)  # no copy in the usual case
+    timelines = _timelines(timed) if np.any(windowed) else {}
     pooled, updates = updating_by_forecaster(
         table.question_codes, table.forecaster_codes, table.made_at, table.probability, table.outcome
     )
