@@ -65,3 +65,39 @@ def test_no_one_to_compare_against_is_na_not_zero(database: Database, database_u
     text = CliRunner().invoke(cli, ["--db", database_url, "scores"]).output
     cy_line = next(line for line in text.splitlines() if line.startswith("cy "))
     assert "0.000" not in cy_line.split()[-2:]
+
+
+def test_each_forecasters_card_equals_scoring_their_forecasts_alone() -> None:
+    """The sample weights are computed once for the whole table; a forecaster's card must be what
+    scoring only their rows gives, in every sample mode."""
+    import numpy as np
+    import pytest
+
+    from forecasts.scoring.scorecard import ForecastTable, score_forecasts
+
+    rng = np.random.default_rng(4)
+    n = 3_000
+    question = rng.integers(0, 200, n)
+    opens = rng.uniform(0, 1e6, 200)[question]
+    table = ForecastTable(
+        question=question.astype(str),
+        forecaster=np.array(["ana", "bo", "crowd:x"])[rng.integers(0, 3, n)],
+        made_at=opens + rng.uniform(0, 9e5, n),
+        probability=np.round(rng.uniform(0, 1, n), 2),
+        outcome=(question % 3 == 0).astype(float),
+        opens_at=opens,
+        closes_at=opens + 1e6,
+        resolved_at=opens + 1e6,
+    )
+    for mode in ("last", "time", "every"):
+        card = score_forecasts(table, samples=mode)
+        for name, mine in card.by_forecaster.items():
+            alone = score_forecasts(table.subset(table.forecaster == name), samples=mode)
+            assert (mine.n_forecasts, mine.n_questions, mine.n_samples) == (
+                alone.n_forecasts,
+                alone.n_questions,
+                alone.n_samples,
+            )
+            assert (mine.brier, mine.log) == (pytest.approx(alone.brier), pytest.approx(alone.log))
+            assert mine.calibration == alone.calibration
+            assert mine.corp.mcb == pytest.approx(alone.corp.mcb)

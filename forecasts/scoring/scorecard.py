@@ -24,9 +24,9 @@ from forecasts.scoring.decomposition import (
 )
 from forecasts.scoring.multiple_choice import ChoiceScores
 from forecasts.scoring.rules import LOG_CLAMP, brier_01, log_loss
-from forecasts.scoring.samples import SampleMode, sample_weights
+from forecasts.scoring.samples import SampleMode, pair_order, sample_weights
 from forecasts.scoring.segments import pair_time_scores
-from forecasts.scoring.updating import Updating, updating_by_forecaster
+from forecasts.scoring.updating import Ordered, Updating, updating_by_forecaster
 
 Floats = NDArray[np.float64]
 
@@ -143,27 +143,38 @@ def _timelines(table: ForecastTable) -> dict[str, TimelineSummary]:
     return summaries
 
 
-def _card(
-    table: ForecastTable,
-    samples: SampleMode,
-    edges_percent: tuple[int, ...],
-    log_clamp: tuple[float, float],
-) -> Scorecard:
+def _weights(table: ForecastTable, samples: SampleMode, ordered: Ordered) -> Floats:
+    """Each forecast's weight as a calibration sample. A pair's weights depend on that pair alone,
+    so the whole table's weights hold for every forecaster's rows too: computed once."""
     ends = np.fmin(table.closes_at, table.resolved_at)
-    weights = sample_weights(
+    return sample_weights(
         table.question_codes,
         table.forecaster_codes,
         table.made_at,
         samples,
         table.opens_at,
         np.where(np.isnan(ends), table.closes_at, ends),
+        ordered=ordered,
     )
-    chosen = weights > 0
+
+
+def _card(
+    table: ForecastTable,
+    weights: Floats,
+    rows: NDArray[np.bool_] | None,
+    samples: SampleMode,
+    edges_percent: tuple[int, ...],
+    log_clamp: tuple[float, float],
+) -> Scorecard:
+    """The scores of ``rows`` (a mask; None: every row) of the table."""
+    chosen = weights > 0 if rows is None else (weights > 0) & rows
     p, y, w = table.probability[chosen], table.outcome[chosen], weights[chosen]
+    questions = table.question_codes if rows is None else table.question_codes[rows]
+    forecasters = table.forecaster_codes if rows is None else table.forecaster_codes[rows]
     return Scorecard(
-        n_forecasts=len(table),
-        n_questions=int(np.unique(table.question_codes).size),
-        n_forecasters=int(np.unique(table.forecaster_codes).size),
+        n_forecasts=int(questions.size),
+        n_questions=int(np.unique(questions).size),
+        n_forecasters=int(np.unique(forecasters).size),
         samples=samples,
         n_samples=int(chosen.sum()),
         brier=float(np.average(brier_01(p, y), weights=w)),
@@ -191,15 +202,18 @@ def score_forecasts(
     windowed = table.windowed  # questions without a window are left out of the time averages only
     timed = table if np.all(windowed) else table.subset(windowed)  # no copy in the usual case
     timelines = _timelines(timed) if np.any(windowed) else {}
+    # One sort by (question, forecaster, time) serves the samples and the updating measures.
+    ordered = pair_order(table.question_codes, table.forecaster_codes, table.made_at)
     pooled, updates = updating_by_forecaster(
-        table.question_codes, table.forecaster_codes, table.made_at, table.probability, table.outcome
+        table.question_codes, table.forecaster_codes, table.made_at, table.probability, table.outcome, ordered
     )
-    overall = _card(table, samples, edges_percent, log_clamp)
+    weights = _weights(table, samples, ordered)
+    overall = _card(table, weights, None, samples, edges_percent, log_clamp)
     by_forecaster = {}
     codes, first_rows = np.unique(table.forecaster_codes, return_index=True)
     for code, row in zip(codes.tolist(), first_rows.tolist(), strict=True):
         name = str(table.forecaster[row])
-        card = _card(table.subset(table.forecaster_codes == code), samples, edges_percent, log_clamp)
+        card = _card(table, weights, table.forecaster_codes == code, samples, edges_percent, log_clamp)
         extra = {"timeline": timelines.get(name), "updating": updates[int(code)]}
         by_forecaster[name] = Scorecard(**{**card.__dict__, **extra})
     return Scorecard(**{**overall.__dict__, "updating": pooled, "by_forecaster": by_forecaster})

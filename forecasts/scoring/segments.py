@@ -48,7 +48,18 @@ class PairTimeScores:
 
 
 def _dense(labels: NDArray[Any]) -> tuple[NDArray[Any], Ints]:
-    """The distinct labels, and each row's index into them."""
+    """The distinct labels (sorted), and each row's index into them. Small non-negative integers
+    (database ids, the scorecard's codes) are numbered by counting instead of sorting."""
+    if (
+        np.issubdtype(labels.dtype, np.integer)
+        and labels.size
+        and labels.min() >= 0
+        and labels.max() < 4 * labels.size
+    ):
+        present = np.zeros(int(labels.max()) + 1, dtype=bool)
+        present[labels] = True
+        index = np.cumsum(present) - 1
+        return np.flatnonzero(present).astype(labels.dtype), index[labels].astype(np.intp)
     values, inverse = np.unique(labels, return_inverse=True)
     return values, inverse.reshape(-1).astype(np.intp)
 

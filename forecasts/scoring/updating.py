@@ -28,6 +28,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from forecasts.scoring.samples import pair_order
+
 Floats = NDArray[np.float64]
 Codes = NDArray[np.intp]
 
@@ -67,23 +69,26 @@ class _Steps:
     gain: Floats
 
 
+Ordered = tuple[NDArray[np.intp], NDArray[np.int64]]  # rows by (question, forecaster, time), pair codes
+
+
 def _sorted(
-    question: Codes, forecaster: Codes, made_at: Floats
-) -> tuple[NDArray[np.intp], Codes, NDArray[np.intp]]:
-    width = int(forecaster.max()) + 1 if forecaster.size else 1
-    pairs = question.astype(np.int64) * width + forecaster
-    # By time, then (stably) by pair: two plain sorts are four times faster than a lexsort of three keys.
-    by_time = np.argsort(made_at, kind="stable")
-    order = by_time[np.argsort(pairs[by_time], kind="stable")]
-    pair = pairs[order]
+    question: Codes, forecaster: Codes, made_at: Floats, ordered: Ordered | None
+) -> tuple[NDArray[np.intp], NDArray[np.int64], NDArray[np.intp]]:
+    order, pair = ordered if ordered is not None else pair_order(question, forecaster, made_at)
     starts = np.flatnonzero(np.r_[True, pair[1:] != pair[:-1]])
     return order, pair, starts
 
 
 def _streams(
-    question: Codes, forecaster: Codes, made_at: Floats, probability: Floats, outcome: Floats
+    question: Codes,
+    forecaster: Codes,
+    made_at: Floats,
+    probability: Floats,
+    outcome: Floats,
+    ordered: Ordered | None,
 ) -> tuple[_Pairs, _Steps]:
-    order, pair, starts = _sorted(question, forecaster, made_at)
+    order, pair, starts = _sorted(question, forecaster, made_at, ordered)
     p, y, who = probability[order], outcome[order], forecaster[order]
     ends = np.r_[starts[1:], p.size] - 1
     is_step = np.r_[False, pair[1:] == pair[:-1]]  # a row that follows one of its own pair
@@ -130,12 +135,18 @@ def _pick(pairs: _Pairs, steps: _Steps, code: int) -> tuple[_Pairs, _Steps]:
 
 
 def updating_by_forecaster(
-    question: Codes, forecaster: Codes, made_at: Floats, probability: Floats, outcome: Floats
+    question: Codes,
+    forecaster: Codes,
+    made_at: Floats,
+    probability: Floats,
+    outcome: Floats,
+    ordered: Ordered | None = None,
 ) -> tuple[Updating, dict[int, Updating]]:
-    """Everyone's streams pooled, and each forecaster's (keyed by forecaster code)."""
+    """Everyone's streams pooled, and each forecaster's (keyed by forecaster code). ``ordered`` is
+    :func:`~forecasts.scoring.samples.pair_order` of the rows when the caller has it already."""
     if probability.size == 0:
         raise ValueError("no resolved forecasts to measure updating on")
-    pairs, steps = _streams(question, forecaster, made_at, probability, outcome)
+    pairs, steps = _streams(question, forecaster, made_at, probability, outcome, ordered)
     overall = _summary(pairs, steps)
     return overall, {int(code): _summary(*_pick(pairs, steps, int(code))) for code in np.unique(forecaster)}
 
