@@ -134,6 +134,7 @@ def resolved_choice_forecasts(
         .add_columns(
             Forecast.option_probabilities, Question.options, latest.c.option, Question.options_ordered
         )
+        .add_columns(Question.opens_at, Question.closes_at, latest.c.resolved_at)
         .join(Question, Question.id == Forecast.question_id)
         .join(Forecaster, Forecaster.id == Forecast.forecaster_id)
         .join(latest, latest.c.question_id == Question.id)
@@ -149,14 +150,30 @@ def resolved_choice_forecasts(
     if resolved_until is not None:
         query = query.where(latest.c.resolved_at < resolved_until)
     rows, names = [], {}
-    for question_id, forecaster_id, name, made_at, values, options, option, ordered in session.execute(query):
+    for row in session.execute(query):
+        (
+            question_id,
+            forecaster_id,
+            name,
+            made_at,
+            values,
+            options,
+            option,
+            ordered,
+            opens,
+            closes,
+            resolved,
+        ) = row
+        # The window ends at the close or the resolution, the earlier (the resolution without a close).
+        ends = min(t for t in (closes, resolved) if t is not None)
         if option not in (options or []) or len(values or []) != len(options):
             continue  # the rules keep these from being stored; an old row is skipped, not guessed
         names[int(forecaster_id)] = str(name)
         rows.append(
             ChoiceForecast(
                 int(question_id), int(forecaster_id), made_at.timestamp(), tuple(float(v) for v in values),
-                list(options).index(option), ordered=bool(ordered),
+                list(options).index(option), ordered=bool(ordered), opens_at=opens.timestamp(),
+                ends_at=ends.timestamp(),
             )
         )  # fmt: skip
     return rows, names

@@ -112,7 +112,17 @@ def _sharpness(table: ForecastTable) -> pd.DataFrame:
     )
 
 
-CHOICE_COLUMNS = ["question", "title", "forecaster", "forecast", "happened", "brier", "log", "rps"]
+CHOICE_COLUMNS = [
+    "question",
+    "title",
+    "forecaster",
+    "forecast",
+    "happened",
+    "brier",
+    "brier_exact",
+    "log",
+    "rps",
+]
 
 
 def _choice_rows(session: Session, rows: list[ChoiceForecast], names: dict[int, str]) -> pd.DataFrame:
@@ -128,8 +138,9 @@ def _choice_rows(session: Session, rows: list[ChoiceForecast], names: dict[int, 
         uid, title, options = about[score.question]
         forecast = " · ".join(f"{o} {p:.0%}" for o, p in zip(options, score.probabilities, strict=True))
         happened = options[score.outcome]
+        name = names[score.forecaster]
         table.append(
-            (uid, title, names[score.forecaster], forecast, happened, score.brier, score.log, score.rps)
+            (uid, title, name, forecast, happened, score.brier, score.brier_exact, score.log, score.rps)
         )
     return pd.DataFrame(table, columns=CHOICE_COLUMNS)
 

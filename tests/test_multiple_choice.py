@@ -80,6 +80,7 @@ def test_the_demos_multiple_choice_questions_are_in_scores_json(
     assert 0 <= overall["brier"] <= 2
     analyst = report["by_forecaster"]["analyst"]["multiple_choice"]
     assert analyst["n_ordered"] == 2  # both demo questions have ordered options (counts, price ranges)
+    assert 0 <= analyst["brier_exact"] <= 2  # time-averaged over each question's window
     assert 0 <= analyst["rps"] <= 1
     assert analyst["n_samples"] == sum(b["count"] for b in analyst["calibration"])
 

@@ -227,6 +227,7 @@ def _choice_questions(report: CalibrationReport) -> None:
             "forecast": st.column_config.TextColumn("Last forecast", width="large"),
             "happened": st.column_config.TextColumn("Happened"),
             "brier": st.column_config.NumberColumn("Brier (0–2 scale)", format="%.3f"),
+            "brier_exact": st.column_config.NumberColumn("Brier (0–2), time-averaged", format="%.3f"),
             "log": st.column_config.NumberColumn("Log score (nats)", format="%.3f"),
             "rps": st.column_config.NumberColumn("RPS (0–1)", format="%.3f"),
         },
