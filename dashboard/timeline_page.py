@@ -69,7 +69,7 @@ def _search(titles: dict[str, int]) -> bool:
         st.success(plain(said))
     if not query.strip():
         return False
-    hits = search_hits(query, "tl_search")
+    hits = search_hits(query)
     if hits is None:
         return True
     if not hits:

@@ -29,6 +29,7 @@ from sqlalchemy import (
     Float,
     Integer,
     Select,
+    Subquery,
     TextClause,
     and_,
     exists,
@@ -293,18 +294,23 @@ def _sqlite_ranked(
     return select(window.c.id, -window.c.rank).order_by(window.c.rank, window.c.id.desc()).limit(limit)
 
 
-def _sqlite_general(
-    connection: Connection, node: Node, where: Sequence[ColumnElement[bool]], limit: int
-) -> Select[int, Any]:
-    """A rule with substrings and words mixed, or only NOTs: its newest matches, ranked by the
-    bm25 of their positive words (0 without any)."""
-    newest = (
+def _newest_matches(connection: Connection, node: Node, where: Sequence[ColumnElement[bool]]) -> Subquery:
+    """The ids of the newest RANK_WINDOW events the rule (and ``where``) matches: what is ranked."""
+    return (
         select(Event.id)
         .where(matching(connection, node), *where)
         .order_by(Event.id.desc())
         .limit(RANK_WINDOW)
         .subquery("window")
     )
+
+
+def _sqlite_general(
+    connection: Connection, node: Node, where: Sequence[ColumnElement[bool]], limit: int
+) -> Select[int, Any]:
+    """A rule with substrings and words mixed, or only NOTs: its newest matches, ranked by the
+    bm25 of their positive words (0 without any)."""
+    newest = _newest_matches(connection, node, where)
     words = _positive(node)
     if not words:
         return select(newest.c.id, literal(0.0)).order_by(newest.c.id.desc()).limit(limit)
@@ -324,13 +330,7 @@ def _sqlite_general(
 def _postgresql_ranked(
     connection: Connection, node: Node, where: Sequence[ColumnElement[bool]], limit: int
 ) -> Select[int, Any]:
-    newest = (
-        select(Event.id)
-        .where(matching(connection, node), *where)
-        .order_by(Event.id.desc())
-        .limit(RANK_WINDOW)
-        .subquery("window")
-    )
+    newest = _newest_matches(connection, node, where)
     positive = " | ".join(_tsquery_term(t) for t in _positive(node))
     if not positive:
         return select(newest.c.id, literal(0.0)).order_by(newest.c.id.desc()).limit(limit)

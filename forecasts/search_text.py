@@ -17,7 +17,7 @@ import re
 import unicodedata
 from functools import cache
 
-_WORD = re.compile(r"[^\W_]+")
+WORD = re.compile(r"[^\W_]+")  # a run of letters and digits: one word, as FTS5's unicode61 sees it
 
 # Code point ranges whose letters have a case or a diacritic worth folding.
 _FOLDED_RANGES = ((0x00C0, 0x024F), (0x0370, 0x03FF), (0x0400, 0x052F), (0x1E00, 0x1FFF))
@@ -85,7 +85,7 @@ def fold(text: str) -> str:
 
 def words(text: str) -> list[str]:
     """The words of ``text`` as the search index sees them."""
-    return _WORD.findall(fold(text))
+    return WORD.findall(fold(text))
 
 
 def is_substring_term(text: str) -> bool:

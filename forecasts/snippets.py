@@ -9,10 +9,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from forecasts.search_text import fold, fold_case
+from forecasts.search_text import WORD, fold, fold_case
 from forecasts.topic_rules import Node, Term, positive_terms
 
-_WORD = re.compile(r"[^\W_]+")
 ELLIPSIS = "…"
 
 
@@ -33,7 +32,7 @@ def _word_spans(text: str, terms: list[Term]) -> list[tuple[int, int]]:
     folded = fold(text)
     if len(folded) != len(text):  # a rare letter whose fold has another length: no highlight
         return []
-    found = [(m.start(), m.end(), m.group()) for m in _WORD.finditer(folded)]
+    found = [(m.start(), m.end(), m.group()) for m in WORD.finditer(folded)]
     spans: list[tuple[int, int]] = []
     for term in terms:
         if not term.words:

@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Select, select
+from sqlalchemy import Select, Subquery, select
 from sqlalchemy.orm import Session
 
 from db.expressions import epoch_seconds, fetch_numbers
@@ -32,9 +32,12 @@ from forecasts.scoring.scorecard import ForecastTable
 INDEXED_LOOKUP_LIMIT = 500
 
 
+AnySelect = Select[*tuple[Any, ...]]
+
+
 def _resolved_questions(
     tag: str | None, resolved_from: datetime | None, resolved_until: datetime | None
-) -> Select[*tuple[Any, ...]]:
+) -> AnySelect:
     latest = latest_resolutions()
     query = (
         select(
@@ -48,6 +51,17 @@ def _resolved_questions(
         .join(latest, latest.c.question_id == Question.id)
         .where(Question.type == "binary", latest.c.outcome.in_(("yes", "no")))
     )
+    return _filtered(query, latest, tag, resolved_from, resolved_until)
+
+
+def _filtered(
+    query: AnySelect,
+    latest: Subquery,
+    tag: str | None,
+    resolved_from: datetime | None,
+    resolved_until: datetime | None,
+) -> AnySelect:
+    """The report's filters on a query over questions joined to their latest resolution."""
     if tag:
         query = query.where(Question.id.in_(select(QuestionTag.question_id).where(QuestionTag.tag == tag)))
     if resolved_from is not None:
@@ -143,13 +157,8 @@ def resolved_choice_forecasts(
     )
     if forecasters:
         query = query.where(Forecaster.name.in_(list(forecasters)))
-    if tag:
-        query = query.where(Question.id.in_(select(QuestionTag.question_id).where(QuestionTag.tag == tag)))
-    if resolved_from is not None:
-        query = query.where(latest.c.resolved_at >= resolved_from)
-    if resolved_until is not None:
-        query = query.where(latest.c.resolved_at < resolved_until)
     rows, names = [], {}
+    query = _filtered(query, latest, tag, resolved_from, resolved_until)
     for row in session.execute(query):
         (
             question_id,

@@ -116,7 +116,7 @@ def _hits_frame(hits: Sequence[EventHit], linked_ids: set[int]) -> pd.DataFrame:
     )
 
 
-def search_hits(query: str, key: str) -> list[EventHit] | None:
+def search_hits(query: str) -> list[EventHit] | None:
     """The ranked hits for ``query``, or None (with the reason shown) when it cannot be read."""
     try:
         return event_links.search_events(get_database(), query)
@@ -147,7 +147,7 @@ def find_events(detail: QuestionDetail, linked: Sequence[LinkedEvent]) -> None:
         "Search events", key=f"find-{detail.id}", placeholder="kuril* OR nagato", help=RULE_HELP
     )
     if query.strip():
-        hits = search_hits(query, f"find-{detail.id}")
+        hits = search_hits(query)
         if hits is not None:
             _link_hits(detail, hits, {e.id for e in linked})
     _watch_rule(detail, query)
