@@ -153,4 +153,7 @@ def parse_time(text: str, field: str = "time") -> datetime:
         ) from None
     if when.tzinfo is UTC:  # '…Z' parses straight to UTC: the common case, kept cheap
         return when
-    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+    try:
+        return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00+01:00 is before year 1 in UTC
+        raise Invalid(field, f"{text!r} falls outside the years 1–9999 in UTC", value=text) from None

@@ -3,8 +3,8 @@
 The report for the default view is kept in the database and refreshed by the
 worker after every change (see :mod:`services.score_report`); filtered views
 are scored when asked. ``scorecard`` is what ``python -m tracker scores``
-prints: the same card the page shows. ``score_file`` scores a CSV without any
-database.
+prints: the same card the page shows. Scoring a CSV without any database is
+:mod:`services.score_file`.
 """
 
 from __future__ import annotations
@@ -12,31 +12,25 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 
 from sqlalchemy import case, func, select
 
 from db import Database
 from db.models import Forecast, Forecaster, Question
 from db.queries import latest_resolutions
-from forecasts.errors import Refused
-from forecasts.scoring.samples import SampleMode
-from forecasts.scoring.scorecard import Scorecard, score_forecasts
+from forecasts.scoring.scorecard import Scorecard
 from services import score_report
 from services.score_report import CalibrationReport, ReportFilters
 from services.status import RunCounts, record_run
-from services.transfer.score_csv import REQUIRED, ScoreFileError, SkippedRow, read_score_file
 
 __all__ = [
     "CalibrationReport",
     "Headline",
     "ReportFilters",
-    "ScoredFile",
     "headline",
     "kept_report_is_current",
     "refresh_kept_report",
     "report",
-    "score_file",
     "scorecard",
 ]
 
@@ -147,29 +141,3 @@ def headline(database: Database) -> Headline:
         if current:
             return Headline()
     return Headline(_aggregate_scores(database))
-
-
-# --- a CSV, no database ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ScoredFile:
-    card: Scorecard
-    skipped: list[SkippedRow]
-    n_unresolved: int
-
-
-def score_file(path: Path, samples: SampleMode = "last") -> ScoredFile:
-    """Score a CSV of resolved binary forecasts; bad rows are skipped and listed."""
-    parsed = read_score_file(path)
-    if len(parsed.table) == 0:
-        raise ScoreFileError(
-            f"{path}: no resolved forecasts to score "
-            f"(needs rows with {', '.join(REQUIRED)} and outcome 1 or 0)",
-            skipped=parsed.skipped,
-        )
-    try:
-        card = score_forecasts(parsed.table, samples=samples)
-    except ValueError as error:
-        raise Refused(str(error)) from error
-    return ScoredFile(card, parsed.skipped, parsed.n_unresolved)

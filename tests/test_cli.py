@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import click
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
@@ -12,9 +13,9 @@ from sqlalchemy import func, select
 from db import open_database
 from db.migrate import PROJECT_ROOT, head_revision
 from db.models import Question
-from tracker.cli import cli
+from tracker.cli import COMMAND_MODULES, all_commands, cli
 
-COMMANDS = sorted(cli.commands)
+COMMANDS = sorted(all_commands())
 
 
 def test_module_entry_point_prints_help() -> None:
@@ -27,11 +28,29 @@ def test_module_entry_point_prints_help() -> None:
         assert command in result.stdout
 
 
+def test_every_command_is_found_by_its_name_and_no_command_is_unlisted() -> None:
+    # The group imports a command's module only when the command runs: each must be listed.
+    assert sorted(all_commands()) == sorted(COMMAND_MODULES)
+    for name in COMMAND_MODULES:
+        assert cli.get_command(click.Context(cli), name) is all_commands()[name]
+
+
+def test_score_runs_without_the_database_layer(tmp_path) -> None:
+    # `score` needs no database: SQLAlchemy and Alembic stay unimported (they cost most of a second).
+    path = tmp_path / "f.csv"
+    path.write_text("question_id,forecaster,made_at,probability,outcome\nq1,ana,2016-12-01,0.7,1\n")
+    probe = f"import sys, runpy; sys.argv = ['tracker', 'score', {str(path)!r}, '--json']\n"
+    probe += "try:\n    runpy.run_module('tracker', run_name='__main__')\nexcept SystemExit:\n    pass\n"
+    probe += "print(sorted(m for m in ('sqlalchemy', 'alembic', 'streamlit') if m in sys.modules))"
+    result = subprocess.run([sys.executable, "-c", probe], cwd=PROJECT_ROOT, capture_output=True, text=True)
+    assert result.stdout.strip().splitlines()[-1] == "[]", result.stdout + result.stderr
+
+
 @pytest.mark.parametrize("command", COMMANDS)
 def test_every_command_has_help(command: str) -> None:
     result = CliRunner().invoke(cli, [command, "--help"])
     assert result.exit_code == 0
-    assert len(cli.commands[command].help or "") > 40
+    assert len(all_commands()[command].help or "") > 40
     assert "Usage:" in result.output
 
 

@@ -8,13 +8,56 @@ with ``--json``; errors are worded with the command's own flags
 
 from __future__ import annotations
 
+import importlib
+
 import click
 
-from db import DATABASE_URL_ENV, DEFAULT_DATABASE_URL
-from tracker.cli import database, events, forecasting, questions, scoring, sources, transfer
+from db.config import DATABASE_URL_ENV, DEFAULT_DATABASE_URL
+
+# Each command's module, imported when the command runs (or when --help lists them all): `score`
+# needs no database, so it should not wait for SQLAlchemy and Alembic to import.
+COMMAND_MODULES = {
+    "backup": "database",
+    "demo": "database",
+    "events": "events",
+    "export": "transfer",
+    "forecast": "forecasting",
+    "import": "transfer",
+    "ingest": "sources",
+    "init": "database",
+    "questions": "questions",
+    "resolve": "forecasting",
+    "restore": "database",
+    "scheduler": "sources",
+    "score": "score_csv",
+    "scores": "scoring",
+    "sources": "sources",
+    "unresolve": "forecasting",
+}
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def all_commands() -> dict[str, click.Command]:
+    """Every command by name, each module imported."""
+    found = {}
+    for module_name in sorted(set(COMMAND_MODULES.values())):
+        for command in importlib.import_module(f"tracker.cli.{module_name}").COMMANDS:
+            found[str(command.name)] = command
+    return found
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMAND_MODULES)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        module_name = COMMAND_MODULES.get(cmd_name)
+        if module_name is None:
+            return None
+        module = importlib.import_module(f"tracker.cli.{module_name}")
+        return next((c for c in module.COMMANDS if c.name == cmd_name), None)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--db",
     "db_url",
@@ -37,8 +80,4 @@ def cli(ctx: click.Context, db_url: str | None) -> None:
     ctx.obj["db_url"] = db_url
 
 
-for module in (database, questions, forecasting, events, scoring, sources, transfer):
-    for command in module.COMMANDS:
-        cli.add_command(command)
-
-__all__ = ["cli"]
+__all__ = ["all_commands", "cli"]

@@ -7,13 +7,8 @@ reads ``--question: …`` rather than a library's vocabulary.
 
 from __future__ import annotations
 
-import dataclasses
-import json
-import math
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from datetime import datetime
-from typing import Any
 
 import click
 
@@ -22,6 +17,9 @@ from forecasts.errors import Invalid, NotFound, Refused, SummitWatchError
 from services.backups import ConfirmationNeeded
 from services.database import DatabaseUnavailable, open_database
 from services.transfer import MappingNeeded
+from tracker.cli.output import echo_json, number, plain
+
+__all__ = ["echo_json", "number", "plain"]  # kept here for the command modules
 
 # How the fields services name are spelled on the command line, unless a command says otherwise.
 FLAGS: dict[str, str] = {
@@ -98,26 +96,3 @@ def opened(ctx: click.Context) -> Iterator[Database]:
         yield database
     finally:
         database.dispose()
-
-
-def plain(value: Any) -> Any:
-    """JSON-ready: dataclasses to dicts, tuples to lists, times to ISO 8601, NaN to null."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, dict):
-        return {str(k): plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [plain(v) for v in value]
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return value
-
-
-def echo_json(value: Any) -> None:
-    click.echo(json.dumps(plain(value), indent=2, ensure_ascii=False))
-
-
-def number(value: float | None, digits: int = 4) -> str:
-    return "—" if value is None or not math.isfinite(value) else f"{value:.{digits}f}"

@@ -1,0 +1,147 @@
+"""A CSV file as whole columns (pyarrow's multi-threaded reader), read cell for cell as Python would.
+
+Why pyarrow: it is already installed with Streamlit, reads a million rows in a
+quarter of a second on two cores, and keeps each column as one byte buffer that
+numpy can check without making a Python string per cell (pandas' C engine makes
+one per cell, and pandas itself takes half a second to import, which the
+``score`` command would pay on every run).
+
+The readers built on this keep the row-by-row reading as the reference: any
+file Arrow reads differently (ragged rows, bad UTF-8, a cell with a shape the
+vectorised parsers do not know) goes, row or file, to the one-cell parsers, so
+messages and values are the same as ever.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
+from numpy.typing import NDArray
+
+from forecasts.iso_columns import Cells, Times, iso_seconds
+
+ASCII_SPACE = " \t\n\r\x0b\x0c"  # what str.strip() removes among ASCII; other spaces are checked below
+
+
+class ArrowCannotRead(ValueError):
+    """Arrow reads this file differently from Python's csv module: read it row by row instead."""
+
+
+@dataclass(frozen=True)
+class CsvColumns:
+    names: list[str]  # the header, each name stripped
+    columns: dict[str, pa.StringArray]  # by stripped name (the last of duplicates, as csv.DictReader)
+    n_rows: int
+
+    def text(self, name: str) -> pa.StringArray:
+        """The column's cells stripped of spaces as ``str.strip`` strips them ('' where absent)."""
+        if name not in self.columns:
+            offsets = pa.py_buffer(np.zeros(self.n_rows + 1, dtype=np.int32))
+            return pa.StringArray.from_buffers(self.n_rows, offsets, pa.py_buffer(b""))
+        return self.columns[name]
+
+
+def _edges(column: pa.StringArray) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
+    """Per cell: does it start or end with an ASCII space; does it start or end with a byte outside
+    printable ASCII (there str.strip() may remove more: a no-break space, U+001F…)."""
+    held = cells(column)
+    filled = held.lengths > 0
+    first, last = held.at(np.zeros_like(held.lengths)), held.at(np.maximum(held.lengths - 1, 0))
+    spaced = np.zeros(len(held), dtype=bool)
+    for char in ASCII_SPACE.encode():
+        spaced |= (first == char) | (last == char)
+    outside = (first < 0x21) | (first > 0x7E) | (last < 0x21) | (last > 0x7E)
+    return filled & spaced, filled & outside
+
+
+def _strip(column: pa.StringArray) -> pa.StringArray:
+    spaced, _ = _edges(column)
+    stripped = pc.utf8_trim(column, characters=ASCII_SPACE) if spaced.any() else column
+    odd = np.flatnonzero(_edges(stripped)[1]) if spaced.any() else np.flatnonzero(_edges(column)[1])
+    if odd.size == 0:
+        return stripped
+    values = stripped.to_pylist()
+    for i in odd.tolist():
+        values[i] = values[i].strip()
+    return pa.array(values, type=pa.string())
+
+
+def _header(path: Path) -> list[str]:
+    """The first record, as csv.reader reads it (Arrow needs the names to read every column as text)."""
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as handle:
+            header = next(csv.reader(handle), None)
+    except (UnicodeDecodeError, csv.Error):
+        header = None
+    if not header:
+        raise ArrowCannotRead(f"{path}: no header to read as columns")
+    return header
+
+
+def read_csv_columns(path: Path) -> CsvColumns:
+    """Every column of ``path`` as stripped text, or ArrowCannotRead."""
+    raw_names = _header(path)
+    try:
+        table = pa_csv.read_csv(
+            path,
+            read_options=pa_csv.ReadOptions(encoding="utf8"),
+            parse_options=pa_csv.ParseOptions(newlines_in_values=True),  # a ragged row raises ArrowInvalid
+            convert_options=pa_csv.ConvertOptions(
+                column_types=dict.fromkeys(raw_names, pa.string()), strings_can_be_null=False
+            ),
+        )
+    except pa.ArrowInvalid:  # ragged rows, bad UTF-8: Python's csv module decides what they mean
+        raise ArrowCannotRead(f"{path}: not read as columns") from None
+    if table.column_names != raw_names or any(t != pa.string() for t in table.schema.types):
+        raise ArrowCannotRead(f"{path}: the header reads differently as columns")
+    names, n_rows = [name.strip() for name in raw_names], table.num_rows
+    chunked: list[pa.ChunkedArray | None] = list(table.columns)
+    del table  # each column's chunks are freed as soon as it is combined: at most one copy at a time
+    columns = {}
+    for i, name in enumerate(names):
+        combined = chunked[i].combine_chunks()  # type: ignore[union-attr]
+        chunked[i] = None
+        columns[name] = _strip(combined)
+    return CsvColumns(names=names, columns=columns, n_rows=n_rows)
+
+
+def cells(column: pa.StringArray) -> Cells:
+    """The column's bytes and offsets, shared with Arrow (no copy)."""
+    _, offsets_buffer, data_buffer = column.buffers()
+    width = np.int64 if column.type == pa.large_string() else np.int32
+    offsets: NDArray[np.integer] = np.frombuffer(offsets_buffer, dtype=width)
+    offsets = offsets[column.offset : column.offset + len(column) + 1]
+    data = np.frombuffer(data_buffer, dtype=np.uint8) if data_buffer is not None else np.zeros(0, np.uint8)
+    return Cells(data, offsets[:-1], np.diff(offsets).astype(np.int64))
+
+
+CHUNK_ROWS = 1 << 16  # rows per vectorised step: its temporaries stay in the CPU's cache
+
+
+def iso_times(column: pa.StringArray) -> Times:
+    held = cells(column)
+    seconds, ok = np.empty(len(held)), np.empty(len(held), dtype=bool)
+    for start in range(0, len(held), CHUNK_ROWS):
+        part = slice(start, start + CHUNK_ROWS)
+        seconds[part], ok[part] = iso_seconds(Cells(held.data, held.starts[part], held.lengths[part]))
+    return Times(seconds, ok)
+
+
+def decimals(column: pa.StringArray) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
+    """Each cell as Python's float(cell) reads it, and which cells were read here (the rest are left
+    to float() itself, one by one). Arrow's parse is correctly rounded and accepts a subset of what
+    float() accepts (no spaces, underscores or non-ASCII digits), with the same value."""
+    try:
+        values = pc.cast(column, pa.float64())  # the usual column: a number in every cell
+        return values.to_numpy(zero_copy_only=False), np.ones(len(column), dtype=bool)
+    except pa.ArrowInvalid:
+        pass
+    plain = pc.match_substring_regex(column, r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$")
+    values = pc.cast(pc.if_else(plain, column, "0"), pa.float64())
+    return values.to_numpy(zero_copy_only=False), plain.to_numpy(zero_copy_only=False)
