@@ -21,6 +21,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -368,6 +369,48 @@ class ScoreSnapshot(Base):
     payload: Mapped[str] = mapped_column(Text)
     computed_at: Mapped[datetime]
     compute_seconds: Mapped[float]
+
+
+class ScorePiece(Base):
+    """What one resolved yes/no question contributes to the scores, kept so a change rescores only
+    its question (:mod:`forecasts.scoring.pieces`; one record per forecaster, numpy's packed record
+    layout, never pickle). Derived data: deleting every row only costs a full rescore."""
+
+    __tablename__ = "score_piece"
+
+    question_id: Mapped[int] = mapped_column(ForeignKey("question.id", ondelete="CASCADE"), primary_key=True)
+    records: Mapped[bytes] = mapped_column(LargeBinary)
+    steps: Mapped[bytes] = mapped_column(LargeBinary)  # its updates that gained and lost most
+    question_updated_at: Mapped[datetime]  # the question as these were computed: an edit since differs
+
+
+class ScoreState(Base):
+    """How far the kept score pieces have read: the newest forecast, resolution and mark seen, with
+    each table's row count then. A count that does not add up later (rows deleted, or a row
+    committed late under an id already passed) means: rescore everything."""
+
+    __tablename__ = "score_state"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    scorer_version: Mapped[str] = mapped_column(String(40))
+    forecast_id: Mapped[int] = mapped_column(Integer, default=0)
+    forecast_count: Mapped[int] = mapped_column(Integer, default=0)
+    resolution_id: Mapped[int] = mapped_column(Integer, default=0)
+    resolution_count: Mapped[int] = mapped_column(Integer, default=0)
+    mark_id: Mapped[int] = mapped_column(Integer, default=0)
+    mark_count: Mapped[int] = mapped_column(Integer, default=0)
+    computed_at: Mapped[datetime]
+
+
+class ScoreMark(Base):
+    """A question whose score pieces must be recomputed although no id moved: written where stored
+    forecasts change in place (an import that corrects a probability)."""
+
+    __tablename__ = "score_mark"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    question_id: Mapped[int]
+    marked_at: Mapped[datetime] = mapped_column(default=utc_now)
 
 
 class EventRevision(Base):

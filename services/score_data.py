@@ -85,9 +85,15 @@ def resolved_binary_table(
     tag: str | None = None,
     resolved_from: datetime | None = None,
     resolved_until: datetime | None = None,
+    question_ids: Sequence[int] | None = None,
 ) -> ForecastTable:
+    """The forecasts of resolved yes/no questions (of ``question_ids`` only, if given); the table's
+    codes are the database ids of question and forecaster."""
     connection = session.connection()
-    question_rows = connection.execute(_resolved_questions(tag, resolved_from, resolved_until)).all()
+    questions_query = _resolved_questions(tag, resolved_from, resolved_until)
+    if question_ids is not None:
+        questions_query = questions_query.where(Question.id.in_(list(question_ids)))
+    question_rows = connection.execute(questions_query).all()
     people_query = select(Forecaster.id, Forecaster.name)
     if forecasters:
         people_query = people_query.where(Forecaster.name.in_(list(forecasters)))
@@ -104,13 +110,13 @@ def resolved_binary_table(
     if question_rows and people:
         rows = _number_columns(fetch_numbers(connection, forecasts), 4)
 
-    question_ids = np.array([row[0] for row in question_rows], dtype=np.int64)
-    by_id = np.argsort(question_ids)
-    question_ids = question_ids[by_id]
-    position = np.searchsorted(question_ids, rows[:, 0].astype(np.int64))
-    kept = position < question_ids.size
-    kept[kept] = question_ids[position[kept]] == rows[kept, 0]
-    rows, position = rows[kept], by_id[position[kept]]
+    ids = np.array([row[0] for row in question_rows], dtype=np.int64)
+    by_id = np.argsort(ids)
+    ids = ids[by_id]
+    position = np.searchsorted(ids, rows[:, 0].astype(np.int64))
+    kept = position < ids.size
+    kept[kept] = ids[position[kept]] == rows[kept, 0]
+    rows, question_codes, position = rows[kept], ids[position[kept]], by_id[position[kept]]
 
     per_question = _number_columns([row[1:5] for row in question_rows], 4, nullable=True)
     uids = np.array([row[5] for row in question_rows], dtype=str)
@@ -127,8 +133,8 @@ def resolved_binary_table(
         opens_at=per_question[position, 0],
         closes_at=per_question[position, 1],
         resolved_at=per_question[position, 3],
-        question_codes=position,
-        forecaster_codes=forecaster_codes,
+        question_codes=question_codes,
+        forecaster_codes=known_ids[forecaster_codes],
     )
 
 

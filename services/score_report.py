@@ -10,11 +10,12 @@ Filtered views (one tag, some forecasters, a date range) are scored live.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from io import StringIO
 from typing import Any
 
 import numpy as np
@@ -23,30 +24,55 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from db import Database
+from db.expressions import epoch_seconds
 from db.models import Forecast, Forecaster, Question, QuestionTag, Resolution, ScoreSnapshot
+from db.score_pieces import (
+    Kept,
+    Watermarks,
+    changed_questions,
+    current_watermarks,
+    edit_times,
+    kept_watermarks,
+    read_pieces,
+    store_pieces,
+)
 from forecasts.scoring.decomposition import corp_reliability_curve
 from forecasts.scoring.multiple_choice import (
     ChoiceForecast,
     choice_question_scores,
     choice_scores_by_forecaster,
 )
+from forecasts.scoring.pieces import (
+    SHARPNESS_BINS,
+    Pieces,
+    Steps,
+    best_and_worst,
+    concatenate,
+    concatenate_steps,
+    empty_pieces,
+    from_records,
+    notable_steps,
+    pair_pieces,
+    steps_from_records,
+    steps_to_records,
+    to_records,
+)
 from forecasts.scoring.scorecard import (
-    ForecastTable,
     Scorecard,
-    per_question_scores,
-    score_forecasts,
+    assemble_scorecard,
+    forecaster_names,
     scorecard_from_dict,
     with_choices,
 )
 from services.score_data import resolved_binary_table, resolved_choice_forecasts
+from services.updates import STEP_COLUMNS
 
 # Part of every snapshot's fingerprint: bump it when scoring code changes what a snapshot holds.
-SCORER_VERSION = "3"  # 2: with how each forecaster updates; 3: multiple choice scored
+SCORER_VERSION = "4"  # 2: with how each forecaster updates; 3: multiple choice scored; 4: from pieces
 DEFAULT_KEY = "calibration:default"
 # A stale report that scored faster than this is rescored while the page loads; a slower one
 # is shown (marked stale) while the worker rescores it, so no page makes its user wait.
 LIVE_SCORING_LIMIT = 1.0
-SHARPNESS_STEP = 0.05
 
 
 @dataclass(frozen=True)
@@ -75,6 +101,8 @@ class CalibrationReport:
     # One row per forecaster and multiple-choice question: uid, title, forecaster, forecast, happened,
     # brier (0–2 scale), log, rps (ordered options only).
     choices: pd.DataFrame = field(default_factory=pd.DataFrame, compare=False)
+    # The updates that helped most (kind "best") and hurt most ("worst"): NOTABLE_COLUMNS.
+    notable: pd.DataFrame = field(default_factory=pd.DataFrame, compare=False)
 
 
 def inputs_version(session: Session) -> str:
@@ -94,20 +122,18 @@ def inputs_version(session: Session) -> str:
     return ":".join([SCORER_VERSION, *("-" if v is None else str(v) for v in row)])
 
 
-def _sharpness(table: ForecastTable) -> pd.DataFrame:
-    """Every forecast counted in 5-point bins, per forecaster (integer codes: fast at a million rows)."""
-    n_bins = round(1 / SHARPNESS_STEP)
-    # 100 % joins the top bin; the nudge keeps 0.15 in [15 %, 20 %) despite float division.
-    bins = np.minimum((table.probability / SHARPNESS_STEP + 1e-9).astype(int), n_bins - 1)
-    codes, first_rows, forecaster = np.unique(table.forecaster_codes, return_index=True, return_inverse=True)
-    counts = np.bincount(forecaster.reshape(-1) * n_bins + bins, minlength=codes.size * n_bins)
-    who, which = np.divmod(np.flatnonzero(counts), n_bins)
+def _sharpness(pieces: Pieces, names: Mapping[int, str]) -> pd.DataFrame:
+    """Every forecast counted in 5-point bins, per forecaster (from each pair's bin counts)."""
+    codes, forecaster = np.unique(pieces.forecaster, return_inverse=True)
+    counts = np.zeros((codes.size, SHARPNESS_BINS), dtype=np.int64)
+    np.add.at(counts, forecaster.reshape(-1), pieces.sharpness)
+    who, which = np.nonzero(counts)
     return pd.DataFrame(
         {
-            "forecaster": table.forecaster[first_rows][who],
-            "lower": which / n_bins,  # divide, not multiply: 19 · 0.05 is 0.9500000000000001
-            "upper": (which + 1) / n_bins,
-            "forecasts": counts[counts > 0],
+            "forecaster": [names[int(code)] for code in codes[who]],
+            "lower": which / SHARPNESS_BINS,  # divide, not multiply: 19 · 0.05 is 0.9500000000000001
+            "upper": (which + 1) / SHARPNESS_BINS,
+            "forecasts": counts[who, which],
         }
     )
 
@@ -162,8 +188,148 @@ def _with_multiple_choice(
     return card, _choice_rows(session, rows, names)
 
 
+def _question_frame(session: Session, pieces: Pieces, names: Mapping[int, str]) -> pd.DataFrame:
+    """One row per forecaster and question: the numbers behind "scores by question"."""
+    about = {
+        int(i): (str(uid), str(title))
+        for i, uid, title in session.execute(select(Question.id, Question.uid, Question.title))
+    }
+    questions = [about[q] for q in pieces.question.tolist()]
+    frame = pd.DataFrame(
+        {
+            "question": [uid for uid, _ in questions],
+            "forecaster": [names[f] for f in pieces.forecaster.tolist()],
+            "n_forecasts": pieces.n_forecasts,
+            "last_probability": pieces.last_probability,
+            "outcome": pieces.outcome,
+            "brier_last": (pieces.last_probability - pieces.outcome) ** 2,
+            "brier_exact": pieces.brier_exact,
+            "coverage": pieces.coverage,
+            "resolved_at": pd.to_datetime(pieces.resolved_at, unit="s", utc=True).as_unit("us"),
+            "title": [title for _, title in questions],
+        }
+    )
+    return frame
+
+
+NOTABLE_COLUMNS = ["kind", *STEP_COLUMNS, "gain"]
+
+
+def _notable(session: Session, steps: Steps, names: Mapping[int, str]) -> pd.DataFrame:
+    """The updates that helped most ("best") and hurt most ("worst"), with their forecast ids."""
+    best, worst = best_and_worst(steps)
+    chosen = concatenate_steps([best, worst]) if len(steps) else steps
+    ids = sorted(set(chosen.question.tolist()))
+    found = {}
+    if ids:
+        query = (
+            select(
+                Forecast.question_id,
+                Forecast.forecaster_id,
+                epoch_seconds(Forecast.made_at),
+                Forecast.id,
+                Question.title,
+            )
+            .join(Question, Question.id == Forecast.question_id)
+            .where(Forecast.question_id.in_(ids))
+        )
+        found = {
+            (int(q), int(f), float(t)): (int(i), str(title)) for q, f, t, i, title in session.execute(query)
+        }
+    rows = []
+    for kind, part in (("best", best), ("worst", worst)):
+        for q, f, t, before, after, y, gain in zip(
+            part.question.tolist(), part.forecaster.tolist(), part.made_at.tolist(), part.previous.tolist(),
+            part.probability.tolist(), part.outcome.tolist(), part.gain.tolist(), strict=True,
+        ):  # fmt: skip
+            forecast_id, title = found.get((q, f, t), (-1, ""))
+            rows.append((kind, forecast_id, q, title, names[f], t, before, after, y, gain))
+    frame = pd.DataFrame(rows, columns=NOTABLE_COLUMNS)
+    frame["made_at"] = pd.to_datetime(frame["made_at"], unit="s", utc=True).dt.as_unit("us")
+    return frame
+
+
+def _curves(
+    pieces: Pieces, names: Mapping[int, str], kept: Mapping[str, pd.DataFrame] | None = None
+) -> dict[str, pd.DataFrame]:
+    """Per forecaster: the CORP reliability curve of their last forecasts, with its consistency band.
+    A ``kept`` curve computed from the same forecasts and outcomes (same key) is used as it is."""
+    curves = {}
+    for code in np.unique(pieces.forecaster).tolist():
+        mine = pieces.forecaster == code
+        p, y = pieces.last_probability[mine], pieces.outcome[mine]
+        key = hashlib.sha256(p.tobytes() + y.tobytes()).hexdigest()
+        before = (kept or {}).get(names[code])
+        if before is not None and _curve_key(before) == key:
+            curves[names[code]] = before
+            continue
+        curve = corp_reliability_curve(p, y)
+        curves[names[code]] = pd.DataFrame(
+            {
+                "forecast": curve.forecast,
+                "recalibrated": curve.recalibrated,
+                "band_low": curve.band_low,
+                "band_high": curve.band_high,
+                "level": curve.level,
+            }
+        )
+        curves[names[code]].attrs["key"] = key
+    return curves
+
+
+def _kept_curves(session: Session) -> dict[str, pd.DataFrame]:
+    """The reliability curves of the kept default report, each with the key of its inputs."""
+    snapshot = session.get(ScoreSnapshot, DEFAULT_KEY)
+    if snapshot is None or not snapshot.inputs_version.startswith(f"{SCORER_VERSION}:"):
+        return {}
+    try:
+        data = json.loads(snapshot.payload) or {}
+        return _curves_of(data)
+    except (ValueError, KeyError, TypeError):
+        return {}
+
+
+def _curves_of(data: dict[str, Any]) -> dict[str, pd.DataFrame]:
+    curves = {name: _frame(frame) for name, frame in data["curves"].items()}
+    for name, key in data.get("curve_keys", {}).items():
+        if name in curves:
+            curves[name].attrs["key"] = key
+    return curves
+
+
+def _report(
+    session: Session,
+    pieces: Pieces,
+    steps: Steps,
+    names: Mapping[int, str],
+    filters: ReportFilters,
+    version: str,
+    started: float,
+    kept_curves: Mapping[str, pd.DataFrame] | None = None,
+) -> CalibrationReport | None:
+    """The report from the pieces of the questions in view (None if there are none)."""
+    if len(pieces) == 0:
+        return None
+    tags = pd.DataFrame(
+        session.execute(select(Question.uid, QuestionTag.tag).join(QuestionTag)).all(), columns=["uid", "tag"]
+    )
+    card, choices = _with_multiple_choice(session, assemble_scorecard(pieces, names), filters)
+    return CalibrationReport(
+        card=card,
+        questions=_question_frame(session, pieces, names),
+        tags=tags,
+        sharpness=_sharpness(pieces, names),
+        curves=_curves(pieces, names, kept_curves),
+        inputs_version=version,
+        computed_at=datetime.now(UTC),
+        compute_seconds=time.perf_counter() - started,
+        choices=choices,
+        notable=_notable(session, steps, names),
+    )
+
+
 def build_report(session: Session, filters: ReportFilters = ReportFilters()) -> CalibrationReport | None:
-    """Score the resolved yes/no questions that match ``filters`` (None if there are none)."""
+    """Score the resolved yes/no questions that match ``filters`` from scratch (None if there are none)."""
     started = time.perf_counter()
     version = inputs_version(session)
     table = resolved_binary_table(
@@ -175,37 +341,8 @@ def build_report(session: Session, filters: ReportFilters = ReportFilters()) -> 
     )
     if len(table) == 0:
         return None
-    titles = dict(session.execute(select(Question.uid, Question.title)).all())
-    tags = pd.DataFrame(
-        session.execute(select(Question.uid, QuestionTag.tag).join(QuestionTag)).all(), columns=["uid", "tag"]
-    )
-    card, choices = _with_multiple_choice(session, score_forecasts(table), filters)
-    questions = pd.DataFrame([s.__dict__ for s in per_question_scores(table)])
-    questions["title"] = questions["question"].map(titles)
-    curves = {}
-    for name, mine in questions.groupby("forecaster"):
-        curve = corp_reliability_curve(mine["last_probability"].to_numpy(), mine["outcome"].to_numpy())
-        curves[str(name)] = pd.DataFrame(
-            {
-                "forecast": curve.forecast,
-                "recalibrated": curve.recalibrated,
-                "band_low": curve.band_low,
-                "band_high": curve.band_high,
-                "level": curve.level,
-            }
-        )
-    questions["resolved_at"] = pd.to_datetime(questions["resolved_at"], unit="s", utc=True).dt.as_unit("us")
-    return CalibrationReport(
-        card=card,
-        questions=questions,
-        tags=tags,
-        sharpness=_sharpness(table),
-        curves=curves,
-        inputs_version=version,
-        computed_at=datetime.now(UTC),
-        compute_seconds=time.perf_counter() - started,
-        choices=choices,
-    )
+    names = forecaster_names(table)
+    return _report(session, pair_pieces(table), notable_steps(table), names, filters, version, started)
 
 
 # --- storage as JSON ---------------------------------------------------------------------
@@ -218,42 +355,74 @@ def _plain(value: Any) -> Any:
 
 
 def _frame_json(frame: pd.DataFrame) -> str:
-    return frame.to_json(orient="split", index=False, date_format="iso", date_unit="us")
+    """A frame as JSON columns. Python's float repr reads back bit for bit (pandas' to_json keeps 10
+    digits), so a kept report equals the report it was computed as; times as ISO 8601 in UTC."""
+    times = [name for name in frame.columns if pd.api.types.is_datetime64_any_dtype(frame[name])]
+    data = {
+        str(name): (
+            [None if pd.isna(v) else v.isoformat() for v in frame[name]]
+            if name in times
+            else frame[name].tolist()
+        )
+        for name in frame.columns
+    }
+    return json.dumps(
+        {"columns": [str(c) for c in frame.columns], "times": times, "data": data}, default=_plain
+    )
 
 
 def _frame(text: str) -> pd.DataFrame:
-    return pd.read_json(StringIO(text), orient="split", dtype=False)
+    stored = json.loads(text)
+    frame = pd.DataFrame(stored["data"], columns=stored["columns"])
+    for name in stored["times"]:
+        frame[name] = pd.to_datetime(frame[name], utc=True, format="ISO8601").dt.as_unit("us")
+    return frame
 
 
-def report_to_json(report: CalibrationReport) -> str:
+def report_to_json(report: CalibrationReport, *, with_questions: bool = True) -> str:
+    """The report as JSON. The kept default report leaves its per-question table out
+    (``with_questions=False``): that table is the kept score pieces, read from them on load."""
     return json.dumps(
         {
             "card": asdict(report.card),
-            "questions": _frame_json(report.questions),
+            **({"questions": _frame_json(report.questions)} if with_questions else {}),
+            "curve_keys": {name: _curve_key(frame) for name, frame in report.curves.items()},
             "tags": _frame_json(report.tags),
             "sharpness": _frame_json(report.sharpness),
             "curves": {name: _frame_json(frame) for name, frame in report.curves.items()},
             "choices": _frame_json(report.choices),
+            "notable": _frame_json(report.notable),
         },
         default=_plain,
     )
 
 
-def report_from_json(text: str, snapshot: ScoreSnapshot) -> CalibrationReport:
+def _notable_frame(text: str | None) -> pd.DataFrame:
+    if not text:
+        return pd.DataFrame(columns=NOTABLE_COLUMNS)
+    return _frame(text)
+
+
+def report_from_json(
+    text: str, snapshot: ScoreSnapshot, questions: pd.DataFrame | None = None
+) -> CalibrationReport:
+    """The inverse of :func:`report_to_json`; ``questions`` where the JSON left them out."""
     data = json.loads(text)
-    questions = _frame(data["questions"])
-    resolved = pd.to_datetime(questions["resolved_at"], utc=True, format="ISO8601")
-    questions["resolved_at"] = resolved.dt.as_unit("us")
+    if "questions" in data:
+        questions = _frame(data["questions"])
+    if questions is None:
+        raise KeyError("questions")
     return CalibrationReport(
         card=scorecard_from_dict(data["card"]),
         questions=questions,
         tags=_frame(data["tags"]),
         sharpness=_frame(data["sharpness"]),
-        curves={name: _frame(frame) for name, frame in data["curves"].items()},
+        curves=_curves_of(data),
         inputs_version=snapshot.inputs_version,
         computed_at=snapshot.computed_at,
         compute_seconds=snapshot.compute_seconds,
         choices=_frame(data["choices"]) if data.get("choices") else pd.DataFrame(columns=CHOICE_COLUMNS),
+        notable=_notable_frame(data.get("notable")),
     )
 
 
@@ -261,7 +430,7 @@ def store_report(session: Session, report: CalibrationReport | None, version: st
     """Keep the default view's report (None: nothing to score yet) under ``version``."""
     snapshot = session.get(ScoreSnapshot, DEFAULT_KEY) or ScoreSnapshot(key=DEFAULT_KEY)
     snapshot.inputs_version = version
-    snapshot.payload = "null" if report is None else report_to_json(report)
+    snapshot.payload = "null" if report is None else report_to_json(report, with_questions=False)
     snapshot.computed_at = report.computed_at if report else datetime.now(UTC)
     snapshot.compute_seconds = report.compute_seconds if report else 0.0
     session.add(snapshot)
@@ -276,10 +445,20 @@ def stored_report(session: Session) -> tuple[CalibrationReport | None, bool] | N
     if snapshot.payload == "null":
         return None, current
     try:
-        report = report_from_json(snapshot.payload, snapshot)
+        report = report_from_json(snapshot.payload, snapshot, _kept_questions(session))
     except (ValueError, KeyError, TypeError):
         return None  # written by other code: score again rather than show something wrong
     return (report if current else CalibrationReport(**{**report.__dict__, "stale": True})), current
+
+
+def _kept_questions(session: Session) -> pd.DataFrame:
+    """The per-question table of the kept default report: its score pieces, as kept."""
+    records, _ = read_pieces(session.connection())
+    return _question_frame(session, from_records(records), _forecaster_names(session))
+
+
+def _curve_key(frame: pd.DataFrame) -> str:
+    return str(frame.attrs.get("key", ""))
 
 
 def kept_report_is_current(session: Session) -> bool:
@@ -319,11 +498,94 @@ def refresh_stored_report(database: Database) -> bool:
     return True
 
 
-def _rescore_and_keep(database: Database) -> CalibrationReport | None:
-    """Score the default view and keep it, under the fingerprint of the data it was scored from."""
+def _forecaster_names(session: Session) -> dict[int, str]:
+    return {int(i): str(name) for i, name in session.execute(select(Forecaster.id, Forecaster.name))}
+
+
+def _fresh_pieces(session: Session, question_ids: list[int] | None) -> tuple[Pieces, Steps, dict[int, Kept]]:
+    """Pieces and notable steps computed from the forecasts (of ``question_ids``; None: of every
+    question), and what to keep per question."""
+    edited = edit_times(session.connection(), question_ids)  # before the forecasts: see db.score_pieces
+    table = resolved_binary_table(session, question_ids=question_ids)
+    if len(table) == 0:
+        return empty_pieces(), steps_from_records(b""), {}
+    pieces, steps = pair_pieces(table), notable_steps(table)
+    records, step_records = to_records(pieces), steps_to_records(steps)
+    kept = {}
+    for question in np.unique(pieces.question).tolist():
+        mine = np.searchsorted(pieces.question, [question, question + 1])
+        its_steps = np.searchsorted(steps.question, [question, question + 1])
+        kept[question] = Kept(
+            question,
+            records[mine[0] : mine[1]].tobytes(),
+            step_records[its_steps[0] : its_steps[1]].tobytes(),
+            edited[question],
+        )
+    return pieces, steps, kept
+
+
+@dataclass(frozen=True)
+class PieceRefresh:
+    pieces: Pieces  # every resolved question's, current
+    steps: Steps  # each question's notable updates
+    rescored: int | None  # questions rescored (None: all of them, from scratch)
+
+
+def refresh_pieces(database: Database) -> PieceRefresh:
+    """Bring the kept score pieces up to date: rescore the questions that changed since they were
+    kept, or everything when there are none (or the counts do not add up), and keep the result."""
     with database.read_session() as session:
-        report = build_report(session)
-        version = report.inputs_version if report is not None else inputs_version(session)
+        connection = session.connection()
+        marks = current_watermarks(connection)  # first: whatever is added after is seen next time
+        kept = kept_watermarks(connection, SCORER_VERSION)
+        changed = changed_questions(connection, kept) if kept is not None else None
+        if changed is None:
+            pieces, steps, records = _fresh_pieces(session, None)
+        else:
+            ids = sorted(changed)
+            fresh, fresh_steps, records = _fresh_pieces(session, ids)
+            kept_records, kept_steps = read_pieces(connection, leaving_out=ids)
+            try:
+                others, other_steps = from_records(kept_records), steps_from_records(kept_steps)
+            except ValueError:  # kept in another layout: start again
+                return _refresh_all(database, marks)
+            pieces = concatenate([others, fresh])
+            steps = concatenate_steps([other_steps, fresh_steps])
+    if changed is None or changed:
+        with database.write_session() as session:
+            store_pieces(
+                session.connection(),
+                records,
+                replacing=None if changed is None else changed,
+                marks=marks,
+                scorer_version=SCORER_VERSION,
+            )
+    return PieceRefresh(pieces, steps, None if changed is None else len(changed))
+
+
+def _refresh_all(database: Database, marks: Watermarks) -> PieceRefresh:
+    with database.read_session() as session:
+        pieces, steps, records = _fresh_pieces(session, None)
+    with database.write_session() as session:
+        store_pieces(
+            session.connection(), records, replacing=None, marks=marks, scorer_version=SCORER_VERSION
+        )
+    return PieceRefresh(pieces, steps, None)
+
+
+def _rescore_and_keep(database: Database) -> CalibrationReport | None:
+    """Score the default view from the kept pieces (rescoring only what changed) and keep the report,
+    under the fingerprint of the data it was scored from."""
+    started = time.perf_counter()
+    with database.read_session() as session:
+        version = inputs_version(session)
+    refreshed = refresh_pieces(database)
+    with database.read_session() as session:
+        names = _forecaster_names(session)
+        curves = _kept_curves(session)
+        report = _report(
+            session, refreshed.pieces, refreshed.steps, names, ReportFilters(), version, started, curves
+        )
     with database.write_session() as session:
         store_report(session, report, version)
     return report

@@ -28,8 +28,9 @@ STEP_COLUMNS = [
 WEEK = pd.Timedelta(days=7)
 
 
-def update_steps(database: Database) -> pd.DataFrame:
-    """Every step that changed a value, on resolved, non-annulled yes/no questions, with its gain."""
+def update_steps(database: Database, *, linked_only: bool = False) -> pd.DataFrame:
+    """Every step that changed a value, on resolved, non-annulled yes/no questions, with its gain
+    (``linked_only``: on questions some event is linked to, what :func:`event_moves` needs)."""
     latest = latest_resolutions()
     outcome = case((latest.c.outcome == "yes", 1.0), else_=0.0)
     previous = func.lag(Forecast.probability).over(
@@ -46,6 +47,8 @@ def update_steps(database: Database) -> pd.DataFrame:
         .where(latest.c.outcome.in_(("yes", "no")), Question.type == "binary")
         .where(Forecast.probability.is_not(None))
     )  # fmt: skip
+    if linked_only:
+        query = query.where(Forecast.question_id.in_(select(EventQuestion.question_id)))
     with database.read_session() as session:
         frame = pd.DataFrame([tuple(r) for r in session.execute(query)], columns=STEP_COLUMNS)
     frame = frame[frame["previous"].notna() & (frame["previous"] != frame["probability"])].copy()
@@ -72,14 +75,26 @@ def cited_titles(database: Database, forecast_ids: list[int]) -> dict[int, list[
     return cited
 
 
-def notable_updates(database: Database, steps: pd.DataFrame, n: int = 5) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The ``n`` updates that gained most and the ``n`` that lost most, each with what it cited."""
-    best = steps.nlargest(n, "gain")
-    worst = steps.nsmallest(n, "gain")
+def notable_updates(
+    database: Database, notable: pd.DataFrame, n: int = 5
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The ``n`` updates that gained most and the ``n`` that lost most, each with what it cited.
+
+    ``notable`` is the report's (:attr:`services.score_report.CalibrationReport.notable`), kept
+    with the scores, or :func:`notable_of` of a steps table."""
+    best = notable[notable["kind"] == "best"].nlargest(n, "gain")
+    worst = notable[notable["kind"] == "worst"].nsmallest(n, "gain")
     cited = cited_titles(database, [int(i) for i in pd.concat([best, worst])["forecast_id"]])
     return tuple(  # type: ignore[return-value]
         part.assign(because=[" · ".join(cited.get(int(i), [])) for i in part["forecast_id"]])
         for part in (best, worst)
+    )
+
+
+def notable_of(steps: pd.DataFrame, n: int = 5) -> pd.DataFrame:
+    """A steps table's best and worst updates, in the report's ``notable`` shape."""
+    return pd.concat(
+        [steps.nlargest(n, "gain").assign(kind="best"), steps.nsmallest(n, "gain").assign(kind="worst")]
     )
 
 

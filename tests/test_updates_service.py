@@ -8,7 +8,7 @@ import pytest
 from dashboard.components.updating import sentence, verdict
 from db import Database
 from forecasts.scoring.updating import updating
-from services import forecasts, updates
+from services import forecasts, scores, updates
 from services.forecasts import ForecastInput
 from tests.factories import E, F, Q, R, S, day
 
@@ -30,10 +30,21 @@ def test_steps_gains_citations_and_the_week_after_an_event(database: Database) -
         ("ana", round(0.25 - 0.01, 6)),
         ("bo", round(0.16 - 0.36, 6)),
     ]
-    best, worst = updates.notable_updates(database, steps, n=1)
+    best, worst = updates.notable_updates(database, updates.notable_of(steps), n=1)
+    kept = scores.report(database)  # the same two, kept with the scores
+    assert kept is not None
+    kept_best, kept_worst = updates.notable_updates(database, kept.notable, n=1)
+    assert (
+        kept_best[["forecast_id", "because"]].values.tolist()
+        == best[["forecast_id", "because"]].values.tolist()
+    )
+    assert kept_worst["forecast_id"].tolist() == worst["forecast_id"].tolist()
+    assert kept_best["gain"].tolist() == pytest.approx(best["gain"].tolist(), abs=1e-12)
     assert (best.iloc[0]["forecaster"], best.iloc[0]["because"]) == ("ana", "Tokyo: deals, no treaty")
     assert worst.iloc[0]["forecaster"] == "bo"
-    [moved] = updates.event_moves(database, steps).to_dict("records")
+    [moved] = updates.event_moves(database, updates.update_steps(database, linked_only=True)).to_dict(
+        "records"
+    )
     assert (moved["event"], moved["steps"], moved["moved"], moved["toward_outcome"]) == (
         "Tokyo: deals, no treaty",
         1,

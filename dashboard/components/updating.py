@@ -61,8 +61,8 @@ def _table(report: CalibrationReport) -> pd.DataFrame:
 
 
 @st.cache_data(ttl=60, show_spinner=False)
-def _steps(version: tuple[int, ...]) -> pd.DataFrame:
-    return updates.update_steps(get_database())
+def _linked_steps(version: tuple[int, ...]) -> pd.DataFrame:
+    return updates.update_steps(get_database(), linked_only=True)
 
 
 def _updates_table(frame: pd.DataFrame) -> None:
@@ -106,14 +106,13 @@ def how_you_update(report: CalibrationReport) -> None:
         width="stretch",
         column_config={c: st.column_config.NumberColumn(format="%.3f") for c in numbers},
     )
-    steps = _steps(data_version())
-    if steps.empty:
+    if report.notable.empty:
         return
-    best, worst = updates.notable_updates(get_database(), steps)
+    best, worst = updates.notable_updates(get_database(), report.notable)
     st.markdown("**The five updates that helped most**, and **the five that hurt most**")
     _updates_table(best)
     _updates_table(worst)
-    moves = updates.event_moves(get_database(), steps)
+    moves = updates.event_moves(get_database(), _linked_steps(data_version()))
     if not moves.empty:
         st.markdown("**After each event**: the updates on its questions in the following week")
         st.dataframe(

@@ -8,6 +8,7 @@ summary is the mean over questions, never over forecasts.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -23,62 +24,15 @@ from forecasts.scoring.decomposition import (
     murphy,
 )
 from forecasts.scoring.multiple_choice import ChoiceScores
+from forecasts.scoring.pieces import Pieces, pair_pieces, updating_of
 from forecasts.scoring.rules import LOG_CLAMP, brier_01, log_loss
 from forecasts.scoring.samples import SampleMode, pair_order, sample_weights
-from forecasts.scoring.segments import pair_time_scores
-from forecasts.scoring.updating import Ordered, Updating, updating_by_forecaster
+from forecasts.scoring.table import ForecastTable
+from forecasts.scoring.updating import Updating
+
+__all__ = ["ForecastTable", "Pieces", "Scorecard", "assemble_scorecard", "score_forecasts"]
 
 Floats = NDArray[np.float64]
-
-
-@dataclass(frozen=True)
-class ForecastTable:
-    """Resolved binary forecasts, one row each. Times are seconds since the epoch (UTC).
-
-    Window columns may be nan where unknown; time-averaged scores need
-    ``opens_at`` and ``closes_at`` for every question.
-
-    ``question_codes`` and ``forecaster_codes`` are integers, equal exactly where
-    the labels are: grouping by them is ten times faster than by strings. A
-    reader that has database ids passes them; otherwise they are derived.
-    """
-
-    question: NDArray[np.str_]
-    forecaster: NDArray[np.str_]
-    made_at: Floats
-    probability: Floats
-    outcome: Floats
-    opens_at: Floats
-    closes_at: Floats
-    resolved_at: Floats
-    question_codes: NDArray[np.intp] = field(default=None, repr=False, compare=False)  # type: ignore[arg-type]  # derived below
-    forecaster_codes: NDArray[np.intp] = field(default=None, repr=False, compare=False)  # type: ignore[arg-type]  # derived below
-
-    def __post_init__(self) -> None:
-        # A question without a close date is scored over its life, from opening to resolution.
-        no_close = np.isnan(self.closes_at)
-        if np.any(no_close):
-            object.__setattr__(self, "closes_at", np.where(no_close, self.resolved_at, self.closes_at))
-        for labels, codes in (("question", "question_codes"), ("forecaster", "forecaster_codes")):
-            if getattr(self, codes) is None:
-                inverse = np.unique(getattr(self, labels), return_inverse=True)[1].reshape(-1)
-                object.__setattr__(self, codes, inverse)  # the frozen-dataclass idiom for derived fields
-
-    def __len__(self) -> int:
-        return int(self.probability.size)
-
-    def subset(self, mask: NDArray[np.bool_]) -> ForecastTable:
-        return ForecastTable(**{name: getattr(self, name)[mask] for name in self.__dataclass_fields__})
-
-    @property
-    def windowed(self) -> NDArray[np.bool_]:
-        """Rows whose question has a window to average over (opens, then closes or resolves later)."""
-        with np.errstate(invalid="ignore"):
-            return np.isfinite(self.opens_at) & np.isfinite(self.closes_at) & (self.closes_at > self.opens_at)
-
-    @property
-    def has_windows(self) -> bool:
-        return len(self) > 0 and bool(np.all(self.windowed))
 
 
 @dataclass(frozen=True)
@@ -115,39 +69,51 @@ class Scorecard:
     by_forecaster: dict[str, Scorecard] = field(default_factory=dict)
 
 
-def _timelines(table: ForecastTable) -> dict[str, TimelineSummary]:
-    """Per forecaster, the mean over questions of each time-averaged score (nan values skipped)."""
-    pairs = pair_time_scores(
-        table.question_codes,
-        table.forecaster_codes,
-        table.made_at,
-        table.probability,
-        table.outcome,
-        table.opens_at,
-        table.closes_at,
-        table.resolved_at,
+def _mean_of_finite(values: Floats) -> float:
+    finite = values[np.isfinite(values)]
+    return float(finite.mean()) if finite.size else float("nan")
+
+
+def _timeline(mine: Pieces) -> TimelineSummary | None:
+    """The mean over this forecaster's windowed questions of each time-averaged score (nan skipped)."""
+    timed = mine.subset(mine.windowed)
+    if len(timed) == 0:
+        return None
+    return TimelineSummary(
+        n_questions=len(timed),
+        brier_exact=_mean_of_finite(timed.time_brier_exact),
+        coverage=_mean_of_finite(timed.time_coverage),
+        brier_daily=_mean_of_finite(timed.brier_daily),
+        relative_brier_daily=_mean_of_finite(timed.relative_brier_daily),
+        baseline=_mean_of_finite(timed.baseline),
+        peer=_mean_of_finite(timed.peer),
+        n_compared=int(np.isfinite(timed.peer).sum()),
     )
-    keys = ("brier_exact", "coverage", "brier_daily", "relative_brier_daily", "baseline", "peer")
-    summaries = {}
-    codes, first_rows = np.unique(table.forecaster_codes, return_index=True)
-    for code, row in zip(codes.tolist(), first_rows.tolist(), strict=True):
-        name = str(table.forecaster[row])
-        mine = pairs.forecaster == code
-        means = {}
-        for key in keys:
-            values = getattr(pairs, key)[mine]
-            finite = values[np.isfinite(values)]
-            means[key] = float(finite.mean()) if finite.size else float("nan")
-        compared = int(np.isfinite(pairs.peer[mine]).sum())
-        summaries[name] = TimelineSummary(n_questions=int(mine.sum()), n_compared=compared, **means)
-    return summaries
 
 
-def _weights(table: ForecastTable, samples: SampleMode, ordered: Ordered) -> Floats:
-    """Each forecast's weight as a calibration sample. A pair's weights depend on that pair alone,
-    so the whole table's weights hold for every forecaster's rows too: computed once."""
+@dataclass(frozen=True)
+class Samples:
+    """The calibration samples: a probability, what happened, a weight, and whose it was."""
+
+    probability: Floats
+    outcome: Floats
+    weight: Floats
+    forecaster: NDArray[np.int64]
+
+    def subset(self, rows: NDArray[np.bool_]) -> Samples:
+        return Samples(self.probability[rows], self.outcome[rows], self.weight[rows], self.forecaster[rows])
+
+
+def last_samples(pieces: Pieces) -> Samples:
+    """Each pair's last forecast, weight 1."""
+    return Samples(pieces.last_probability, pieces.outcome, np.ones(len(pieces)), pieces.forecaster)
+
+
+def _weighted_samples(table: ForecastTable, samples: SampleMode) -> Samples:
+    """``time`` and ``every``: every forecast, weighted (rows of weight 0 left out)."""
+    ordered = pair_order(table.question_codes, table.forecaster_codes, table.made_at)
     ends = np.fmin(table.closes_at, table.resolved_at)
-    return sample_weights(
+    weights = sample_weights(
         table.question_codes,
         table.forecaster_codes,
         table.made_at,
@@ -156,27 +122,29 @@ def _weights(table: ForecastTable, samples: SampleMode, ordered: Ordered) -> Flo
         np.where(np.isnan(ends), table.closes_at, ends),
         ordered=ordered,
     )
+    chosen = weights > 0
+    return Samples(
+        table.probability[chosen],
+        table.outcome[chosen],
+        weights[chosen],
+        table.forecaster_codes[chosen].astype(np.int64),
+    )
 
 
 def _card(
-    table: ForecastTable,
-    weights: Floats,
-    rows: NDArray[np.bool_] | None,
-    samples: SampleMode,
+    pieces: Pieces,
+    samples: Samples,
+    mode: SampleMode,
     edges_percent: tuple[int, ...],
     log_clamp: tuple[float, float],
 ) -> Scorecard:
-    """The scores of ``rows`` (a mask; None: every row) of the table."""
-    chosen = weights > 0 if rows is None else (weights > 0) & rows
-    p, y, w = table.probability[chosen], table.outcome[chosen], weights[chosen]
-    questions = table.question_codes if rows is None else table.question_codes[rows]
-    forecasters = table.forecaster_codes if rows is None else table.forecaster_codes[rows]
+    p, y, w = samples.probability, samples.outcome, samples.weight
     return Scorecard(
-        n_forecasts=int(questions.size),
-        n_questions=int(np.unique(questions).size),
-        n_forecasters=int(np.unique(forecasters).size),
-        samples=samples,
-        n_samples=int(chosen.sum()),
+        n_forecasts=int(pieces.n_forecasts.sum()),
+        n_questions=int(np.unique(pieces.question).size),
+        n_forecasters=int(np.unique(pieces.forecaster).size),
+        samples=mode,
+        n_samples=int(p.size),
         brier=float(np.average(brier_01(p, y), weights=w)),
         log=float(np.average(log_loss(p, y, log_clamp), weights=w)),
         log_clamp=log_clamp,
@@ -185,6 +153,35 @@ def _card(
         corp_log=corp_log(p, y, log_clamp, weights=w),
         murphy=murphy(p, y, edges_percent, weights=w),
     )
+
+
+def assemble_scorecard(
+    pieces: Pieces,
+    names: Mapping[int, str],
+    *,
+    samples: Samples | None = None,
+    mode: SampleMode = "last",
+    edges_percent: tuple[int, ...] = DECILE_EDGES,
+    log_clamp: tuple[float, float] = LOG_CLAMP,
+) -> Scorecard:
+    """The scorecard from pairs' pieces: everyone together, and one per forecaster (``names`` by
+    forecaster code). ``samples`` default to each pair's last forecast."""
+    if len(pieces) == 0:
+        raise ValueError("no resolved forecasts to score")
+    samples = samples if samples is not None else last_samples(pieces)
+    overall = _card(pieces, samples, mode, edges_percent, log_clamp)
+    by_forecaster = {}
+    for code in np.unique(pieces.forecaster).tolist():
+        mine = pieces.subset(pieces.forecaster == code)
+        card = _card(mine, samples.subset(samples.forecaster == code), mode, edges_percent, log_clamp)
+        extra = {"timeline": _timeline(mine), "updating": updating_of(mine)}
+        by_forecaster[names[code]] = Scorecard(**{**card.__dict__, **extra})
+    return Scorecard(**{**overall.__dict__, "updating": updating_of(pieces), "by_forecaster": by_forecaster})
+
+
+def forecaster_names(table: ForecastTable) -> dict[int, str]:
+    codes, first_rows = np.unique(table.forecaster_codes, return_index=True)
+    return {int(code): str(table.forecaster[row]) for code, row in zip(codes, first_rows, strict=True)}
 
 
 def score_forecasts(
@@ -199,24 +196,16 @@ def score_forecasts(
         raise ValueError("no resolved forecasts to score")
     if samples == "time" and not table.has_windows:
         raise ValueError("time-weighted samples need opens_at and closes_at for every question")
-    windowed = table.windowed  # questions without a window are left out of the time averages only
-    timed = table if np.all(windowed) else table.subset(windowed)  # no copy in the usual case
-    timelines = _timelines(timed) if np.any(windowed) else {}
-    # One sort by (question, forecaster, time) serves the samples and the updating measures.
-    ordered = pair_order(table.question_codes, table.forecaster_codes, table.made_at)
-    pooled, updates = updating_by_forecaster(
-        table.question_codes, table.forecaster_codes, table.made_at, table.probability, table.outcome, ordered
+    pieces = pair_pieces(table)
+    chosen = None if samples == "last" else _weighted_samples(table, samples)
+    return assemble_scorecard(
+        pieces,
+        forecaster_names(table),
+        samples=chosen,
+        mode=samples,
+        edges_percent=edges_percent,
+        log_clamp=log_clamp,
     )
-    weights = _weights(table, samples, ordered)
-    overall = _card(table, weights, None, samples, edges_percent, log_clamp)
-    by_forecaster = {}
-    codes, first_rows = np.unique(table.forecaster_codes, return_index=True)
-    for code, row in zip(codes.tolist(), first_rows.tolist(), strict=True):
-        name = str(table.forecaster[row])
-        card = _card(table, weights, table.forecaster_codes == code, samples, edges_percent, log_clamp)
-        extra = {"timeline": timelines.get(name), "updating": updates[int(code)]}
-        by_forecaster[name] = Scorecard(**{**card.__dict__, **extra})
-    return Scorecard(**{**overall.__dict__, "updating": pooled, "by_forecaster": by_forecaster})
 
 
 @dataclass(frozen=True)
@@ -233,48 +222,35 @@ class QuestionScore:
 
 
 def per_question_scores(table: ForecastTable) -> list[QuestionScore]:
-    """One row per forecaster and question: the numbers behind "scores by question".
-
-    Vectorised over all forecaster–question pairs at once (rows sorted by pair
-    and time, sums with ``reduceat``), so a million forecasts take well under a second.
-    """
+    """One row per forecaster and question: the numbers behind "scores by question"."""
     if len(table) == 0:
         return []
-    question_codes = np.unique(table.question_codes, return_inverse=True)[1].reshape(-1)
-    forecaster_codes = np.unique(table.forecaster_codes, return_inverse=True)[1].reshape(-1)
-    order = np.lexsort((table.made_at, forecaster_codes, question_codes))
-    pair = question_codes[order] * (forecaster_codes.max() + 1) + forecaster_codes[order]
-    starts = np.flatnonzero(np.r_[True, pair[1:] != pair[:-1]])
-    lasts = np.r_[starts[1:], pair.size] - 1
-    times = table.made_at[order]
-    p, y = table.probability[order], table.outcome[order]
-    brier = brier_01(p, y)
-    opens, closes = table.opens_at[order], table.closes_at[order]
-    ends = np.fmin(closes, table.resolved_at[order])  # fmin: a missing resolution leaves the close
-    last_in_pair = np.zeros(pair.size, dtype=bool)
-    last_in_pair[lasts] = True
-    next_times = np.where(last_in_pair, ends, np.r_[times[1:], np.inf])
-    with np.errstate(invalid="ignore"):
-        durations = np.clip(np.fmin(next_times, ends), opens, ends) - np.clip(times, opens, ends)
-        integral = np.add.reduceat(np.nan_to_num(brier * durations), starts)
-        covered = ends[starts] - np.clip(times[starts], opens[starts], ends[starts])
-        exact = np.where(covered > 0, integral / np.where(covered > 0, covered, 1), np.nan)
-        coverage = covered / (closes[starts] - opens[starts])
-    counts = lasts - starts + 1
-    resolved = table.resolved_at[order][lasts]
+    pieces = pair_pieces(table)
+    questions = dict(zip(table.question_codes.tolist(), table.question.tolist(), strict=True))
+    names = forecaster_names(table)
     return [
         QuestionScore(
-            question=str(table.question[order[last]]),
-            forecaster=str(table.forecaster[order[last]]),
-            n_forecasts=int(count),
-            last_probability=float(p[last]),
-            outcome=float(y[last]),
-            brier_last=float(brier[last]),
-            brier_exact=float(value),
+            question=str(questions[q]),
+            forecaster=names[f],
+            n_forecasts=int(n),
+            last_probability=float(p),
+            outcome=float(y),
+            brier_last=float((p - y) ** 2),
+            brier_exact=float(exact),
             coverage=float(share),
             resolved_at=float(when),
         )
-        for last, count, value, share, when in zip(lasts, counts, exact, coverage, resolved, strict=True)
+        for q, f, n, p, y, exact, share, when in zip(
+            pieces.question.tolist(),
+            pieces.forecaster.tolist(),
+            pieces.n_forecasts,
+            pieces.last_probability,
+            pieces.outcome,
+            pieces.brier_exact,
+            pieces.coverage,
+            pieces.resolved_at,
+            strict=True,
+        )
     ]
 
 

@@ -51,86 +51,69 @@ class Updating:
 
 
 @dataclass(frozen=True)
-class _Pairs:
-    """Per (question, forecaster) pair: its forecaster, forecast count, movement m and r."""
+class UpdateSums:
+    """Per (question, forecaster) pair: what every measure above is a mean or a ratio of."""
 
     forecaster: Codes
-    count: Floats
-    movement: Floats
-    uncertainty: Floats
+    count: NDArray[np.int64]  # forecasts in the stream
+    movement: Floats  # m_q
+    uncertainty: Floats  # r_q
+    n_steps: NDArray[np.int64]  # updates
+    n_changed: NDArray[np.int64]  # updates that changed the value
+    abs_change: Floats  # Σ |change| over the updates
+    gain: Floats  # Σ Brier gained over the updates
+    n_hits: NDArray[np.int64]  # changed updates that gained
 
-
-@dataclass(frozen=True)
-class _Steps:
-    """Per update (i ≥ 1): its forecaster, the change, and the Brier score it gained."""
-
-    forecaster: Codes
-    change: Floats
-    gain: Floats
+    def subset(self, rows: NDArray[np.bool_]) -> UpdateSums:
+        return UpdateSums(**{name: getattr(self, name)[rows] for name in self.__dataclass_fields__})
 
 
 Ordered = tuple[NDArray[np.intp], NDArray[np.int64]]  # rows by (question, forecaster, time), pair codes
 
 
-def _sorted(
-    question: Codes, forecaster: Codes, made_at: Floats, ordered: Ordered | None
-) -> tuple[NDArray[np.intp], NDArray[np.int64], NDArray[np.intp]]:
-    order, pair = ordered if ordered is not None else pair_order(question, forecaster, made_at)
+def pair_update_sums(pair: NDArray[np.int64], p: Floats, y: Floats, who: Codes) -> UpdateSums:
+    """The sums of every pair, from rows sorted by pair and time (``pair`` each row's pair code)."""
     starts = np.flatnonzero(np.r_[True, pair[1:] != pair[:-1]])
-    return order, pair, starts
-
-
-def _streams(
-    question: Codes,
-    forecaster: Codes,
-    made_at: Floats,
-    probability: Floats,
-    outcome: Floats,
-    ordered: Ordered | None,
-) -> tuple[_Pairs, _Steps]:
-    order, pair, starts = _sorted(question, forecaster, made_at, ordered)
-    p, y, who = probability[order], outcome[order], forecaster[order]
-    ends = np.r_[starts[1:], p.size] - 1
+    ends = np.r_[starts[1:], pair.size] - 1
     is_step = np.r_[False, pair[1:] == pair[:-1]]  # a row that follows one of its own pair
-    change = np.diff(p, prepend=np.nan)
-    squared = np.where(is_step, change, 0.0) ** 2
-    movement = np.add.reduceat(squared, starts) + (y[ends] - p[ends]) ** 2
+    step_change = np.where(is_step, np.diff(p, prepend=np.nan), 0.0)
+    changed = is_step & (step_change != 0)
+    gain = np.where(is_step, (np.r_[np.nan, p[:-1]] - y) ** 2 - (p - y) ** 2, 0.0)
     first = p[starts]
-    pairs = _Pairs(who[starts], (ends - starts + 1).astype(np.float64), movement, first * (1 - first))
-    previous = np.r_[np.nan, p[:-1]]
-    gain = (previous - y) ** 2 - (p - y) ** 2
-    steps = _Steps(who[is_step], change[is_step], gain[is_step])
-    return pairs, steps
-
-
-def _mean(values: Floats) -> float | None:
-    return float(values.mean()) if values.size else None
-
-
-def _summary(pairs: _Pairs, steps: _Steps) -> Updating:
-    excess = pairs.movement - pairs.uncertainty
-    n = excess.size
-    changed = steps.change != 0
-    total_r = float(pairs.uncertainty.sum())
-    return Updating(
-        n_questions=n,
-        n_updates=int(steps.change.size),
-        frequency=float(pairs.count.mean()),
-        magnitude=_mean(np.abs(steps.change[changed])),
-        confirmation=_mean((~changed).astype(np.float64)),
-        excess_movement=float(excess.mean()),
-        excess_movement_se=float(excess.std(ddof=1) / np.sqrt(n)) if n >= 2 else None,
-        normalized_excess_movement=float(pairs.movement.sum()) / total_r - 1 if total_r > 0 else None,
-        update_gain=_mean(steps.gain),
-        update_hit_rate=_mean((steps.gain[changed] > 0).astype(np.float64)),
+    return UpdateSums(
+        forecaster=who[starts],
+        count=(ends - starts + 1).astype(np.int64),
+        movement=np.add.reduceat(step_change**2, starts) + (y[ends] - p[ends]) ** 2,
+        uncertainty=first * (1 - first),
+        n_steps=(ends - starts).astype(np.int64),
+        n_changed=np.add.reduceat(changed.astype(np.int64), starts),
+        abs_change=np.add.reduceat(np.abs(step_change), starts),
+        gain=np.add.reduceat(gain, starts),
+        n_hits=np.add.reduceat((changed & (gain > 0)).astype(np.int64), starts),
     )
 
 
-def _pick(pairs: _Pairs, steps: _Steps, code: int) -> tuple[_Pairs, _Steps]:
-    mine, moved = pairs.forecaster == code, steps.forecaster == code
-    return (
-        _Pairs(pairs.forecaster[mine], pairs.count[mine], pairs.movement[mine], pairs.uncertainty[mine]),
-        _Steps(steps.forecaster[moved], steps.change[moved], steps.gain[moved]),
+def _ratio(numerator: float, denominator: int) -> float | None:
+    return numerator / denominator if denominator else None
+
+
+def summarize(sums: UpdateSums) -> Updating:
+    """The measures over these pairs (one forecaster's, or everyone's pooled)."""
+    excess = sums.movement - sums.uncertainty
+    n = excess.size
+    n_steps, n_changed = int(sums.n_steps.sum()), int(sums.n_changed.sum())
+    total_r = float(sums.uncertainty.sum())
+    return Updating(
+        n_questions=n,
+        n_updates=n_steps,
+        frequency=float(sums.count.mean()),
+        magnitude=_ratio(float(sums.abs_change.sum()), n_changed),
+        confirmation=_ratio(float(n_steps - n_changed), n_steps),
+        excess_movement=float(excess.mean()),
+        excess_movement_se=float(excess.std(ddof=1) / np.sqrt(n)) if n >= 2 else None,
+        normalized_excess_movement=float(sums.movement.sum()) / total_r - 1 if total_r > 0 else None,
+        update_gain=_ratio(float(sums.gain.sum()), n_steps),
+        update_hit_rate=_ratio(float(sums.n_hits.sum()), n_changed),
     )
 
 
@@ -146,9 +129,12 @@ def updating_by_forecaster(
     :func:`~forecasts.scoring.samples.pair_order` of the rows when the caller has it already."""
     if probability.size == 0:
         raise ValueError("no resolved forecasts to measure updating on")
-    pairs, steps = _streams(question, forecaster, made_at, probability, outcome, ordered)
-    overall = _summary(pairs, steps)
-    return overall, {int(code): _summary(*_pick(pairs, steps, int(code))) for code in np.unique(forecaster)}
+    order, pair = ordered if ordered is not None else pair_order(question, forecaster, made_at)
+    sums = pair_update_sums(pair, probability[order], outcome[order], forecaster[order])
+    by_forecaster = {
+        int(code): summarize(sums.subset(sums.forecaster == code)) for code in np.unique(forecaster)
+    }
+    return summarize(sums), by_forecaster
 
 
 def updating(probability_streams: list[list[float]], outcomes: list[float]) -> Updating:

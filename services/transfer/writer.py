@@ -22,6 +22,7 @@ from db.events import EventValues, event_ids, upsert_events
 from db.links import cite, remember_unlinks
 from db.models import Forecast, Forecaster, Question, QuestionTag, Resolution, Source
 from db.queries import latest_resolutions
+from db.score_pieces import mark_for_rescore
 from db.search import link_matching
 from db.types import utc_now
 from forecasts import rules
@@ -237,7 +238,8 @@ def _sort_forecasts(
             else:
                 counts.refused.append(refused)
         elif found[1] != values:
-            changed_rows.append({"forecast_id": found[0], **dict(zip(FORECAST_FIELDS, values, strict=True))})
+            changed = dict(zip(FORECAST_FIELDS, values, strict=True))
+            changed_rows.append({"forecast_id": found[0], "question_id": key[0], **changed})
     return new_rows, changed_rows
 
 
@@ -263,6 +265,8 @@ def _forecasts(
         if progress:
             progress(done, total)
     if changed_rows:
+        forecast_questions = {row["forecast_id"]: row.pop("question_id") for row in changed_rows}
+        mark_for_rescore(connection, forecast_questions.values())  # ids did not move: say so
         statement = (
             update(Forecast)
             .where(Forecast.id == bindparam("forecast_id"))
