@@ -64,6 +64,7 @@ check-migrations: $(VENV)/.dev-installed
 ## Benchmarks (printed, never timed in tests): see docs/benchmarks.md.
 bench: $(VENV)/.dev-installed
 	PYTHONPATH=. $(BIN)/python bench/bench_scoring.py
+	PYTHONPATH=. $(BIN)/python bench/bench_score_cli.py
 	PYTHONPATH=. $(BIN)/python bench/bench_ingest.py
 	PYTHONPATH=. $(BIN)/python bench/bench_pages.py
 	PYTHONPATH=. $(BIN)/python bench/bench_import.py

@@ -47,23 +47,29 @@ class CsvColumns:
         return self.columns[name]
 
 
+_SPACE_BYTE = np.zeros(256, dtype=bool)
+_SPACE_BYTE[list(ASCII_SPACE.encode())] = True
+_OUTSIDE_PRINTABLE_ASCII = np.ones(256, dtype=bool)
+_OUTSIDE_PRINTABLE_ASCII[0x21:0x7F] = False
+
+
 def _edges(column: pa.StringArray) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
     """Per cell: does it start or end with an ASCII space; does it start or end with a byte outside
     printable ASCII (there str.strip() may remove more: a no-break space, U+001F…)."""
     held = cells(column)
     filled = held.lengths > 0
     first, last = held.at(np.zeros_like(held.lengths)), held.at(np.maximum(held.lengths - 1, 0))
-    spaced = np.zeros(len(held), dtype=bool)
-    for char in ASCII_SPACE.encode():
-        spaced |= (first == char) | (last == char)
-    outside = (first < 0x21) | (first > 0x7E) | (last < 0x21) | (last > 0x7E)
-    return filled & spaced, filled & outside
+    spaced = filled & (_SPACE_BYTE[first] | _SPACE_BYTE[last])
+    return spaced, filled & (_OUTSIDE_PRINTABLE_ASCII[first] | _OUTSIDE_PRINTABLE_ASCII[last])
 
 
 def _strip(column: pa.StringArray) -> pa.StringArray:
-    spaced, _ = _edges(column)
-    stripped = pc.utf8_trim(column, characters=ASCII_SPACE) if spaced.any() else column
-    odd = np.flatnonzero(_edges(stripped)[1]) if spaced.any() else np.flatnonzero(_edges(column)[1])
+    spaced, outside = _edges(column)
+    stripped = column
+    if spaced.any():
+        stripped = pc.utf8_trim(column, characters=ASCII_SPACE)
+        outside = _edges(stripped)[1]
+    odd = np.flatnonzero(outside)
     if odd.size == 0:
         return stripped
     values = stripped.to_pylist()

@@ -178,7 +178,10 @@ def read_score_file(path: Path) -> ScoreFile:
     except ArrowCannotRead:
         return read_rows(path)
     _missing_columns(path, columns.names)
-    return _read_columns(columns)
+    scored = _read_columns(columns)
+    del columns
+    pa.default_memory_pool().release_unused()  # Arrow's pool keeps freed pages; scoring needs them
+    return scored
 
 
 @dataclass
@@ -256,7 +259,8 @@ def _read_columns(columns: CsvColumns) -> ScoreFile:
     question_labels, question_codes = _labels(questions.dictionary, question_index[good])
     forecaster_index = forecasters.indices.to_numpy(zero_copy_only=False)
     forecaster_labels, forecaster_codes = _labels(forecasters.dictionary, forecaster_index[good])
-    kept = {name: numbers[name][good] for name in _NUMBERS}
+    everything = bool(good.all())  # the usual file: no copies
+    kept = {name: numbers[name] if everything else numbers[name][good] for name in _NUMBERS}
     table = ForecastTable(
         question=question_labels,
         forecaster=forecaster_labels,

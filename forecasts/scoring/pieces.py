@@ -66,7 +66,7 @@ class Pieces:
     def __len__(self) -> int:
         return int(self.question.size)
 
-    def subset(self, rows: NDArray[np.bool_] | NDArray[np.intp]) -> Pieces:
+    def subset(self, rows: NDArray[np.bool_] | NDArray[np.intp] | slice) -> Pieces:
         return Pieces(**{f.name: getattr(self, f.name)[rows] for f in fields(self)})
 
 
@@ -154,7 +154,10 @@ def pair_pieces(table: ForecastTable) -> Pieces:
     order, starts, ends = rows.order, rows.starts, rows.ends
     p, y, t = table.probability[order], table.outcome[order], table.made_at[order]
     opens, closes, resolved = table.opens_at[order], table.closes_at[order], table.resolved_at[order]
-    exact, coverage = _exact(rows, t, brier_01(p, y), opens, closes, resolved)
+    if np.any(table.windowed):
+        exact, coverage = _exact(rows, t, brier_01(p, y), opens, closes, resolved)
+    else:  # no question has a window: nothing to average over time
+        exact, coverage = np.full(starts.size, np.nan), np.full(starts.size, np.nan)
     pair_of_row = np.repeat(np.arange(starts.size), ends - starts + 1)
     sharpness = np.bincount(
         pair_of_row * SHARPNESS_BINS + sharpness_bins(p), minlength=starts.size * SHARPNESS_BINS
@@ -185,7 +188,7 @@ def pair_pieces(table: ForecastTable) -> Pieces:
         abs_change=sums.abs_change,
         gain=sums.gain,
         n_hits=sums.n_hits,
-        sharpness=sharpness.astype(np.int64),
+        sharpness=sharpness.astype(np.int64, copy=False),
     )
 
 

@@ -100,7 +100,7 @@ class Samples:
     weight: Floats
     forecaster: NDArray[np.int64]
 
-    def subset(self, rows: NDArray[np.bool_]) -> Samples:
+    def subset(self, rows: NDArray[np.bool_] | NDArray[np.intp] | slice) -> Samples:
         return Samples(self.probability[rows], self.outcome[rows], self.weight[rows], self.forecaster[rows])
 
 
@@ -155,6 +155,11 @@ def _card(
     )
 
 
+def _rows_of(sorted_codes: NDArray[np.int64], code: int) -> slice:
+    start, end = np.searchsorted(sorted_codes, [code, code + 1])
+    return slice(int(start), int(end))
+
+
 def assemble_scorecard(
     pieces: Pieces,
     names: Mapping[int, str],
@@ -171,9 +176,12 @@ def assemble_scorecard(
     samples = samples if samples is not None else last_samples(pieces)
     overall = _card(pieces, samples, mode, edges_percent, log_clamp)
     by_forecaster = {}
+    # Sorted by forecaster once, so each forecaster's rows are a slice (a view, not a copy).
+    pieces = pieces.subset(np.argsort(pieces.forecaster, kind="stable"))
+    samples = samples.subset(np.argsort(samples.forecaster, kind="stable"))
     for code in np.unique(pieces.forecaster).tolist():
-        mine = pieces.subset(pieces.forecaster == code)
-        card = _card(mine, samples.subset(samples.forecaster == code), mode, edges_percent, log_clamp)
+        mine = pieces.subset(_rows_of(pieces.forecaster, code))
+        card = _card(mine, samples.subset(_rows_of(samples.forecaster, code)), mode, edges_percent, log_clamp)
         extra = {"timeline": _timeline(mine), "updating": updating_of(mine)}
         by_forecaster[names[code]] = Scorecard(**{**card.__dict__, **extra})
     return Scorecard(**{**overall.__dict__, "updating": updating_of(pieces), "by_forecaster": by_forecaster})
