@@ -399,6 +399,7 @@ class ScoreState(Base):
     resolution_count: Mapped[int] = mapped_column(Integer, default=0)
     mark_id: Mapped[int] = mapped_column(Integer, default=0)
     mark_count: Mapped[int] = mapped_column(Integer, default=0)
+    piece_count: Mapped[int] = mapped_column(Integer, default=0)  # score_piece rows written with these
     computed_at: Mapped[datetime]
 
 

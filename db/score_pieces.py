@@ -4,9 +4,10 @@ A question needs new pieces when a forecast or resolution was added to it
 (ids only grow, so "newer than the newest id seen" finds them through the
 primary key), when it was edited (its ``updated_at`` differs from the one
 its pieces were computed at), or when something marked it
-(:func:`mark_for_rescore`, for forecasts changed in place). Rows deleted other
-than with their question make a count fall short: then everything is rescored.
-Pieces of a deleted question go with it (foreign key, on delete cascade).
+(:func:`mark_for_rescore`, for forecasts changed in place). Rows deleted (a
+question with its forecasts, or kept pieces) make a count fall short: then
+everything is rescored. Pieces of a deleted question go with it (foreign key,
+on delete cascade).
 """
 
 from __future__ import annotations
@@ -50,10 +51,13 @@ def current_watermarks(connection: Connection) -> Watermarks:
 
 
 def kept_watermarks(connection: Connection, scorer_version: str) -> Watermarks | None:
-    """How far the kept pieces have read (None: none kept, or kept by another scorer version)."""
+    """How far the kept pieces have read (None: none kept, kept by another scorer version, or some
+    of them gone since)."""
     state = connection.execute(select(ScoreState).where(ScoreState.key == DEFAULT_KEY)).first()
     if state is None or state.scorer_version != scorer_version:
         return None
+    if connection.scalar(select(func.count()).select_from(ScorePiece)) != state.piece_count:
+        return None  # rows deleted by hand, or a question deleted: rescore everything
     return Watermarks(
         (state.forecast_id, state.forecast_count),
         (state.resolution_id, state.resolution_count),
@@ -145,8 +149,10 @@ def store_pieces(
     for start in range(0, len(rows), CHUNK):
         connection.execute(insert(ScorePiece), rows[start : start + CHUNK])
     connection.execute(delete(ScoreState).where(ScoreState.key == DEFAULT_KEY))
+    n_pieces = connection.scalar(select(func.count()).select_from(ScorePiece))
     connection.execute(
         insert(ScoreState).values(
+            piece_count=n_pieces,
             key=DEFAULT_KEY,
             scorer_version=scorer_version,
             forecast_id=marks.forecast[0],

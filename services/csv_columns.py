@@ -114,6 +114,7 @@ def read_csv_columns(path: Path) -> CsvColumns:
         combined = chunked[i].combine_chunks()  # type: ignore[union-attr]
         chunked[i] = None
         columns[name] = _strip(combined)
+    pa.default_memory_pool().release_unused()  # the reader's buffers, back to the system before numpy
     return CsvColumns(names=names, columns=columns, n_rows=n_rows)
 
 

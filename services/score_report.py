@@ -448,6 +448,8 @@ def stored_report(session: Session) -> tuple[CalibrationReport | None, bool] | N
         report = report_from_json(snapshot.payload, snapshot, _kept_questions(session))
     except (ValueError, KeyError, TypeError):
         return None  # written by other code: score again rather than show something wrong
+    if int(report.questions["n_forecasts"].sum()) != report.card.n_forecasts:
+        return None  # the kept pieces are not the ones this report was summed from: score again
     return (report if current else CalibrationReport(**{**report.__dict__, "stale": True})), current
 
 

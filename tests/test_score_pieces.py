@@ -22,7 +22,14 @@ from forecasts.scoring.pieces import from_records, pair_pieces, to_records
 from forecasts.scoring.scorecard import Scorecard
 from services import questions, resolutions, transfer
 from services.score_data import resolved_binary_table
-from services.score_report import CalibrationReport, _rescore_and_keep, build_report, refresh_pieces
+from services.score_report import (
+    CalibrationReport,
+    _rescore_and_keep,
+    build_report,
+    current_report,
+    refresh_pieces,
+    stored_report,
+)
 from tests.factories import F, Q, R, day
 
 PEOPLE = ("ana", "bo", "crowd:manifold")
@@ -206,3 +213,18 @@ def test_a_scorecard_from_pieces_keeps_every_field(database: Database) -> None:
     assert card.by_forecaster["ana"].updating is not None
     assert card.by_forecaster["ana"].updating.n_updates == 1
     assert card.by_forecaster["ana"].timeline is not None
+
+
+def test_a_kept_report_without_its_pieces_is_scored_again(database: Database) -> None:
+    question = Q(database)
+    F(database, question, 0.7, at=3)
+    R(database, question, "yes", at=80)
+    kept = _rescore_and_keep(database)
+    with database.write_session() as session:
+        session.execute(delete(ScorePiece))  # the per-question table of the kept report is gone
+    with database.read_session() as session:
+        assert stored_report(session) is None  # not shown with an empty table: scored again
+    again = current_report(database)  # everything, from scratch: the kept count no longer adds up
+    assert again is not None
+    assert kept is not None
+    assert_same_report(again, kept)

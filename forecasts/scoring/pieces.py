@@ -152,18 +152,21 @@ def pair_pieces(table: ForecastTable) -> Pieces:
     """Every pair's pieces, computed for all pairs at once (rows sorted once, sums by ``reduceat``)."""
     rows = _sorted(table.question_codes, table.forecaster_codes, table.made_at)
     order, starts, ends = rows.order, rows.starts, rows.ends
-    p, y, t = table.probability[order], table.outcome[order], table.made_at[order]
-    opens, closes, resolved = table.opens_at[order], table.closes_at[order], table.resolved_at[order]
-    if np.any(table.windowed):
+    windowed = table.windowed[order][starts]
+    timed = _time_scores(table, windowed)  # first: its working memory is free before ours is taken
+    p, y = table.probability[order], table.outcome[order]
+    resolved = table.resolved_at[order]
+    if np.any(windowed):
+        t, opens, closes = table.made_at[order], table.opens_at[order], table.closes_at[order]
         exact, coverage = _exact(rows, t, brier_01(p, y), opens, closes, resolved)
+        del t, opens, closes
     else:  # no question has a window: nothing to average over time
         exact, coverage = np.full(starts.size, np.nan), np.full(starts.size, np.nan)
     pair_of_row = np.repeat(np.arange(starts.size), ends - starts + 1)
     sharpness = np.bincount(
         pair_of_row * SHARPNESS_BINS + sharpness_bins(p), minlength=starts.size * SHARPNESS_BINS
     ).reshape(starts.size, SHARPNESS_BINS)
-    windowed = table.windowed[order][starts]
-    timed = _time_scores(table, windowed)
+    del pair_of_row
     sums = pair_update_sums(rows.pair, p, y, table.forecaster_codes[order])
     return Pieces(
         question=table.question_codes[order][starts].astype(np.int64),

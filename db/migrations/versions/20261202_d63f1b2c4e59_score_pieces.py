@@ -45,6 +45,7 @@ def upgrade() -> None:
         sa.Column("resolution_count", sa.Integer(), nullable=False),
         sa.Column("mark_id", sa.Integer(), nullable=False),
         sa.Column("mark_count", sa.Integer(), nullable=False),
+        sa.Column("piece_count", sa.Integer(), nullable=False),
         sa.Column("computed_at", db.types.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("key", name=op.f("pk_score_state")),
     )
