@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from db.bulk import QuestionShape, insert_forecasts
 from db.events import EventValues, event_ids, upsert_events
@@ -90,10 +90,9 @@ QUESTION_FIELDS = (
 
 
 def _questions(session: Session, bundle: Bundle, counts: ImportCounts, only_missing: bool) -> dict[str, int]:
-    known = {
-        q.uid: q
-        for q in session.scalars(select(Question).where(Question.uid.in_([q.uid for q in bundle.questions])))
-    }
+    uids = [q.uid for q in bundle.questions]
+    with_tags = select(Question).options(selectinload(Question.tag_links))  # not one query per question
+    known = {q.uid: q for q in session.scalars(with_tags.where(Question.uid.in_(uids)))}
     now = utc_now()
     new_rows, updated = [], 0
     for record in bundle.questions:
