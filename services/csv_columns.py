@@ -15,6 +15,7 @@ messages and values are the same as ever.
 from __future__ import annotations
 
 import csv
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -78,24 +79,30 @@ def _strip(column: pa.StringArray) -> pa.StringArray:
     return pa.array(values, type=pa.string())
 
 
-def _header(path: Path) -> list[str]:
+def header(source: Path | bytes) -> list[str]:
     """The first record, as csv.reader reads it (Arrow needs the names to read every column as text)."""
     try:
-        with open(path, newline="", encoding="utf-8-sig") as handle:
-            header = next(csv.reader(handle), None)
+        if isinstance(source, bytes):
+            handle = io.TextIOWrapper(io.BytesIO(source[: 1 << 20]), encoding="utf-8-sig", newline="")
+            first = next(csv.reader(handle), None)
+        else:
+            with open(source, newline="", encoding="utf-8-sig") as opened:
+                first = next(csv.reader(opened), None)
     except (UnicodeDecodeError, csv.Error):
-        header = None
-    if not header:
-        raise ArrowCannotRead(f"{path}: no header to read as columns")
-    return header
+        first = None
+    if not first:
+        raise ArrowCannotRead(f"{source if isinstance(source, Path) else 'the file'}: no header to read")
+    return first
 
 
-def read_csv_columns(path: Path) -> CsvColumns:
-    """Every column of ``path`` as stripped text, or ArrowCannotRead."""
-    raw_names = _header(path)
+def read_csv_columns(source: Path | bytes, *, strip: bool = True) -> CsvColumns:
+    """Every column of a file (its path, or its bytes) as text, each cell stripped as ``str.strip``
+    strips it unless ``strip`` is False; or ArrowCannotRead."""
+    path = source if isinstance(source, Path) else "the file"
+    raw_names = header(source)
     try:
         table = pa_csv.read_csv(
-            path,
+            source if isinstance(source, Path) else pa.BufferReader(source),
             read_options=pa_csv.ReadOptions(encoding="utf8"),
             parse_options=pa_csv.ParseOptions(newlines_in_values=True),  # a ragged row raises ArrowInvalid
             convert_options=pa_csv.ConvertOptions(
@@ -113,7 +120,7 @@ def read_csv_columns(path: Path) -> CsvColumns:
     for i, name in enumerate(names):
         combined = chunked[i].combine_chunks()  # type: ignore[union-attr]
         chunked[i] = None
-        columns[name] = _strip(combined)
+        columns[name] = _strip(combined) if strip else combined
     pa.default_memory_pool().release_unused()  # the reader's buffers, back to the system before numpy
     return CsvColumns(names=names, columns=columns, n_rows=n_rows)
 

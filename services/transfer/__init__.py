@@ -16,6 +16,8 @@ from contextlib import contextmanager
 from typing import Literal
 
 from db import Database
+from services.csv_columns import ArrowCannotRead
+from services.csv_columns import header as csv_header
 from services.transfer.export import (
     EVENT_COLUMNS,
     FORMAT_NAME,
@@ -32,6 +34,7 @@ from services.transfer.foreign import (
     parse_predictionbook,
 )
 from services.transfer.ours import parse_events_csv, parse_forecasts_csv, parse_json_dump
+from services.transfer.ours_columns import parse_forecasts_columns
 from services.transfer.reading import csv_table, decode
 from services.transfer.records import Bundle, ImportRefused, MappingNeeded, Parsed, RowError
 from services.transfer.writer import ImportCounts, Progress, write_bundle
@@ -59,9 +62,26 @@ def read_file(data: bytes, name: str, format: ImportFormat = "auto", mapping: st
         return _read(data, name, format, mapping)
 
 
+def _our_forecasts_header(data: bytes, format: ImportFormat) -> bool:
+    """Would ``_read`` take this file for our forecasts CSV (as it decides below)?"""
+    if data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"{", b"["):
+        return False
+    try:
+        header = [name.strip() for name in csv_header(data)]
+    except ArrowCannotRead:
+        return False
+    if format == "ours":
+        return True
+    return "question_uid" in header and not all(c in header for c in FATEBOOK_REQUIRED)
+
+
 def _read(data: bytes, name: str, format: ImportFormat, mapping: str) -> Parsed:
     if format not in IMPORT_FORMATS:
         raise ImportRefused(f"unknown format {format!r}; use one of {', '.join(IMPORT_FORMATS)}")
+    if format in ("auto", "ours") and not mapping and _our_forecasts_header(data, format):
+        columnar = parse_forecasts_columns(data)  # None unless every row is plain: then row by row
+        if columnar is not None:
+            return columnar
     text = decode(data, name)
     if text.lstrip().startswith(("{", "[")):
         try:

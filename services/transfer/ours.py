@@ -49,7 +49,7 @@ def _options(text: str) -> tuple[str, ...] | None:
     return tuple(str(o) for o in parse_list(text, "options")) if text.strip() else None
 
 
-def _question(row: Row) -> QuestionRecord:
+def question_of_row(row: Row) -> QuestionRecord:
     opens = row.get("opens_at", parse_time)
     created = row.get("question_created_at", parse_optional_time) or opens
     return QuestionRecord(
@@ -102,7 +102,7 @@ def _forecast(row: Row, uid: str) -> ForecastRecord:
     )
 
 
-def _resolution(row: Row, uid: str) -> ResolutionRecord:
+def resolution_of_row(row: Row, uid: str) -> ResolutionRecord:
     resolved_at = row.get("resolved_at", parse_optional_time)
     return ResolutionRecord(
         question_uid=uid,
@@ -125,9 +125,11 @@ def parse_forecasts_csv(header: list[str], rows: Iterator[tuple[int, list[str]]]
         row = Row(columns, cells)
         try:
             # A question's columns repeat on each of its rows: read them the first time only.
-            question = builder.questions.get(row.required("question_uid")) or builder.question(_question(row))
+            question = builder.questions.get(row.required("question_uid")) or builder.question(
+                question_of_row(row)
+            )
             if question.uid not in resolved and row.text("resolution_outcome").strip():
-                builder.resolution(_resolution(row, question.uid), line)
+                builder.resolution(resolution_of_row(row, question.uid), line)
                 resolved.add(question.uid)
             if row.text("forecaster").strip():
                 builder.forecaster(row.text("forecaster"), row.text("forecaster_kind").strip() or "person")
