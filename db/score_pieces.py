@@ -65,16 +65,16 @@ def kept_watermarks(connection: Connection, scorer_version: str) -> Watermarks |
     )
 
 
-def changed_questions(connection: Connection, since: Watermarks) -> set[int] | None:
-    """The questions whose pieces are out of date since ``since``; None when the counts do not add up
-    (rows deleted, or committed late under an older id): then rescore everything."""
+def changed_questions(connection: Connection, since: Watermarks, now: Watermarks) -> set[int] | None:
+    """The questions whose pieces are out of date since ``since`` (``now``: the current watermarks,
+    read in the same transaction); None when the counts do not add up (rows deleted, or committed
+    late under an older id): then rescore everything."""
     changed: set[int] = set()
     for name, table in _TABLES.items():
         newest, count = getattr(since, name)
         newer = table.id > newest
         n_new = connection.scalar(select(func.count()).select_from(table).where(newer))
-        n_all = connection.scalar(select(func.count()).select_from(table))
-        if n_all != count + n_new:
+        if getattr(now, name)[1] != count + n_new:
             return None
         changed |= set(connection.scalars(select(table.question_id).where(newer).distinct()))
     edited = (
@@ -101,7 +101,6 @@ def edit_times(connection: Connection, question_ids: Iterable[int] | None) -> di
 class Kept:
     """What is kept for one question: its pairs' records, its notable updates, and its edit time then."""
 
-    question_id: int
     records: bytes
     steps: bytes
     question_updated_at: datetime

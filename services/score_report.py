@@ -436,19 +436,24 @@ def store_report(session: Session, report: CalibrationReport | None, version: st
     session.add(snapshot)
 
 
-def stored_report(session: Session) -> tuple[CalibrationReport | None, bool] | None:
-    """The kept default report and whether it is current; None if there is none (or it is unreadable)."""
+def stored_report(
+    session: Session, *, with_questions: bool = True
+) -> tuple[CalibrationReport | None, bool] | None:
+    """The kept default report and whether it is current; None if there is none (or it is unreadable).
+    Without ``with_questions`` its per-question table is left empty (the headline needs the card only,
+    and the table is the kept pieces, megabytes at a million forecasts)."""
     snapshot = session.get(ScoreSnapshot, DEFAULT_KEY)
     if snapshot is None or not snapshot.inputs_version.startswith(f"{SCORER_VERSION}:"):
         return None
     current = snapshot.inputs_version == inputs_version(session)
     if snapshot.payload == "null":
         return None, current
+    questions = _kept_questions(session) if with_questions else pd.DataFrame(columns=["n_forecasts"])
     try:
-        report = report_from_json(snapshot.payload, snapshot, _kept_questions(session))
+        report = report_from_json(snapshot.payload, snapshot, questions)
     except (ValueError, KeyError, TypeError):
         return None  # written by other code: score again rather than show something wrong
-    if int(report.questions["n_forecasts"].sum()) != report.card.n_forecasts:
+    if with_questions and int(report.questions["n_forecasts"].sum()) != report.card.n_forecasts:
         return None  # the kept pieces are not the ones this report was summed from: score again
     return (report if current else CalibrationReport(**{**report.__dict__, "stale": True})), current
 
@@ -518,7 +523,6 @@ def _fresh_pieces(session: Session, question_ids: list[int] | None) -> tuple[Pie
         mine = np.searchsorted(pieces.question, [question, question + 1])
         its_steps = np.searchsorted(steps.question, [question, question + 1])
         kept[question] = Kept(
-            question,
             records[mine[0] : mine[1]].tobytes(),
             step_records[its_steps[0] : its_steps[1]].tobytes(),
             edited[question],
@@ -540,7 +544,7 @@ def refresh_pieces(database: Database) -> PieceRefresh:
         connection = session.connection()
         marks = current_watermarks(connection)  # first: whatever is added after is seen next time
         kept = kept_watermarks(connection, SCORER_VERSION)
-        changed = changed_questions(connection, kept) if kept is not None else None
+        changed = changed_questions(connection, kept, marks) if kept is not None else None
         if changed is None:
             pieces, steps, records = _fresh_pieces(session, None)
         else:

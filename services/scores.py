@@ -132,7 +132,7 @@ def headline(database: Database) -> Headline:
     """From the kept report when there is one (a stale one says when it was scored: the worker is
     rescoring), else one aggregate query, so the Overview stays fast on a large history."""
     with database.read_session() as session:
-        kept = score_report.stored_report(session)
+        kept = score_report.stored_report(session, with_questions=False)
     if kept is not None:
         kept_report, current = kept
         if kept_report is not None:

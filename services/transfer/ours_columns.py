@@ -66,7 +66,7 @@ def _filled(column: pa.StringArray) -> NDArray[np.bool_]:
 def _all_plain(columns: CsvColumns, name: str) -> bool:
     """No cell of the column has spaces a Python strip would remove that an ASCII strip would not."""
     column = columns.text(name)
-    return bool(pc.all(pc.equal(_stripped(column), pc.utf8_trim_whitespace(column))).as_py() is not False)
+    return pc.all(pc.equal(_stripped(column), pc.utf8_trim_whitespace(column))).as_py() is not False
 
 
 def parse_forecasts_columns(data: bytes) -> Parsed | None:
@@ -127,7 +127,8 @@ def _parse(columns: CsvColumns) -> Parsed:
     uids = pc.dictionary_encode(_stripped(text["question_uid"]))
     question_of_row = uids.indices.to_numpy(zero_copy_only=False)
     _questions_and_resolutions(builder, columns, names, uids.dictionary, question_of_row)
-    return _finish(builder, columns, text, question_of_row, probability, made_at)
+    question_order = [str(uid) for uid in uids.dictionary.to_pylist()]
+    return _finish(builder, columns, text, question_order, question_of_row, probability, made_at)
 
 
 def _row(columns: CsvColumns, names: list[str], i: int) -> Row:
@@ -163,9 +164,7 @@ def _questions_and_resolutions(
             question = builder.question(ours.question_of_row(cells))
             _require(question.type == "binary" and question.uid == uids[q].as_py())
         else:
-            errors = len(builder.parsed.errors)
-            builder.resolution(ours.resolution_of_row(cells, str(uids[q].as_py())), row + 2)
-            _require(len(builder.parsed.errors) == errors)
+            builder.resolution(ours.resolution_of_row(cells, str(uids[q].as_py())), row + 2)  # raises if bad
 
 
 def _origins(columns: CsvColumns, n: int) -> list[str]:
@@ -201,11 +200,11 @@ def _finish(
     builder: BundleBuilder,
     columns: CsvColumns,
     text: dict[str, pa.StringArray],
+    question_order: list[str],
     question_of_row: NDArray[np.intp],
     probability: NDArray[np.float64],
     made_at: NDArray[np.float64],
 ) -> Parsed:
-    question_order = pc.dictionary_encode(_stripped(text["question_uid"])).dictionary.to_pylist()
     people = pc.dictionary_encode(text["forecaster"])
     person_of_row = people.indices.to_numpy(zero_copy_only=False)
     person_names = [str(name) for name in people.dictionary.to_pylist()]
@@ -232,12 +231,13 @@ def _finish(
     bundle.questions = sorted(builder.questions.values(), key=lambda q: q.uid)
     taken = [record for record, _ in builder.resolutions]
     bundle.resolutions = sorted(taken, key=lambda r: (r.question_uid, r.recorded_at))
-    first_row = {}
-    for person in range(len(person_names)):  # each forecaster's earliest forecast: when they first appear
-        rows = np.flatnonzero(person_of_row == person)
-        first_row[person_names[person]] = made[int(rows[np.argmin(made_at[rows])])]
+    # Each forecaster's earliest forecast is when they first appear: one sort, first row per person.
+    by_time = np.lexsort((made_at, person_of_row))
+    people_by_time = person_of_row[by_time]
+    firsts = by_time[np.r_[True, people_by_time[1:] != people_by_time[:-1]]]
+    earliest = {person_names[int(person_of_row[i])]: made[i] for i in firsts.tolist()}
     for name, (kind, description, created_at) in sorted(builder.forecaster_details.items()):
-        bundle.forecasters.append(ForecasterRecord(name, kind, description, created_at or first_row[name]))
+        bundle.forecasters.append(ForecasterRecord(name, kind, description, created_at or earliest[name]))
     return builder.parsed
 
 
