@@ -22,7 +22,7 @@ from sqlalchemy import Select, Subquery, select
 from sqlalchemy.orm import Session
 
 from db.expressions import epoch_seconds, fetch_numbers
-from db.models import Forecast, Forecaster, Question, QuestionTag
+from db.models import EventQuestion, Forecast, Forecaster, Question, QuestionTag
 from db.queries import latest_resolutions
 from forecasts.scoring.multiple_choice import ChoiceForecast
 from forecasts.scoring.scorecard import ForecastTable
@@ -86,13 +86,17 @@ def resolved_binary_table(
     resolved_from: datetime | None = None,
     resolved_until: datetime | None = None,
     question_ids: Sequence[int] | None = None,
+    linked_only: bool = False,
 ) -> ForecastTable:
-    """The forecasts of resolved yes/no questions (of ``question_ids`` only, if given); the table's
-    codes are the database ids of question and forecaster."""
+    """The forecasts of resolved yes/no questions (of ``question_ids`` only, if given; with
+    ``linked_only``, of questions some event is linked to); the table's codes are the database ids
+    of question and forecaster."""
     connection = session.connection()
     questions_query = _resolved_questions(tag, resolved_from, resolved_until)
     if question_ids is not None:
         questions_query = questions_query.where(Question.id.in_(list(question_ids)))
+    if linked_only:
+        questions_query = questions_query.where(Question.id.in_(select(EventQuestion.question_id)))
     question_rows = connection.execute(questions_query).all()
     people_query = select(Forecaster.id, Forecaster.name)
     if forecasters:

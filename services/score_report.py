@@ -24,7 +24,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from db import Database
-from db.expressions import epoch_seconds
 from db.models import Forecast, Forecaster, Question, QuestionTag, Resolution, ScoreSnapshot
 from db.score_pieces import (
     Kept,
@@ -65,7 +64,7 @@ from forecasts.scoring.scorecard import (
     with_choices,
 )
 from services.score_data import resolved_binary_table, resolved_choice_forecasts
-from services.updates import STEP_COLUMNS
+from services.updates import STEP_COLUMNS, steps_frame
 
 # Part of every snapshot's fingerprint: bump it when scoring code changes what a snapshot holds.
 SCORER_VERSION = "4"  # 2: with how each forecaster updates; 3: multiple choice scored; 4: from pieces
@@ -218,35 +217,14 @@ NOTABLE_COLUMNS = ["kind", *STEP_COLUMNS, "gain"]
 def _notable(session: Session, steps: Steps, names: Mapping[int, str]) -> pd.DataFrame:
     """The updates that helped most ("best") and hurt most ("worst"), with their forecast ids."""
     best, worst = best_and_worst(steps)
-    chosen = concatenate_steps([best, worst]) if len(steps) else steps
-    ids = sorted(set(chosen.question.tolist()))
-    found = {}
-    if ids:
-        query = (
-            select(
-                Forecast.question_id,
-                Forecast.forecaster_id,
-                epoch_seconds(Forecast.made_at),
-                Forecast.id,
-                Question.title,
-            )
-            .join(Question, Question.id == Forecast.question_id)
-            .where(Forecast.question_id.in_(ids))
-        )
-        found = {
-            (int(q), int(f), float(t)): (int(i), str(title)) for q, f, t, i, title in session.execute(query)
-        }
-    rows = []
-    for kind, part in (("best", best), ("worst", worst)):
-        for q, f, t, before, after, y, gain in zip(
-            part.question.tolist(), part.forecaster.tolist(), part.made_at.tolist(), part.previous.tolist(),
-            part.probability.tolist(), part.outcome.tolist(), part.gain.tolist(), strict=True,
-        ):  # fmt: skip
-            forecast_id, title = found.get((q, f, t), (-1, ""))
-            rows.append((kind, forecast_id, q, title, names[f], t, before, after, y, gain))
-    frame = pd.DataFrame(rows, columns=NOTABLE_COLUMNS)
-    frame["made_at"] = pd.to_datetime(frame["made_at"], unit="s", utc=True).dt.as_unit("us")
-    return frame
+    frame = pd.concat(
+        [
+            steps_frame(session, part, names).assign(kind=kind)
+            for kind, part in (("best", best), ("worst", worst))
+        ],
+        ignore_index=True,
+    )
+    return frame[NOTABLE_COLUMNS]
 
 
 def _curves(

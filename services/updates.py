@@ -8,12 +8,17 @@ happened (:mod:`forecasts.scoring.updating` has the definitions).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import pandas as pd
-from sqlalchemy import case, func, select
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from db import Database
+from db.expressions import epoch_seconds
 from db.models import Event, EventQuestion, Forecast, Forecaster, ForecastEvent, Question
-from db.queries import latest_resolutions
+from forecasts.scoring.pieces import Steps, all_steps
+from services.score_data import resolved_binary_table
 
 STEP_COLUMNS = [
     "forecast_id",
@@ -26,36 +31,41 @@ STEP_COLUMNS = [
     "outcome",
 ]
 WEEK = pd.Timedelta(days=7)
+CHUNK = 5_000  # question ids per IN (...)
+
+
+def steps_frame(session: Session, steps: Steps, names: Mapping[int, str]) -> pd.DataFrame:
+    """Updates as a table (STEP_COLUMNS and gain), each with its forecast's id and its question's title."""
+    ids = sorted(set(steps.question.tolist()))
+    found: dict[tuple[int, int, float], tuple[int, str]] = {}
+    made_at = epoch_seconds(Forecast.made_at)
+    for start in range(0, len(ids), CHUNK):
+        query = (
+            select(Forecast.question_id, Forecast.forecaster_id, made_at, Forecast.id, Question.title)
+            .join(Question, Question.id == Forecast.question_id)
+            .where(Forecast.question_id.in_(ids[start : start + CHUNK]))
+        )
+        for q, f, t, forecast_id, title in session.execute(query):
+            found[(int(q), int(f), float(t))] = (int(forecast_id), str(title))
+    rows = []
+    for q, f, t, before, after, y, gain in zip(
+        steps.question.tolist(), steps.forecaster.tolist(), steps.made_at.tolist(), steps.previous.tolist(),
+        steps.probability.tolist(), steps.outcome.tolist(), steps.gain.tolist(), strict=True,
+    ):  # fmt: skip
+        forecast_id, title = found.get((q, f, t), (-1, ""))
+        rows.append((forecast_id, q, title, names[f], t, before, after, y, gain))
+    frame = pd.DataFrame(rows, columns=[*STEP_COLUMNS, "gain"])
+    frame["made_at"] = pd.to_datetime(frame["made_at"], unit="s", utc=True).dt.as_unit("us")
+    return frame
 
 
 def update_steps(database: Database, *, linked_only: bool = False) -> pd.DataFrame:
     """Every step that changed a value, on resolved, non-annulled yes/no questions, with its gain
     (``linked_only``: on questions some event is linked to, what :func:`event_moves` needs)."""
-    latest = latest_resolutions()
-    outcome = case((latest.c.outcome == "yes", 1.0), else_=0.0)
-    previous = func.lag(Forecast.probability).over(
-        partition_by=(Forecast.question_id, Forecast.forecaster_id), order_by=Forecast.made_at
-    )
-    query = (
-        select(
-            Forecast.id, Question.id, Question.title, Forecaster.name, Forecast.made_at,
-            previous, Forecast.probability, outcome,
-        )
-        .join(Question, Question.id == Forecast.question_id)
-        .join(Forecaster, Forecaster.id == Forecast.forecaster_id)
-        .join(latest, latest.c.question_id == Question.id)
-        .where(latest.c.outcome.in_(("yes", "no")), Question.type == "binary")
-        .where(Forecast.probability.is_not(None))
-    )  # fmt: skip
-    if linked_only:
-        query = query.where(Forecast.question_id.in_(select(EventQuestion.question_id)))
     with database.read_session() as session:
-        frame = pd.DataFrame([tuple(r) for r in session.execute(query)], columns=STEP_COLUMNS)
-    frame = frame[frame["previous"].notna() & (frame["previous"] != frame["probability"])].copy()
-    frame["made_at"] = pd.to_datetime(frame["made_at"], utc=True)
-    y = frame["outcome"]
-    frame["gain"] = (frame["previous"] - y) ** 2 - (frame["probability"] - y) ** 2
-    return frame.reset_index(drop=True)
+        table = resolved_binary_table(session, linked_only=linked_only)
+        names = {int(i): str(name) for i, name in session.execute(select(Forecaster.id, Forecaster.name))}
+        return steps_frame(session, all_steps(table), names)
 
 
 def cited_titles(database: Database, forecast_ids: list[int]) -> dict[int, list[str]]:

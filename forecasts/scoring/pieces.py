@@ -30,7 +30,7 @@ from forecasts.scoring.rules import brier_01
 from forecasts.scoring.samples import pair_order
 from forecasts.scoring.segments import SCORE_KEYS, pair_time_scores
 from forecasts.scoring.table import ForecastTable
-from forecasts.scoring.updating import UpdateSums, Updating, pair_update_sums, summarize
+from forecasts.scoring.updating import UpdateSums, Updating, pair_update_sums, steps_of, summarize
 
 Floats = NDArray[np.float64]
 Ints = NDArray[np.int64]
@@ -291,26 +291,30 @@ def _extremes(steps: Steps, groups: Ints, n: int) -> NDArray[np.intp]:
     return np.sort(order[(rank < n) | (from_end < n)])
 
 
-def notable_steps(table: ForecastTable, n: int = NOTABLE) -> Steps:
-    """Each question's n updates that gained most and n that lost most (one list can serve both when
-    a question has fewer than 2n), in question order: enough to find the n best and worst of all."""
+def all_steps(table: ForecastTable) -> Steps:
+    """Every update that changed its forecaster's previous value, in (question, forecaster, time) order."""
     if len(table) == 0:
         return steps_from_records(b"")
     rows = _sorted(table.question_codes, table.forecaster_codes, table.made_at)
     order = rows.order
     p, y = table.probability[order], table.outcome[order]
-    is_step = np.r_[False, rows.pair[1:] == rows.pair[:-1]]
-    previous = np.r_[np.nan, p[:-1]]
+    is_step, previous, gain = steps_of(rows.pair, p, y)
     moved = np.flatnonzero(is_step & (previous != p))
-    steps = Steps(
+    return Steps(
         question=table.question_codes[order][moved].astype(np.int64),
         forecaster=table.forecaster_codes[order][moved].astype(np.int64),
         made_at=table.made_at[order][moved],
         previous=previous[moved],
         probability=p[moved],
         outcome=y[moved],
-        gain=((previous - y) ** 2 - (p - y) ** 2)[moved],
+        gain=gain[moved],
     )
+
+
+def notable_steps(table: ForecastTable, n: int = NOTABLE) -> Steps:
+    """Each question's n updates that gained most and n that lost most (one list can serve both when
+    a question has fewer than 2n), in question order: enough to find the n best and worst of all."""
+    steps = all_steps(table)
     return steps.subset(_extremes(steps, steps.question, n))
 
 

@@ -71,14 +71,21 @@ class UpdateSums:
 Ordered = tuple[NDArray[np.intp], NDArray[np.int64]]  # rows by (question, forecaster, time), pair codes
 
 
+def steps_of(pair: NDArray[np.int64], p: Floats, y: Floats) -> tuple[NDArray[np.bool_], Floats, Floats]:
+    """For rows sorted by pair and time: which rows are updates (they follow a row of their own
+    pair), the value each updated, and the Brier score it won (0 where not an update)."""
+    is_step = np.r_[False, pair[1:] == pair[:-1]]
+    previous = np.r_[np.nan, p[:-1]]
+    return is_step, previous, np.where(is_step, (previous - y) ** 2 - (p - y) ** 2, 0.0)
+
+
 def pair_update_sums(pair: NDArray[np.int64], p: Floats, y: Floats, who: Codes) -> UpdateSums:
     """The sums of every pair, from rows sorted by pair and time (``pair`` each row's pair code)."""
     starts = np.flatnonzero(np.r_[True, pair[1:] != pair[:-1]])
     ends = np.r_[starts[1:], pair.size] - 1
-    is_step = np.r_[False, pair[1:] == pair[:-1]]  # a row that follows one of its own pair
-    step_change = np.where(is_step, np.diff(p, prepend=np.nan), 0.0)
+    is_step, previous, gain = steps_of(pair, p, y)
+    step_change = np.where(is_step, p - previous, 0.0)
     changed = is_step & (step_change != 0)
-    gain = np.where(is_step, (np.r_[np.nan, p[:-1]] - y) ** 2 - (p - y) ** 2, 0.0)
     first = p[starts]
     return UpdateSums(
         forecaster=who[starts],
