@@ -6,17 +6,25 @@ forecasters, 1,000,000 forecasts, 80 % resolved) to /tmp once, then in one proce
 - baseline: ``csv.reader`` over the file and ``sqlite3.executemany`` of its
   questions and forecasts into a new database with our schema — no checks, no
   upserts, ids assigned by hand;
+- lean baseline: the same with only the four columns that matter (question,
+  forecaster, time, probability) into tables with no index or constraint;
 - ours: ``read_file`` (every cell checked, every rule of the services) and
-  ``import_bundle`` (upserts keyed on stable ids) into another new database.
+  ``import_bundle`` (upserts keyed on stable ids) into another new database,
+  then the same file again (which must change nothing);
+- the whole command, ``python -m tracker import FILE``, twice into a new
+  database, each in its own process (start-up included), with its peak RSS.
 
-Target (issue 6): ours within 3x of the baseline.
+Targets (issue 13): ours ≤ 1.5x the baseline; importing it again ≤ 0.3x the
+first import; the command ≤ 3x the lean baseline; each under 600 MB RSS.
 """
 
 from __future__ import annotations
 
 import csv
+import os
 import random
 import sqlite3
+import subprocess
 import sys
 import tempfile
 import time
@@ -124,6 +132,56 @@ def baseline(path: Path, database: Path) -> float:
     return time.perf_counter() - started
 
 
+def lean_baseline(path: Path, database: Path) -> float:
+    """Less still: the four columns that matter, into tables without an index or a constraint."""
+    database.unlink(missing_ok=True)
+    started = time.perf_counter()
+    connection = sqlite3.connect(database)
+    connection.execute("CREATE TABLE question (id INTEGER, uid TEXT)")
+    connection.execute(
+        "CREATE TABLE forecast (question_id INTEGER, forecaster_id INTEGER, made_at TEXT, p REAL)"
+    )
+    with path.open(newline="", encoding="utf-8") as handle:
+        reader = csv.reader(handle)
+        column = {name: i for i, name in enumerate(next(reader))}
+        uid, who, made, p = (column[n] for n in ("question_uid", "forecaster", "made_at", "probability"))
+        questions: dict[str, int] = {}
+        forecasters: dict[str, int] = {}
+        rows = [
+            (
+                questions.setdefault(row[uid], len(questions) + 1),
+                forecasters.setdefault(row[who], len(forecasters) + 1),
+                row[made],
+                float(row[p]),
+            )
+            for row in reader
+        ]
+    with connection:
+        connection.executemany("INSERT INTO question VALUES (?, ?)", [(i, u) for u, i in questions.items()])
+        connection.executemany("INSERT INTO forecast VALUES (?, ?, ?, ?)", rows)
+    connection.close()
+    return time.perf_counter() - started
+
+
+def command(path: Path, database: Path) -> tuple[tuple[float, float], tuple[float, float]]:
+    """``python -m tracker import`` into a new database, then again: (seconds, peak RSS in MB) each."""
+    url = new_database(database)
+    runs = []
+    for _ in range(2):
+        started = time.perf_counter()
+        child = subprocess.Popen(
+            [sys.executable, "-m", "tracker", "--db", url, "import", str(path)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            cwd=ROOT,
+        )
+        _, status, usage = os.wait4(child.pid, 0)
+        if os.waitstatus_to_exitcode(status) != 0:
+            raise SystemExit("python -m tracker import failed")
+        runs.append((time.perf_counter() - started, usage.ru_maxrss / 1024))
+    return runs[0], runs[1]
+
+
 def ours(path: Path, database: Path) -> tuple[float, float, float, str]:
     """Import into a new database, then import the same file again (which must change nothing)."""
     from db import open_database
@@ -132,12 +190,12 @@ def ours(path: Path, database: Path) -> tuple[float, float, float, str]:
     url = new_database(database)
     target = open_database(url, upgrade=False)
     started = time.perf_counter()
-    parsed = read_file(path.read_bytes(), path.name)
+    parsed = read_file(path, path.name)
     parsed_at = time.perf_counter()
     counts = import_bundle(target, parsed.bundle)
     finished = time.perf_counter()
     assert not parsed.errors, parsed.errors[:3]
-    again = import_bundle(target, read_file(path.read_bytes(), path.name).bundle)
+    again = import_bundle(target, read_file(path, path.name).bundle)
     repeated = time.perf_counter() - finished
     assert not again.changed
     target.dispose()
@@ -153,20 +211,48 @@ def main() -> None:
             f"in {time.perf_counter() - started:.0f} s"
         )
     folder = Path(tempfile.gettempdir())
+    # The command first: a child's peak RSS counts the parent's pages it was forked from.
+    (first_run, first_rss), (again_run, again_rss) = command(CSV_PATH, folder / "summit-bench-import-cmd.db")
     raw = baseline(CSV_PATH, folder / "summit-bench-import-raw.db")
+    lean = lean_baseline(CSV_PATH, folder / "summit-bench-import-lean.db")
     read, write, repeated, summary = ours(CSV_PATH, folder / "summit-bench-import-ours.db")
     print(
         f"{N_FORECASTS:,} forecasts on {N_QUESTIONS:,} questions, "
         f"from {CSV_PATH.stat().st_size / 1e6:.0f} MB of CSV\n"
     )
-    print(f"raw csv.reader + sqlite3 executemany (baseline)   {raw:6.1f} s")
-    print(f"ours: read and check every row                   {read:6.1f} s")
-    print(f"ours: write (upserts, one transaction)           {write:6.1f} s")
     total = read + write
-    ratio = f"{total / raw:.2f}x the baseline (target 3x)"
-    print(f"ours: total                                       {total:6.1f} s   {ratio}")
+    lines = [
+        ("raw csv.reader + sqlite3 executemany (baseline)", raw, ""),
+        ("lean baseline (4 columns, no index)", lean, ""),
+        ("ours: read and check every row", read, ""),
+        ("ours: write (upserts, one transaction)", write, ""),
+        ("ours: total", total, _against(total / raw, 1.5, "the baseline")),
+        (
+            "importing the same file again (changes nothing)",
+            repeated,
+            _against(repeated / total, 0.3, "the first"),
+        ),
+        (
+            "python -m tracker import (fresh process)",
+            first_run,
+            _against(first_run / lean, 3, "the lean one"),
+        ),
+        (f"  peak RSS {first_rss:.0f} MB", None, _under(first_rss)),
+        ("the command again (changes nothing)", again_run, _against(again_run / first_run, 0.3, "its first")),
+        (f"  peak RSS {again_rss:.0f} MB", None, _under(again_rss)),
+    ]
+    for label, seconds, verdict in lines:
+        shown = f"{seconds:6.1f} s" if seconds is not None else " " * 8
+        print(f"{label:50s} {shown}   {verdict}")
     print(f"  {summary}")
-    print(f"importing the same file again (changes nothing)  {repeated:6.1f} s")
+
+
+def _under(megabytes: float) -> str:
+    return f"({'met' if megabytes < 600 else 'NOT met'}: under 600 MB)"
+
+
+def _against(ratio: float, target: float, what: str) -> str:
+    return f"{ratio:.2f}x {what} ({'met' if ratio <= target else 'NOT met'}: target {target}x)"
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ cell this reader does not know is never guessed at.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
 import numpy as np
@@ -133,9 +134,15 @@ def _zone(cells: Cells, start: NDArray[np.int64]) -> tuple[NDArray[np.int64], ND
 
 def iso_seconds(cells: Cells) -> Times:
     """Seconds since the epoch of each cell that has a shape we read."""
+    micros, ok = iso_micros(cells)
+    return Times(np.where(ok, micros.astype(np.float64) / 1e6, np.nan), ok)
+
+
+def iso_micros(cells: Cells) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
+    """Microseconds since the epoch of each cell that has a shape we read (0 where not), and which."""
     n, lengths = len(cells), cells.lengths
     if n == 0:
-        return Times(np.empty(0), np.zeros(0, dtype=bool))
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool)
     dated = (lengths >= 10) & (cells.char(4) == ord("-")) & (cells.char(7) == ord("-"))
     for position in (0, 1, 2, 3, 5, 6, 8, 9):
         dated &= cells.digit(position)
@@ -157,5 +164,17 @@ def iso_seconds(cells: Cells) -> Times:
     total_micros = whole * 1_000_000 + micros
     ok = dated & fraction_ok & zone_ok & calendar_ok & (whole >= _MIN_SECONDS) & (whole <= _MAX_SECONDS)
     ok &= np.abs(total_micros) < _MAX_EXACT_MICROS
-    seconds = np.where(ok, total_micros.astype(np.float64) / 1e6, np.nan)
-    return Times(seconds, ok)
+    return np.where(ok, total_micros, 0), ok
+
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def datetimes_of(micros: NDArray[np.int64]) -> list[datetime]:
+    """Microseconds since 1970-01-01 UTC as aware datetimes."""
+    return [moment.replace(tzinfo=UTC) for moment in micros.astype("datetime64[us]").astype(object)]
+
+
+def micros_of(moment: datetime) -> int:
+    """An aware datetime as whole microseconds since 1970-01-01 UTC (exactly: no float on the way)."""
+    return (moment - EPOCH) // timedelta(microseconds=1)

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
 import numpy as np
+from numpy.typing import NDArray
 
 from forecasts.errors import Invalid
 from forecasts.topic_rules import RuleError, compile_rule
@@ -224,6 +225,17 @@ def forecast_suspects(
     is_binary = np.fromiter(binary, bool, count=n)
     suspect = unknown_origin | ~is_binary | ~in_range | ~floats | with_options
     return [int(i) for i in np.flatnonzero(suspect)]
+
+
+def yes_no_suspects(
+    binary: NDArray[np.bool_], probabilities: NDArray[np.float64], origin_codes: NDArray[np.integer]
+) -> list[int]:
+    """:func:`forecast_suspects` for yes/no forecasts held as arrays (floats already, no option
+    probabilities; origins as codes into FORECAST_ORIGINS): rows on a question that is not yes/no,
+    with a probability outside [0, 1] or nan, or with an unknown origin code."""
+    in_range = (probabilities >= 0.0) & (probabilities <= 1.0)
+    known = (origin_codes >= 0) & (origin_codes < len(FORECAST_ORIGINS))
+    return [int(i) for i in np.flatnonzero(~binary | ~in_range | ~known)]
 
 
 def check_origin(origin: str) -> str:

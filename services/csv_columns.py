@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,7 +26,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 from numpy.typing import NDArray
 
-from forecasts.iso_columns import Cells, Times, iso_seconds
+from forecasts.iso_columns import Cells, Times, iso_micros, iso_seconds
 
 ASCII_SPACE = " \t\n\r\x0b\x0c"  # what str.strip() removes among ASCII; other spaces are checked below
 
@@ -95,25 +96,42 @@ def header(source: Path | bytes) -> list[str]:
     return first
 
 
+def _convert_options(raw_names: list[str]) -> pa_csv.ConvertOptions:
+    return pa_csv.ConvertOptions(
+        column_types=dict.fromkeys(raw_names, pa.string()), strings_can_be_null=False
+    )
+
+
+_PARSE_OPTIONS = pa_csv.ParseOptions(newlines_in_values=True)  # a ragged row raises ArrowInvalid
+
+
+def _input(source: Path | bytes) -> Path | pa.BufferReader:
+    return source if isinstance(source, Path) else pa.BufferReader(source)
+
+
+def _checked_names(source: Path | bytes, schema: pa.Schema, raw_names: list[str]) -> list[str]:
+    if schema.names != raw_names or any(t != pa.string() for t in schema.types):
+        where = source if isinstance(source, Path) else "the file"
+        raise ArrowCannotRead(f"{where}: the header reads differently as columns")
+    return [name.strip() for name in raw_names]
+
+
 def read_csv_columns(source: Path | bytes, *, strip: bool = True) -> CsvColumns:
     """Every column of a file (its path, or its bytes) as text, each cell stripped as ``str.strip``
     strips it unless ``strip`` is False; or ArrowCannotRead."""
-    path = source if isinstance(source, Path) else "the file"
     raw_names = header(source)
     try:
         table = pa_csv.read_csv(
-            source if isinstance(source, Path) else pa.BufferReader(source),
+            _input(source),
             read_options=pa_csv.ReadOptions(encoding="utf8"),
-            parse_options=pa_csv.ParseOptions(newlines_in_values=True),  # a ragged row raises ArrowInvalid
-            convert_options=pa_csv.ConvertOptions(
-                column_types=dict.fromkeys(raw_names, pa.string()), strings_can_be_null=False
-            ),
+            parse_options=_PARSE_OPTIONS,
+            convert_options=_convert_options(raw_names),
         )
     except pa.ArrowInvalid:  # ragged rows, bad UTF-8: Python's csv module decides what they mean
-        raise ArrowCannotRead(f"{path}: not read as columns") from None
-    if table.column_names != raw_names or any(t != pa.string() for t in table.schema.types):
-        raise ArrowCannotRead(f"{path}: the header reads differently as columns")
-    names, n_rows = [name.strip() for name in raw_names], table.num_rows
+        raise ArrowCannotRead(
+            f"{source if isinstance(source, Path) else 'the file'}: not read as columns"
+        ) from None
+    names, n_rows = _checked_names(source, table.schema, raw_names), table.num_rows
     chunked: list[pa.ChunkedArray | None] = list(table.columns)
     del table  # each column's chunks are freed as soon as it is combined: at most one copy at a time
     columns = {}
@@ -123,6 +141,30 @@ def read_csv_columns(source: Path | bytes, *, strip: bool = True) -> CsvColumns:
         columns[name] = _strip(combined) if strip else combined
     pa.default_memory_pool().release_unused()  # the reader's buffers, back to the system before numpy
     return CsvColumns(names=names, columns=columns, n_rows=n_rows)
+
+
+BLOCK_BYTES = 2 << 20  # of the file per batch: one batch in memory, not the file (8 MB blocks: +200 MB)
+
+
+def csv_batches(source: Path | bytes) -> Iterator[CsvColumns]:
+    """The file's rows a batch at a time, every column as text (not stripped), in file order; raises
+    ArrowCannotRead at the first batch Arrow reads differently from Python's csv module."""
+    raw_names = header(source)
+    try:
+        reader = pa_csv.open_csv(
+            _input(source),
+            read_options=pa_csv.ReadOptions(encoding="utf8", block_size=BLOCK_BYTES),
+            parse_options=_PARSE_OPTIONS,
+            convert_options=_convert_options(raw_names),
+        )
+        names = _checked_names(source, reader.schema, raw_names)
+        for batch in reader:
+            columns = dict(zip(names, batch.columns, strict=True))  # the last of duplicate names
+            yield CsvColumns(names=names, columns=columns, n_rows=batch.num_rows)
+    except pa.ArrowInvalid:
+        raise ArrowCannotRead(
+            f"{source if isinstance(source, Path) else 'the file'}: not read as columns"
+        ) from None
 
 
 def cells(column: pa.StringArray) -> Cells:
@@ -145,6 +187,16 @@ def iso_times(column: pa.StringArray) -> Times:
         part = slice(start, start + CHUNK_ROWS)
         seconds[part], ok[part] = iso_seconds(Cells(held.data, held.starts[part], held.lengths[part]))
     return Times(seconds, ok)
+
+
+def iso_microseconds(column: pa.StringArray) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
+    """Each cell as microseconds since 1970 UTC, and which cells were read (the rest: 0)."""
+    held = cells(column)
+    micros, ok = np.zeros(len(held), dtype=np.int64), np.zeros(len(held), dtype=bool)
+    for start in range(0, len(held), CHUNK_ROWS):
+        part = slice(start, start + CHUNK_ROWS)
+        micros[part], ok[part] = iso_micros(Cells(held.data, held.starts[part], held.lengths[part]))
+    return micros, ok
 
 
 def decimals(column: pa.StringArray) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:

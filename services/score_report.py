@@ -67,7 +67,7 @@ from services.score_data import resolved_binary_table, resolved_choice_forecasts
 from services.updates import STEP_COLUMNS, steps_frame
 
 # Part of every snapshot's fingerprint: bump it when scoring code changes what a snapshot holds.
-SCORER_VERSION = "4"  # 2: with how each forecaster updates; 3: multiple choice scored; 4: from pieces
+SCORER_VERSION = "5"  # 2: updating; 3: multiple choice; 4: from pieces; 5: exact stored seconds
 DEFAULT_KEY = "calibration:default"
 # A stale report that scored faster than this is rescored while the page loads; a slower one
 # is shown (marked stale) while the worker rescores it, so no page makes its user wait.

@@ -364,3 +364,43 @@ def test_the_bulk_path_applies_the_row_rules(database: Database) -> None:
             session.connection(), [(q, forecaster, day(1), 1.5, None, "", "import", day(1))], binary
         )
     assert count(database, Forecast) == 0
+
+
+@pytest.mark.parametrize(
+    ("shape", "probability", "origin", "message"),
+    [
+        (("multiple_choice", ("a", "b")), 0.5, 1, "give one probability per option"),
+        (("binary", None), 1.5, 1, "outside 0% to 100%"),
+        (("binary", None), float("nan"), 1, "probability"),
+        (("binary", None), 0.5, 7, "origin"),
+    ],
+)
+def test_the_columnar_bulk_path_applies_the_row_rules(
+    database: Database,
+    shape: tuple[str, tuple[str, ...] | None],
+    probability: float,
+    origin: int,
+    message: str,
+) -> None:
+    """Forecasts inserted as columns pass the same rules, one bad row refusing the batch."""
+    import numpy as np
+
+    from db import InvalidRow
+    from db.bulk import ForecastColumnRows, QuestionShape, insert_forecast_columns
+    from forecasts.iso_columns import micros_of
+    from tests.factories import Q, day
+
+    q = Q(database)
+    when = np.array([micros_of(day(1)), micros_of(day(2))], dtype=np.int64)
+    rows = ForecastColumnRows(
+        question_id=np.array([q, q]),
+        forecaster_id=np.array([1, 1]),
+        made_at=when,
+        probability=np.array([0.5, probability]),
+        rationale=["", ""],
+        origin=np.array([1, origin], dtype=np.int8),
+        recorded_at=when,
+    )
+    with pytest.raises(InvalidRow, match=message), database.write_session() as session:
+        insert_forecast_columns(session.connection(), rows, {q: QuestionShape(*shape)})
+    assert count(database, Forecast) == 0

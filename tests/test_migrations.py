@@ -128,3 +128,29 @@ def test_processes_upgrading_at_once_all_succeed(empty_url: str) -> None:
     outputs = [process.communicate(timeout=120) for process in processes]
     assert [process.returncode for process in processes] == [0, 0, 0], outputs
     assert current_revision(empty_url) == head_revision()
+
+
+def test_allowed_values_are_checked_without_in_lists(empty_url: str) -> None:
+    """At head every CHECK of allowed values is a chain of ORs (SQLite rebuilds an IN list's index
+    per inserted row) and still refuses a value outside them."""
+    import pytest
+    from sqlalchemy.exc import IntegrityError
+
+    upgrade_to_head(empty_url)
+    database = connect(empty_url)
+    with database.read_session() as session:
+        checks = {
+            (table, check["name"]): check["sqltext"]
+            for table in inspect(session.connection()).get_table_names()
+            for check in inspect(session.connection()).get_check_constraints(table)
+        }
+    assert checks[("forecast", "ck_forecast_origin")].count(" OR ") == 2
+    assert not [name for name, sql in checks.items() if " IN (" in sql.upper()]
+    with pytest.raises(IntegrityError), database.write_session() as session:
+        session.execute(
+            text(
+                "INSERT INTO forecaster (id, name, kind, description, created_at) "
+                "VALUES (1, 'analyst', 'robot', '', '2016-12-15 06:00:00')"
+            )
+        )
+    database.dispose()

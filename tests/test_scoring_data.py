@@ -106,3 +106,29 @@ def test_a_few_questions_by_index_and_many_by_scan_give_the_same_table(
 
     assert rows(by_index) == rows(by_scan)
     assert len(by_scan) == 9
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        datetime(2017, 12, 29, 1, 2, 58, 999502, tzinfo=UTC),  # SQLite's date functions round this up
+        datetime(2016, 12, 15, 6, 0, 0, 999999, tzinfo=UTC),
+        datetime(2016, 12, 15, 6, 0, tzinfo=UTC),
+        datetime(1969, 12, 31, 23, 59, 59, 500000, tzinfo=UTC),  # before the epoch
+        datetime(1, 1, 1, tzinfo=UTC),
+    ],
+)
+def test_stored_times_read_back_as_numbers_exactly(database: Database, moment: datetime) -> None:
+    """The database's own arithmetic on stored times (what bulk reads and key matching use) agrees
+    with Python's to the microsecond."""
+    from sqlalchemy import literal, select
+
+    from db.expressions import epoch_micros, epoch_seconds
+    from db.types import UTCDateTime
+    from forecasts.iso_columns import micros_of
+
+    stored = literal(moment, UTCDateTime())
+    with database.read_session() as session:
+        micros, seconds = session.execute(select(epoch_micros(stored), epoch_seconds(stored))).one()
+    assert micros == micros_of(moment)
+    assert seconds == pytest.approx(micros_of(moment) / 1e6, abs=1e-6)

@@ -13,6 +13,7 @@ import gc
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Literal
 
 from db import Database
@@ -36,7 +37,7 @@ from services.transfer.foreign import (
 from services.transfer.ours import parse_events_csv, parse_forecasts_csv, parse_json_dump
 from services.transfer.ours_columns import parse_forecasts_columns
 from services.transfer.reading import csv_table, decode
-from services.transfer.records import Bundle, ImportRefused, MappingNeeded, Parsed, RowError
+from services.transfer.records import Bundle, ForecastColumns, ImportRefused, MappingNeeded, Parsed, RowError
 from services.transfer.writer import ImportCounts, Progress, write_bundle
 
 ImportFormat = Literal["auto", "ours", "fatebook", "predictionbook", "csv"]
@@ -56,15 +57,23 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def read_file(data: bytes, name: str, format: ImportFormat = "auto", mapping: str = "") -> Parsed:
-    """Parse a file of any supported format; raises ImportRefused if it cannot be read at all."""
+def read_file(data: bytes | Path, name: str, format: ImportFormat = "auto", mapping: str = "") -> Parsed:
+    """Parse a file (its bytes, or its path: then a plain export of ours is read a batch at a time,
+    never whole) of any supported format; raises ImportRefused if it cannot be read at all."""
     with _collector_paused():
         return _read(data, name, format, mapping)
 
 
-def _our_forecasts_header(data: bytes, format: ImportFormat) -> bool:
+def _opening(data: bytes | Path) -> bytes:
+    if isinstance(data, bytes):
+        return data[:4096]
+    with data.open("rb") as handle:
+        return handle.read(4096)
+
+
+def _our_forecasts_header(data: bytes | Path, format: ImportFormat) -> bool:
     """Would ``_read`` take this file for our forecasts CSV (as it decides below)?"""
-    if data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"{", b"["):
+    if _opening(data).lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"{", b"["):
         return False
     try:
         header = [name.strip() for name in csv_header(data)]
@@ -75,14 +84,14 @@ def _our_forecasts_header(data: bytes, format: ImportFormat) -> bool:
     return "question_uid" in header and not all(c in header for c in FATEBOOK_REQUIRED)
 
 
-def _read(data: bytes, name: str, format: ImportFormat, mapping: str) -> Parsed:
+def _read(data: bytes | Path, name: str, format: ImportFormat, mapping: str) -> Parsed:
     if format not in IMPORT_FORMATS:
         raise ImportRefused(f"unknown format {format!r}; use one of {', '.join(IMPORT_FORMATS)}")
     if format in ("auto", "ours") and not mapping and _our_forecasts_header(data, format):
         columnar = parse_forecasts_columns(data)  # None unless every row is plain: then row by row
         if columnar is not None:
             return columnar
-    text = decode(data, name)
+    text = decode(data if isinstance(data, bytes) else data.read_bytes(), name)
     if text.lstrip().startswith(("{", "[")):
         try:
             document = json.loads(text)
@@ -120,6 +129,7 @@ def _read(data: bytes, name: str, format: ImportFormat, mapping: str) -> Parsed:
 __all__ = [
     "IMPORT_FORMATS",
     "Bundle",
+    "ForecastColumns",
     "ImportCounts",
     "ImportFormat",
     "ImportRefused",

@@ -144,6 +144,7 @@ class BundleBuilder:
             (r for r, _ in self.resolutions), key=lambda r: (r.question_uid, r.recorded_at)
         )
         first_forecast: dict[str, datetime] = {}
+        forecasts: list[ForecastRecord] = []
         for (uid, name, made_at), (record, line) in self._checked_forecasts():
             settled = current.get(uid)
             resolved_at = (
@@ -155,8 +156,9 @@ class BundleBuilder:
                 except Invalid as error:
                     self.error(line, error.field, error.message)
                     continue
-            bundle.forecasts.append(record)
+            forecasts.append(record)
             first_forecast[name] = min(made_at, first_forecast.get(name, made_at))
+        bundle.forecasts = forecasts
         for name, (kind, description, created_at) in sorted(self.forecaster_details.items()):
             when = created_at or first_forecast.get(name)
             if when is not None:  # a forecaster whose forecasts were all refused is left out too

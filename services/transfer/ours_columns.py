@@ -1,87 +1,74 @@
-"""Our forecasts CSV read as whole columns, when every row is one the row reader would take as it is.
+"""Our forecasts CSV read as columns, a batch at a time, when every row is one the row reader would
+take as it is.
 
 A million-row export is read by :func:`parse_forecasts_csv` one ``Row`` at a
-time (15 s). Here the columns are checked at once (:mod:`services.csv_columns`):
-when every row is a plain yes/no forecast that passes every rule — comma
-separated, a forecaster and a question on every row, times the vectorised
-parser reads, probabilities on the 0–1 scale, known origins, no option
-probabilities or citations, no forecast after its question's resolution, no
-repeated (question, forecaster, time) — the same :class:`Bundle` is built
-from the columns, each question and resolution still through the row
-reader's own functions. Anything else returns None, and the file is read row
-by row as before, so every message and every value stays the row reader's
-(tests/test_import_columns.py compares the two on real exports).
+time (15 s, and a record with two datetimes per forecast). Here the file is
+read in batches of columns (:func:`services.csv_columns.csv_batches`), each
+checked at once: when every row is a plain yes/no forecast that passes every
+rule — comma separated, a forecaster and a question on every row, times the
+vectorised parser reads, probabilities on the 0–1 scale, known origins, no
+option probabilities or citations, no forecast after its question's
+resolution, no repeated (question, forecaster, time) — the forecasts become
+one :class:`ForecastColumns` (a few arrays), and each question and resolution
+is still built from its row by the row reader's own functions. Anything else
+returns None, and the file is read row by row as before, so every message and
+every value stays the row reader's (tests/test_import_columns.py compares the
+two on real exports). Only one batch of the file is in memory at a time.
 """
 
 from __future__ import annotations
 
-import csv
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from numpy.typing import NDArray
 
+from forecasts.iso_columns import datetimes_of, micros_of
 from forecasts.rules import FORECAST_ORIGINS
 from services.csv_columns import (
     ASCII_SPACE,
     ArrowCannotRead,
     CsvColumns,
+    csv_batches,
     decimals,
-    iso_times,
-    read_csv_columns,
+    iso_microseconds,
 )
+from services.csv_columns import header as csv_header
 from services.transfer import ours
 from services.transfer.builder import BundleBuilder
-from services.transfer.reading import Row, RowProblem
-from services.transfer.records import ForecasterRecord, ForecastRecord, Parsed
-
-SNIFFED_SAMPLE = 65536  # as csv_table sniffs: the dialect must come out as plain commas
+from services.transfer.reading import SNIFFED_SAMPLE, Row, RowProblem, sniffed_dialect
+from services.transfer.records import ForecastColumns, ForecasterRecord, Parsed
 
 
-def _comma_separated(data: bytes) -> bool:
-    sample = data[: SNIFFED_SAMPLE * 4].decode("utf-8-sig", errors="ignore")[:SNIFFED_SAMPLE]
-    try:
-        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
-    except csv.Error:
-        return True  # csv_table falls back to the excel dialect
-    return (dialect.delimiter, dialect.quotechar, dialect.doublequote, dialect.skipinitialspace) == (
-        ",",
-        '"',
-        True,
-        False,
-    )
+def _sample(source: Path | bytes) -> bytes:
+    if isinstance(source, bytes):
+        return source[: SNIFFED_SAMPLE * 4]
+    with source.open("rb") as handle:
+        return handle.read(SNIFFED_SAMPLE * 4)
 
 
-def _stripped(column: pa.StringArray) -> pa.StringArray:
-    return pc.utf8_trim(column, characters=ASCII_SPACE)
+def _comma_separated(source: Path | bytes) -> bool:
+    """Does csv_table read this file as plain commas (as Arrow reads it)?"""
+    dialect = sniffed_dialect(_sample(source).decode("utf-8-sig", errors="ignore")[:SNIFFED_SAMPLE])
+    return dialect.delimiter == "," and not dialect.skipinitialspace
 
 
-def _filled(column: pa.StringArray) -> NDArray[np.bool_]:
-    filled: NDArray[np.bool_] = pc.binary_length(_stripped(column)).to_numpy(zero_copy_only=False) > 0
-    return filled
-
-
-def _all_plain(columns: CsvColumns, name: str) -> bool:
-    """No cell of the column has spaces a Python strip would remove that an ASCII strip would not."""
-    column = columns.text(name)
-    return pc.all(pc.equal(_stripped(column), pc.utf8_trim_whitespace(column))).as_py() is not False
-
-
-def parse_forecasts_columns(data: bytes) -> Parsed | None:
+def parse_forecasts_columns(source: Path | bytes) -> Parsed | None:
     """The file as :func:`services.transfer.ours.parse_forecasts_csv` reads it, or None to read it so."""
-    if not _comma_separated(data):
-        return None
     try:
-        columns = read_csv_columns(data, strip=False)
-    except ArrowCannotRead:
-        return None
-    if columns.n_rows == 0 or any(name not in columns.columns for name in ours.REQUIRED_FORECAST_COLUMNS):
-        return None
-    try:
-        return _parse(columns)
-    except (_NotPlain, RowProblem):
+        if not _comma_separated(source):
+            return None
+        names = {name.strip() for name in csv_header(source)}
+        if any(name not in names for name in ours.REQUIRED_FORECAST_COLUMNS):
+            return None
+        collected = _Collected()
+        for batch in csv_batches(source):
+            collected.take(batch)
+        return collected.finish() if collected.n_rows else None
+    except (ArrowCannotRead, _NotPlain, RowProblem):
         return None
 
 
@@ -94,171 +81,220 @@ def _require(condition: bool) -> None:
         raise _NotPlain
 
 
-def _times(column: pa.StringArray) -> NDArray[np.float64]:
-    times = iso_times(_stripped(column))
-    _require(bool(times.ok.all()))
-    return times.seconds
+def _stripped(column: pa.StringArray) -> pa.StringArray:
+    return pc.utf8_trim(column, characters=ASCII_SPACE)
 
 
-def _datetimes(seconds: NDArray[np.float64]) -> list[datetime]:
-    micros = np.round(seconds * 1e6).astype(np.int64)
-    _require(bool(np.array_equal(micros / 1e6, seconds)))  # exact, as parse_time's timestamp was
-    naive = micros.astype("datetime64[us]").astype(object)
-    return [moment.replace(tzinfo=UTC) for moment in naive]
+def _filled(column: pa.StringArray) -> NDArray[np.bool_]:
+    filled: NDArray[np.bool_] = pc.binary_length(_stripped(column)).to_numpy(zero_copy_only=False) > 0
+    return filled
 
 
-def _parse(columns: CsvColumns) -> Parsed:
-    names = list(columns.columns)
-    text = {name: columns.text(name) for name in names}
-    n = columns.n_rows
-    any_filled = np.zeros(n, dtype=bool)
-    for name in names:
-        any_filled |= pc.binary_length(text[name]).to_numpy(zero_copy_only=False) > 0
-    _require(bool(any_filled.all()))  # csv_table skips rows of empty cells: leave those to it
-    for name in ("option_probabilities", "because"):
-        _require(name not in text or not _filled(text[name]).any())
-    for name in ("question_uid", "forecaster", "probability", "made_at"):
-        _require(bool(_filled(text[name]).all()) and _all_plain(columns, name))
-    _require(bool(pc.all(pc.equal(text["forecaster"], _stripped(text["forecaster"]))).as_py()))
-    probability, read = decimals(_stripped(text["probability"]))
-    _require(bool(read.all()) and bool(np.all((probability >= 0) & (probability <= 1))))
-    made_at = _times(text["made_at"])
-    builder = BundleBuilder("ours-csv")
-    uids = pc.dictionary_encode(_stripped(text["question_uid"]))
-    question_of_row = uids.indices.to_numpy(zero_copy_only=False)
-    _questions_and_resolutions(builder, columns, names, uids.dictionary, question_of_row)
-    question_order = [str(uid) for uid in uids.dictionary.to_pylist()]
-    return _finish(builder, columns, text, question_order, question_of_row, probability, made_at)
+def _all_plain(column: pa.StringArray) -> bool:
+    """No cell has spaces a Python strip would remove that an ASCII strip would not."""
+    return pc.all(pc.equal(_stripped(column), pc.utf8_trim_whitespace(column))).as_py() is not False
 
 
-def _row(columns: CsvColumns, names: list[str], i: int) -> Row:
-    index = {name: j for j, name in enumerate(names)}
-    return Row(index, [str(columns.columns[name][i].as_py()) for name in names])
+def _micros(column: pa.StringArray) -> NDArray[np.int64]:
+    micros, ok = iso_microseconds(_stripped(column))
+    _require(bool(ok.all()))
+    return micros
 
 
-def _first_rows(groups: NDArray[np.intp], rows: NDArray[np.bool_] | None = None) -> dict[int, int]:
+def _rows(columns: CsvColumns, positions: list[int]) -> list[Row]:
+    """These rows of the batch as the row reader's ``Row`` (one take per column, not one per cell)."""
+    index = {name: j for j, name in enumerate(columns.names)}
+    taken = pa.array(positions, type=pa.int64())
+    by_column = [columns.text(name).take(taken).to_pylist() for name in columns.names]
+    return [Row(index, [str(cell) for cell in cells]) for cells in zip(*by_column, strict=True)]
+
+
+def _first_rows(groups: NDArray[np.integer], rows: NDArray[np.bool_] | None = None) -> dict[int, int]:
     chosen = np.flatnonzero(rows) if rows is not None else np.arange(groups.size)
     found, first = np.unique(groups[chosen], return_index=True)
     return dict(zip(found.tolist(), chosen[first].tolist(), strict=True))
 
 
-def _questions_and_resolutions(
-    builder: BundleBuilder,
-    columns: CsvColumns,
-    names: list[str],
-    uids: pa.StringArray,
-    question_of_row: NDArray[np.intp],
-) -> None:
-    """Each question from its first row and its resolution from its first row with an outcome, by the
-    row reader's own functions (in file order, as it meets them)."""
-    outcome = columns.text("resolution_outcome")
-    with_outcome = (
-        _filled(outcome) if "resolution_outcome" in columns.columns else np.zeros(len(question_of_row), bool)
-    )
-    first = _first_rows(question_of_row)
-    settled = _first_rows(question_of_row, with_outcome)
-    events = sorted([(row, 0, q) for q, row in first.items()] + [(row, 1, q) for q, row in settled.items()])
-    for row, kind, q in events:
-        cells = _row(columns, names, row)
-        if kind == 0:
-            question = builder.question(ours.question_of_row(cells))
-            _require(question.type == "binary" and question.uid == uids[q].as_py())
-        else:
-            builder.resolution(ours.resolution_of_row(cells, str(uids[q].as_py())), row + 2)  # raises if bad
+def _check_plain(columns: CsvColumns) -> None:
+    """Every row of the batch is one the columns can take as it is (a row of empty cells, which
+    csv_table skips, has no question_uid, so it is not plain)."""
+    for name in ("option_probabilities", "because"):
+        _require(not _filled(columns.text(name)).any())
+    for name in ("question_uid", "forecaster", "probability", "made_at"):
+        _require(bool(_filled(columns.text(name)).all()) and _all_plain(columns.text(name)))
+    forecaster = columns.text("forecaster")
+    _require(bool(pc.all(pc.equal(forecaster, _stripped(forecaster))).as_py()))
 
 
-def _origins(columns: CsvColumns, n: int) -> list[str]:
-    """``origin`` as the row reader reads it (blank: import); a name outside the rules is not plain."""
+def _origins(columns: CsvColumns) -> NDArray[np.int8]:
+    """``origin`` as codes into FORECAST_ORIGINS (blank: import); a name outside them is not plain."""
     if "origin" not in columns.columns:
-        return ["import"] * n
+        return np.full(columns.n_rows, FORECAST_ORIGINS.index("import"), dtype=np.int8)
     origin = _stripped(columns.text("origin"))
-    origins = pc.if_else(pc.equal(origin, ""), "import", origin)
-    _require(set(pc.unique(origins).to_pylist()) <= set(FORECAST_ORIGINS))
-    return [str(o) for o in origins.to_pylist()]
+    codes = pc.index_in(
+        pc.if_else(pc.equal(origin, ""), "import", origin), value_set=pa.array(FORECAST_ORIGINS)
+    )
+    _require(codes.null_count == 0)
+    origins: NDArray[np.int8] = codes.to_numpy(zero_copy_only=False).astype(np.int8)
+    return origins
 
 
-def _recorded(columns: CsvColumns, made_text: pa.StringArray, made: list[datetime]) -> list[datetime]:
-    """``recorded_at``: made_at when the two cells are the same text (the usual export), else its own."""
+def _recorded(columns: CsvColumns, made: NDArray[np.int64]) -> NDArray[np.int64]:
+    """``recorded_at``: made_at when the two cells are the same text (the usual export) or it is blank."""
     if "recorded_at" not in columns.columns:
         return made
     recorded_text = columns.text("recorded_at")
-    same = pc.equal(recorded_text, made_text).to_numpy(zero_copy_only=False)
+    same = pc.equal(recorded_text, columns.text("made_at")).to_numpy(zero_copy_only=False)
     later = ~same & _filled(recorded_text)
     if not later.any():
         return made
-    moments = list(made)
-    for i, moment in zip(
-        np.flatnonzero(later).tolist(),
-        _datetimes(_times(pc.filter(recorded_text, pa.array(later)))),
-        strict=True,
-    ):
-        moments[i] = moment
-    return moments
+    recorded = made.copy()
+    recorded[later] = _micros(pc.filter(recorded_text, pa.array(later)))
+    return recorded
 
 
-def _finish(
-    builder: BundleBuilder,
-    columns: CsvColumns,
-    text: dict[str, pa.StringArray],
-    question_order: list[str],
-    question_of_row: NDArray[np.intp],
-    probability: NDArray[np.float64],
-    made_at: NDArray[np.float64],
-) -> Parsed:
-    people = pc.dictionary_encode(text["forecaster"])
-    person_of_row = people.indices.to_numpy(zero_copy_only=False)
-    person_names = [str(name) for name in people.dictionary.to_pylist()]
-    kinds = _stripped(columns.text("forecaster_kind"))
-    for person, row in sorted(_first_rows(person_of_row).items(), key=lambda item: item[1]):
-        builder.forecaster(person_names[person], str(kinds[row].as_py()) or "person")
-    _require(not builder.parsed.errors)
-    _no_repeats_or_late_forecasts(builder, question_order, question_of_row, person_of_row, made_at)
-    made = _datetimes(made_at)
-    bundle = builder.parsed.bundle
-    bundle.forecasts = [
-        ForecastRecord(uid, name, when, p, None, why, source, stamp)
-        for uid, name, when, p, why, source, stamp in zip(
-            np.asarray(question_order, dtype=object)[question_of_row].tolist(),
-            np.asarray(person_names, dtype=object)[person_of_row].tolist(),
-            made,
-            probability.tolist(),
-            columns.text("rationale").to_pylist(),
-            _origins(columns, columns.n_rows),
-            _recorded(columns, text["made_at"], made),
-            strict=True,
+@dataclass
+class _Codes:
+    """Names numbered in the order the file first shows them, across batches."""
+
+    names: list[str] = field(default_factory=list)
+    code: dict[str, int] = field(default_factory=dict)
+
+    def encode(self, column: pa.StringArray) -> tuple[NDArray[np.int32], set[int]]:
+        """The column as codes, and the codes new in it."""
+        encoded = pc.dictionary_encode(column)
+        known = len(self.names)
+        mapping = []
+        for name in encoded.dictionary.to_pylist():  # in the batch's order of first appearance
+            code = self.code.get(name)
+            if code is None:
+                code = self.code[name] = len(self.names)
+                self.names.append(str(name))
+            mapping.append(code)
+        codes = np.asarray(mapping, dtype=np.int32)[encoded.indices.to_numpy(zero_copy_only=False)]
+        return codes, set(range(known, len(self.names)))
+
+
+@dataclass
+class _Collected:
+    """What the batches so far hold: the forecasts' columns and the rows the row reader must see."""
+
+    n_rows: int = 0
+    questions: _Codes = field(default_factory=_Codes)
+    people: _Codes = field(default_factory=_Codes)
+    settled: set[int] = field(default_factory=set)  # questions whose first row with an outcome was taken
+    # (file row, 0 for a question's first row or 1 for its first row with an outcome, code, the row)
+    rows: list[tuple[int, int, int, Row]] = field(default_factory=list)
+    kinds: list[tuple[int, str, str]] = field(default_factory=list)  # (file row, forecaster, kind)
+    parts: dict[str, list[NDArray[np.generic]]] = field(default_factory=dict)
+    rationale: list[str] = field(default_factory=list)
+
+    def _keep(self, **columns: NDArray[np.generic]) -> None:
+        for name, values in columns.items():
+            self.parts.setdefault(name, []).append(values)
+
+    def take(self, columns: CsvColumns) -> None:
+        _check_plain(columns)
+        probability, read = decimals(_stripped(columns.text("probability")))
+        _require(bool(read.all()) and bool(np.all((probability >= 0) & (probability <= 1))))
+        made = _micros(columns.text("made_at"))
+        question, new_questions = self.questions.encode(_stripped(columns.text("question_uid")))
+        person, new_people = self.people.encode(columns.text("forecaster"))
+        self._first_rows_of(columns, question, new_questions, person, new_people)
+        self._keep(
+            question=question,
+            person=person,
+            made=made,
+            probability=probability,
+            origin=_origins(columns),
+            recorded=_recorded(columns, made),
         )
-    ]
-    bundle.questions = sorted(builder.questions.values(), key=lambda q: q.uid)
-    taken = [record for record, _ in builder.resolutions]
-    bundle.resolutions = sorted(taken, key=lambda r: (r.question_uid, r.recorded_at))
-    # Each forecaster's earliest forecast is when they first appear: one sort, first row per person.
-    by_time = np.lexsort((made_at, person_of_row))
-    people_by_time = person_of_row[by_time]
-    firsts = by_time[np.r_[True, people_by_time[1:] != people_by_time[:-1]]]
-    earliest = {person_names[int(person_of_row[i])]: made[i] for i in firsts.tolist()}
-    for name, (kind, description, created_at) in sorted(builder.forecaster_details.items()):
-        bundle.forecasters.append(ForecasterRecord(name, kind, description, created_at or earliest[name]))
-    return builder.parsed
+        self.rationale.extend(columns.text("rationale").to_pylist())  # str, or the row would not be read
+        self.n_rows += columns.n_rows
+
+    def _first_rows_of(
+        self,
+        columns: CsvColumns,
+        question: NDArray[np.int32],
+        new_questions: set[int],
+        person: NDArray[np.int32],
+        new_people: set[int],
+    ) -> None:
+        """Each question's first row, its first row with an outcome, each forecaster's first kind."""
+        wanted = [(i, 0, code) for code, i in _first_rows(question).items() if code in new_questions]
+        outcome = _filled(columns.text("resolution_outcome"))
+        settles = [
+            (i, 1, code) for code, i in _first_rows(question, outcome).items() if code not in self.settled
+        ]
+        self.settled.update(code for _, _, code in settles)
+        wanted += settles
+        for (i, kind, code), row in zip(wanted, _rows(columns, [i for i, _, _ in wanted]), strict=True):
+            self.rows.append((self.n_rows + i, kind, code, row))
+        kinds = _stripped(columns.text("forecaster_kind"))
+        for code, i in _first_rows(person).items():
+            if code in new_people:
+                self.kinds.append((self.n_rows + i, self.people.names[code], str(kinds[i].as_py())))
+
+    def _column(self, name: str) -> NDArray[np.generic]:
+        return np.concatenate(self.parts[name])
+
+    def finish(self) -> Parsed:
+        builder = BundleBuilder("ours-csv")
+        uids = self.questions.names
+        for row, kind, code, cells in sorted(self.rows, key=lambda item: item[:2]):
+            if kind == 0:
+                question = builder.question(ours.question_of_row(cells))
+                _require(question.type == "binary" and question.uid == uids[code])
+            else:
+                builder.resolution(ours.resolution_of_row(cells, uids[code]), row + 2)  # raises if bad
+        for _, name, kind_name in sorted(self.kinds):
+            builder.forecaster(name, kind_name or "person")
+        _require(not builder.parsed.errors)
+        forecasts = ForecastColumns(
+            question_uids=tuple(uids),
+            forecasters=tuple(self.people.names),
+            origins=FORECAST_ORIGINS,
+            question=self._column("question").astype(np.int32),
+            forecaster=self._column("person").astype(np.int32),
+            made_at=self._column("made").astype(np.int64),
+            probability=self._column("probability").astype(np.float64),
+            rationale=self.rationale,
+            origin=self._column("origin").astype(np.int8),
+            recorded_at=self._column("recorded").astype(np.int64),
+        )
+        self.parts.clear()
+        _no_repeats_or_late_forecasts(builder, forecasts)
+        return _bundled(builder, forecasts)
 
 
-def _no_repeats_or_late_forecasts(
-    builder: BundleBuilder,
-    question_order: list[str],
-    question_of_row: NDArray[np.intp],
-    person_of_row: NDArray[np.intp],
-    made_at: NDArray[np.float64],
-) -> None:
-    order = np.lexsort((made_at, person_of_row, question_of_row))
-    same = np.ones(order.size - 1, dtype=bool)
-    for key in (question_of_row, person_of_row, made_at):
-        same &= key[order][1:] == key[order][:-1]
+def _no_repeats_or_late_forecasts(builder: BundleBuilder, forecasts: ForecastColumns) -> None:
+    question, made = forecasts.question, forecasts.made_at
+    pair = question.astype(np.int64) * len(forecasts.forecasters) + forecasts.forecaster
+    order = np.lexsort((made, pair))
+    pair, made_in_order = pair[order], made[order]
+    same = (pair[1:] == pair[:-1]) & (made_in_order[1:] == made_in_order[:-1])
     _require(not same.any())  # a repeat is the row reader's to report
     current = {}
     for record, _ in sorted(builder.resolutions, key=lambda item: item[0].recorded_at):
         current[record.question_uid] = record
-    limit = np.full(len(question_order), np.inf)
-    for q, uid in enumerate(question_order):
+    limit = np.full(len(forecasts.question_uids), np.iinfo(np.int64).max, dtype=np.int64)
+    for code, uid in enumerate(forecasts.question_uids):
         settled = current.get(uid)
         if settled is not None and settled.outcome != "unresolved" and settled.resolved_at is not None:
-            limit[q] = settled.resolved_at.timestamp()
-    _require(not np.any(made_at > limit[question_of_row]))  # a late forecast is the row reader's to report
+            limit[code] = micros_of(settled.resolved_at)
+    _require(not np.any(made > limit[question]))  # a late forecast is the row reader's to report
+
+
+def _bundled(builder: BundleBuilder, forecasts: ForecastColumns) -> Parsed:
+    bundle = builder.parsed.bundle
+    bundle.forecasts = forecasts
+    bundle.questions = sorted(builder.questions.values(), key=lambda q: q.uid)
+    taken = [record for record, _ in builder.resolutions]
+    bundle.resolutions = sorted(taken, key=lambda r: (r.question_uid, r.recorded_at))
+    # Each forecaster's earliest forecast is when they first appear.
+    first = np.full(len(forecasts.forecasters), np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(first, forecasts.forecaster, forecasts.made_at)
+    earliest = dict(zip(forecasts.forecasters, datetimes_of(first), strict=True))
+    for name, (kind, description, created_at) in sorted(builder.forecaster_details.items()):
+        bundle.forecasters.append(ForecasterRecord(name, kind, description, created_at or earliest[name]))
+    return builder.parsed

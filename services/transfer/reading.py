@@ -34,14 +34,32 @@ def decode(data: bytes, source: str) -> str:
     raise ImportRefused(f"{source} is not UTF-8 text; save it as UTF-8 (CSV UTF-8 in Excel) and try again")
 
 
+SNIFFED_SAMPLE = 65536
+
+
+class _Delimited(csv.excel):
+    """Excel's quoting (``"`` doubled inside a quoted cell, as every spreadsheet and our exports
+    write it) with the delimiter the sample shows."""
+
+
+def sniffed_dialect(sample: str) -> type[csv.Dialect]:
+    """The delimiter (',' ';' or tab) and spacing the sample shows; the quoting is always Excel's.
+    The sniffer's guess at quoting comes from the sample alone: a first 64 KB without a doubled
+    quote would have misread every later one."""
+    try:
+        sniffed = csv.Sniffer().sniff(sample, delimiters=",;\t")
+    except csv.Error:
+        return csv.excel
+    return type(
+        "Sniffed",
+        (_Delimited,),
+        {"delimiter": sniffed.delimiter, "skipinitialspace": sniffed.skipinitialspace},
+    )
+
+
 def csv_table(text: str) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
     """The header and the rows, each with the line it ends on; ',' ';' or tab as found."""
-    sample = text[:65536]
-    try:
-        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+    reader = csv.reader(io.StringIO(text, newline=""), sniffed_dialect(text[:SNIFFED_SAMPLE]))
     try:
         header = [name.strip() for name in next(reader)]
     except StopIteration:

@@ -9,11 +9,16 @@ Records are named tuples: a million of them must be cheap to build.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, overload
+
+import numpy as np
+from numpy.typing import NDArray
 
 from forecasts.errors import Refused
+from forecasts.iso_columns import datetimes_of
 
 
 class QuestionRecord(NamedTuple):
@@ -49,6 +54,68 @@ class ForecastRecord(NamedTuple):
     origin: str  # manual | import | crowd
     recorded_at: datetime
     because: tuple[tuple[str, str], ...] = ()  # the events it cites, as (source name, dedupe key)
+
+
+@dataclass(frozen=True, eq=False)
+class ForecastColumns(Sequence[ForecastRecord]):
+    """Many plain yes/no forecasts (no option probabilities, no citations) as columns.
+
+    What the columnar readers produce: a million records with two datetimes each cost
+    seconds and hundreds of megabytes, these arrays a few dozen. Read as a sequence it
+    yields the same :class:`ForecastRecord` values, so every consumer works unchanged;
+    the writer stores the columns as they are.
+    """
+
+    question_uids: tuple[str, ...]  # by code
+    forecasters: tuple[str, ...]  # by code
+    origins: tuple[str, ...]  # by code
+    question: NDArray[np.int32]  # per row, a code into question_uids
+    forecaster: NDArray[np.int32]
+    made_at: NDArray[np.int64]  # microseconds since 1970-01-01 UTC
+    probability: NDArray[np.float64]
+    rationale: list[str]
+    origin: NDArray[np.int8]
+    recorded_at: NDArray[np.int64]
+
+    def __len__(self) -> int:
+        return int(self.question.size)
+
+    def _records(self, rows: slice) -> list[ForecastRecord]:
+        return [
+            ForecastRecord(uid, name, made, p, None, why, origin, recorded)
+            for uid, name, made, p, why, origin, recorded in zip(
+                np.asarray(self.question_uids, dtype=object)[self.question[rows]].tolist(),
+                np.asarray(self.forecasters, dtype=object)[self.forecaster[rows]].tolist(),
+                datetimes_of(self.made_at[rows]),
+                self.probability[rows].tolist(),
+                self.rationale[rows],
+                np.asarray(self.origins, dtype=object)[self.origin[rows]].tolist(),
+                datetimes_of(self.recorded_at[rows]),
+                strict=True,
+            )
+        ]
+
+    @overload
+    def __getitem__(self, index: int) -> ForecastRecord: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[ForecastRecord]: ...
+    def __getitem__(self, index: int | slice) -> ForecastRecord | list[ForecastRecord]:
+        if isinstance(index, slice):
+            return self._records(index)
+        position = range(len(self))[index]  # negative positions and IndexError, as a list's
+        return self._records(slice(position, position + 1))[0]
+
+    def __iter__(self) -> Iterator[ForecastRecord]:
+        for start in range(0, len(self), 50_000):
+            yield from self._records(slice(start, start + 50_000))
+
+    def __eq__(self, other: object) -> bool:
+        """Equal to any sequence of the same records (a list from the row reader, say)."""
+        if not isinstance(other, Sequence):
+            return NotImplemented
+        return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+
+    __hash__ = None  # type: ignore[assignment]  # mutable arrays inside: never a dict key
 
 
 class ResolutionRecord(NamedTuple):
@@ -96,7 +163,7 @@ class EventRecord(NamedTuple):
 class Bundle:
     forecasters: list[ForecasterRecord] = field(default_factory=list)
     questions: list[QuestionRecord] = field(default_factory=list)
-    forecasts: list[ForecastRecord] = field(default_factory=list)
+    forecasts: Sequence[ForecastRecord] = field(default_factory=list)  # a list, or ForecastColumns
     resolutions: list[ResolutionRecord] = field(default_factory=list)  # in the order they were recorded
     sources: list[SourceRecord] = field(default_factory=list)
     events: list[EventRecord] = field(default_factory=list)

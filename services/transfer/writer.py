@@ -14,11 +14,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
-from sqlalchemy.orm import Session, selectinload
+import numpy as np
+from numpy.typing import NDArray
+from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy.orm import Session
 
-from db.bulk import QuestionShape, insert_forecasts
+from db.bulk import ForecastColumnRows, QuestionShape, insert_forecast_columns, insert_forecasts
 from db.events import EventValues, event_ids, upsert_events
+from db.forecast_keys import StoredForecasts, exact_probabilities, stored_forecasts
 from db.links import cite, remember_unlinks
 from db.models import Forecast, Forecaster, Question, QuestionTag, Resolution, Source
 from db.queries import latest_resolutions
@@ -27,8 +30,10 @@ from db.search import link_matching
 from db.types import utc_now
 from forecasts import rules
 from forecasts.errors import Invalid
+from forecasts.iso_columns import micros_of
+from forecasts.rules import FORECAST_ORIGINS
 from forecasts.topic_rules import compile_rule
-from services.transfer.records import Bundle, ForecastRecord, ImportRefused
+from services.transfer.records import Bundle, ForecastColumns, ForecastRecord, ImportRefused, QuestionRecord
 
 BATCH = 20_000
 Progress = Callable[[int, int], None]  # (records written so far, records in all)
@@ -89,36 +94,67 @@ QUESTION_FIELDS = (
 )
 
 
+def _stored_questions(
+    session: Session, uids: list[str]
+) -> dict[str, tuple[int, dict[str, Any], tuple[str, ...]]]:
+    """Each stored question among ``uids``: its id, its fields and its sorted tags (Core rows, not
+    ORM objects: a re-import compares ten thousand of them)."""
+    stored: dict[str, tuple[int, dict[str, Any], tuple[str, ...]]] = {}
+    for start in range(0, len(uids), CHUNK):
+        chunk = uids[start : start + CHUNK]
+        fields = [getattr(Question, name) for name in QUESTION_FIELDS]
+        rows = session.execute(
+            select(Question.id, Question.uid, *fields).where(Question.uid.in_(chunk))
+        ).all()
+        tags: dict[int, list[str]] = {}
+        ids = [row[0] for row in rows]
+        for question_id, tag in session.execute(
+            select(QuestionTag.question_id, QuestionTag.tag).where(QuestionTag.question_id.in_(ids))
+        ):
+            tags.setdefault(question_id, []).append(tag)
+        for row in rows:
+            values = dict(zip(QUESTION_FIELDS, row[2:], strict=True))
+            stored[row[1]] = (row[0], values, tuple(sorted(tags.get(row[0], []))))
+    return stored
+
+
+def _question_values(record: QuestionRecord) -> dict[str, Any]:
+    values = {name: getattr(record, name) for name in QUESTION_FIELDS}
+    values["options"] = list(record.options) if record.options is not None else None
+    return values
+
+
+def _update_question(session: Session, question_id: int, record: QuestionRecord, now: datetime) -> None:
+    question = session.get_one(Question, question_id)
+    current = (question.type, question.options)
+    wanted = (record.type, list(record.options) if record.options is not None else None)
+    if current != wanted and question.forecasts:
+        raise ImportRefused(
+            f"question {record.uid} ({record.title!r}) is {current[0]} with options "
+            f"{current[1]} here but {wanted[0]} with options {wanted[1]} "
+            "in the file; "
+            "a question's type and options cannot change once it has forecasts. Nothing was imported."
+        )
+    for name, value in _question_values(record).items():
+        setattr(question, name, value)
+    question.tags[:] = list(record.tags)
+    question.updated_at = now
+
+
 def _questions(session: Session, bundle: Bundle, counts: ImportCounts, only_missing: bool) -> dict[str, int]:
-    uids = [q.uid for q in bundle.questions]
-    with_tags = select(Question).options(selectinload(Question.tag_links))  # not one query per question
-    known = {q.uid: q for q in session.scalars(with_tags.where(Question.uid.in_(uids)))}
+    known = _stored_questions(session, [q.uid for q in bundle.questions])
     now = utc_now()
     new_rows, updated = [], 0
     for record in bundle.questions:
-        values = {name: getattr(record, name) for name in QUESTION_FIELDS}
-        values["options"] = list(record.options) if record.options is not None else None
-        question = known.get(record.uid)
-        if question is None:
+        values = _question_values(record)
+        stored = known.get(record.uid)
+        if stored is None:
             new_rows.append({"uid": record.uid, **values, "updated_at": now})
             continue
         if only_missing:
             continue
-        current = {name: getattr(question, name) for name in QUESTION_FIELDS}
-        reshaped = (current["type"], current["options"]) != (values["type"], values["options"])
-        if reshaped and question.forecasts:
-            raise ImportRefused(
-                f"question {record.uid} ({record.title!r}) is {current['type']} with options "
-                f"{current['options']} here but {values['type']} with options {values['options']} "
-                "in the file; "
-                "a question's type and options cannot change once it has forecasts. Nothing was imported."
-            )
-        changed = current != values or tuple(sorted(question.tags)) != tuple(sorted(record.tags))
-        if changed:
-            for name, value in values.items():
-                setattr(question, name, value)
-            question.tags[:] = list(record.tags)
-            question.updated_at = now
+        if stored[1] != values or stored[2] != tuple(sorted(record.tags)):
+            _update_question(session, stored[0], record, now)
             updated += 1
     for batch in _batches(new_rows):
         session.execute(insert(Question), batch)
@@ -146,7 +182,7 @@ def _questions(session: Session, bundle: Bundle, counts: ImportCounts, only_miss
         updated=updated,
         unchanged=len(bundle.questions) - len(new_rows) - updated,
     )
-    return {**{uid: q.id for uid, q in known.items()}, **ids}
+    return {**{uid: stored[0] for uid, stored in known.items()}, **ids}
 
 
 FORECAST_FIELDS = ("probability", "option_probabilities", "rationale", "origin", "recorded_at")
@@ -192,7 +228,7 @@ def _settled_at(session: Session, question_ids: list[int]) -> dict[int, datetime
     return settled
 
 
-def _shapes(session: Session, question_ids: list[int]) -> dict[int, QuestionShape]:
+def _shapes(session: Session | Connection, question_ids: list[int]) -> dict[int, QuestionShape]:
     shapes: dict[int, QuestionShape] = {}
     for chunk in _chunks(question_ids):
         query = select(Question.id, Question.type, Question.options).where(Question.id.in_(chunk))
@@ -251,6 +287,9 @@ def _forecasts(
     progress: Progress | None,
     only_missing: bool,
 ) -> None:
+    if isinstance(bundle.forecasts, ForecastColumns):
+        _forecast_columns(session, bundle.forecasts, questions, forecasters, counts, progress, only_missing)
+        return
     new_rows, changed_rows = _sort_forecasts(session, bundle, questions, forecasters, counts)
     if only_missing:
         changed_rows = []
@@ -263,19 +302,160 @@ def _forecasts(
         done += len(batch)
         if progress:
             progress(done, total)
-    if changed_rows:
-        forecast_questions = {row["forecast_id"]: row.pop("question_id") for row in changed_rows}
-        mark_for_rescore(connection, forecast_questions.values())  # ids did not move: say so
-        statement = (
-            update(Forecast)
-            .where(Forecast.id == bindparam("forecast_id"))
-            .values({name: bindparam(name) for name in FORECAST_FIELDS})
-        )
-        connection.execute(statement, changed_rows)
-        if progress:
-            progress(total, total)
+    _update_forecasts(connection, changed_rows, total, progress)
     n_unchanged = len(bundle.forecasts) - len(new_rows) - len(changed_rows) - len(counts.refused)
     counts.add("forecasts", new=len(new_rows), updated=len(changed_rows), unchanged=n_unchanged)
+
+
+def _update_forecasts(
+    connection: Connection, changed_rows: list[dict[str, Any]], total: int, progress: Progress | None
+) -> None:
+    if not changed_rows:
+        return
+    forecast_questions = {row["forecast_id"]: row.pop("question_id") for row in changed_rows}
+    mark_for_rescore(connection, forecast_questions.values())  # ids did not move: say so
+    statement = (
+        update(Forecast)
+        .where(Forecast.id == bindparam("forecast_id"))
+        .values({name: bindparam(name) for name in FORECAST_FIELDS})
+    )
+    connection.execute(statement, changed_rows)
+    if progress:
+        progress(total, total)
+
+
+def _matches(
+    keys: tuple[NDArray[np.int64], ...], stored_keys: tuple[NDArray[np.int64], ...]
+) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+    """Rows of ``keys`` and of ``stored_keys`` (question, forecaster, made at) that are the same key.
+
+    Sorted together, a key on both sides lies next to itself (keys are unique on each side: the
+    reader refuses repeats, the table's unique constraint the stored ones).
+    """
+    n = keys[0].size
+    if stored_keys[0].size == n and all(map(np.array_equal, keys, stored_keys)):
+        same_order = np.arange(n)  # the file is what was stored, in the order it was stored: a re-import
+        return same_order, same_order
+    both = [np.concatenate(pair) for pair in zip(keys, stored_keys, strict=True)]
+    side = np.r_[np.zeros(n, dtype=np.int8), np.ones(stored_keys[0].size, dtype=np.int8)]
+    order = np.lexsort((side, *reversed(both)))
+    same = np.ones(max(order.size - 1, 0), dtype=bool)
+    for key in both:
+        ordered = key[order]
+        same &= ordered[1:] == ordered[:-1]
+    first = np.flatnonzero(same)
+    return order[first], order[first + 1] - n
+
+
+def _changed(
+    connection: Connection,
+    forecasts: ForecastColumns,
+    rows: NDArray[np.intp],
+    stored: StoredForecasts,
+    found: NDArray[np.intp],
+) -> NDArray[np.bool_]:
+    """Which matched rows differ from their stored forecast in any value."""
+    as_stored = np.asarray([FORECAST_ORIGINS.index(name) for name in forecasts.origins], dtype=np.int8)
+    rationale = np.asarray(forecasts.rationale, dtype=object)[rows]
+    probability = forecasts.probability[rows]
+    other = probability != stored.probability[found]  # nan (options stored) differs too
+    differs = np.flatnonzero(other)
+    if differs.size:  # the bulk read may round a stored value: compare those few exactly
+        other[differs] = probability[differs] != exact_probabilities(connection, stored.id[found[differs]])
+    changed: NDArray[np.bool_] = (
+        other
+        | (rationale != stored.rationale[found])
+        | (as_stored[forecasts.origin[rows]] != stored.origin[found])
+        | (forecasts.recorded_at[rows] != stored.recorded_at[found])
+    )
+    return changed
+
+
+def _any_stored(session: Session, question_ids: list[int]) -> bool:
+    """Are there stored forecasts on any of these questions (on a first import, none)?"""
+    for chunk in _chunks(question_ids):
+        if session.scalar(select(Forecast.id).where(Forecast.question_id.in_(chunk)).limit(1)) is not None:
+            return True
+    return False
+
+
+def _values(record: ForecastRecord) -> dict[str, Any]:
+    options = list(record.option_probabilities) if record.option_probabilities is not None else None
+    values = (record.probability, options, record.rationale, record.origin, record.recorded_at)
+    return dict(zip(FORECAST_FIELDS, values, strict=True))
+
+
+def _insert_columns(
+    connection: Connection,
+    forecasts: ForecastColumns,
+    rows: NDArray[np.intp],
+    question_id: NDArray[np.int64],
+    forecaster_id: NDArray[np.int64],
+    more: int,
+    progress: Progress | None,
+) -> None:
+    """Insert these rows of the columns in batches; ``more`` rows follow (for the progress)."""
+    shapes = _shapes(connection, np.unique(question_id[rows]).tolist())
+    as_stored = np.asarray([FORECAST_ORIGINS.index(name) for name in forecasts.origins], dtype=np.int8)
+    rationale = forecasts.rationale
+    for start in range(0, rows.size, BATCH):
+        batch = rows[start : start + BATCH]
+        columns = ForecastColumnRows(
+            question_id=question_id[batch],
+            forecaster_id=forecaster_id[batch],
+            made_at=forecasts.made_at[batch],
+            probability=forecasts.probability[batch],
+            rationale=[rationale[i] for i in batch.tolist()],
+            origin=as_stored[forecasts.origin[batch]],
+            recorded_at=forecasts.recorded_at[batch],
+        )
+        insert_forecast_columns(connection, columns, shapes)
+        if progress:
+            progress(start + batch.size, rows.size + more)
+
+
+def _forecast_columns(
+    session: Session,
+    forecasts: ForecastColumns,
+    questions: dict[str, int],
+    forecasters: dict[str, int],
+    counts: ImportCounts,
+    progress: Progress | None,
+    only_missing: bool,
+) -> None:
+    """The columnar path of :func:`_forecasts`: keys compared as arrays, new rows inserted as columns."""
+    question_id = np.asarray([questions[uid] for uid in forecasts.question_uids], dtype=np.int64)[
+        forecasts.question
+    ]
+    forecaster_id = np.asarray([forecasters[name] for name in forecasts.forecasters], dtype=np.int64)[
+        forecasts.forecaster
+    ]
+    touched = np.unique(question_id).tolist()
+    connection = session.connection()
+    stored = stored_forecasts(connection, touched if _any_stored(session, touched) else [])
+    keys = (question_id, forecaster_id, forecasts.made_at)
+    rows, found = _matches(keys, (stored.question_id, stored.forecaster_id, stored.made_at))
+    is_new = np.ones(len(forecasts), dtype=bool)
+    is_new[rows] = False
+    changed = _changed(connection, forecasts, rows, stored, found)
+    if only_missing:
+        changed[:] = False
+    settled = _settled_at(session, touched)
+    limit = np.full(int(question_id.max(initial=0)) + 1, np.iinfo(np.int64).max, dtype=np.int64)
+    for question, when in settled.items():
+        limit[question] = micros_of(when)
+    late = is_new & (forecasts.made_at > limit[question_id])
+    for i in np.flatnonzero(late).tolist():
+        counts.refused.append(_refusal(forecasts[i], settled[int(question_id[i])]) or "")
+    new = np.flatnonzero(is_new & ~late)
+    changed_rows = [
+        {"forecast_id": int(stored.id[j]), "question_id": int(question_id[i]), **_values(forecasts[i])}
+        for i, j in zip(rows[changed].tolist(), found[changed].tolist(), strict=True)
+    ]
+    _insert_columns(connection, forecasts, new, question_id, forecaster_id, len(changed_rows), progress)
+    _update_forecasts(connection, changed_rows, new.size + len(changed_rows), progress)
+    unchanged = len(forecasts) - new.size - len(changed_rows) - int(late.sum())
+    counts.add("forecasts", new=int(new.size), updated=len(changed_rows), unchanged=unchanged)
 
 
 def _resolutions(
@@ -359,9 +539,8 @@ def _events(session: Session, bundle: Bundle, sources: dict[str, int], counts: I
 def _citations(session: Session, bundle: Bundle, questions: dict[str, int], sources: dict[str, int]) -> None:
     """The events each forecast cites (from the forecast's side or the event's), linked to the
     forecast's question as "cited"; a person's unlink stays. Unknown forecasts or events are skipped."""
-    wanted = [
-        (f.question_uid, f.forecaster, f.made_at, ref) for f in bundle.forecasts for ref in f.because
-    ] + [
+    citing = [] if isinstance(bundle.forecasts, ForecastColumns) else bundle.forecasts  # columns cite none
+    wanted = [(f.question_uid, f.forecaster, f.made_at, ref) for f in citing for ref in f.because] + [
         (uid, name, made_at, (e.source, e.dedupe_key))
         for e in bundle.events
         for uid, name, made_at in e.cited_by

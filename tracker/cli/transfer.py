@@ -108,7 +108,7 @@ def import_command(
     read at all changes nothing.
     """
     with speaking():
-        parsed = transfer.read_file(file.read_bytes(), file.name, fmt, mapping)
+        parsed = transfer.read_file(file, file.name, fmt, mapping)
     click.echo(f"Read {file} as {parsed.format}.")
     _report_unreadable_rows(parsed)
     if strict and parsed.errors:
