@@ -241,10 +241,67 @@ def main() -> None:
         ("the command again (changes nothing)", again_run, _against(again_run / first_run, 0.3, "its first")),
         (f"  peak RSS {again_rss:.0f} MB", None, _under(again_rss)),
     ]
+    rows_read, columns_read = foreign_reading()
+    lines += [
+        (f"a Fatebook export of {N_FATEBOOK:,} rows, row by row", rows_read, ""),
+        ("  the same as columns (read_file)", columns_read, f"{rows_read / columns_read:.1f}x faster"),
+    ]
     for label, seconds, verdict in lines:
         shown = f"{seconds:6.1f} s" if seconds is not None else " " * 8
         print(f"{label:50s} {shown}   {verdict}")
     print(f"  {summary}")
+
+
+FATEBOOK_PATH = Path(tempfile.gettempdir()) / "summit-bench-import-fatebook.csv"
+N_FATEBOOK = 200_000
+
+
+def write_fatebook(path: Path) -> None:
+    """Fatebook's export layout: 2,000 yes/no questions, 100 forecasts each, 80 % resolved."""
+    from services.transfer.foreign import FATEBOOK_COLUMNS
+
+    rng = random.Random(13)
+    start = datetime(2016, 1, 1, tzinfo=UTC)
+    with path.open("w", newline="", encoding="utf-8") as out:
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(FATEBOOK_COLUMNS)
+        for q in range(N_FATEBOOK // 100):
+            created = start + timedelta(days=rng.uniform(0, 2000))
+            resolve_by = created + timedelta(days=rng.uniform(30, 400))
+            outcome = rng.choice(["YES", "NO"]) if rng.random() < 0.8 else ""
+            for i in range(100):
+                made = created + timedelta(
+                    seconds=rng.uniform(0, (resolve_by - created).total_seconds() * 0.9)
+                )
+                who = ("Ana", "Bo", "Cy")[i % 3]
+                cells = [f"Will bench event {q} happen?", "", who, repr(round(rng.random(), 2))]
+                cells += [f"{made:%Y-%m-%d %H:%M:%S}", "Ana", f"{created:%Y-%m-%d %H:%M:%S}"]
+                cells += [
+                    f"{resolve_by:%Y-%m-%d %H:%M:%S}",
+                    outcome,
+                    f"{resolve_by:%Y-%m-%d %H:%M:%S}" if outcome else "",
+                ]
+                writer.writerow([*cells, "", "bench"])
+
+
+def foreign_reading() -> tuple[float, float]:
+    """Reading a Fatebook export row by row and as columns: seconds each."""
+    from services.transfer import ForecastColumns, read_file
+    from services.transfer.foreign import parse_fatebook
+    from services.transfer.reading import csv_table, decode
+
+    if not FATEBOOK_PATH.exists():
+        write_fatebook(FATEBOOK_PATH)
+    started = time.perf_counter()
+    header, rows = csv_table(decode(FATEBOOK_PATH.read_bytes(), FATEBOOK_PATH.name))
+    by_rows = parse_fatebook(header, rows)
+    middle = time.perf_counter()
+    columnar = read_file(FATEBOOK_PATH, FATEBOOK_PATH.name)
+    finished = time.perf_counter()
+    assert isinstance(columnar.bundle.forecasts, ForecastColumns)  # the columnar path took it
+    assert columnar == by_rows
+    assert not by_rows.errors
+    return middle - started, finished - middle
 
 
 def _under(megabytes: float) -> str:

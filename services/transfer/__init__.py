@@ -34,8 +34,9 @@ from services.transfer.foreign import (
     parse_mapping,
     parse_predictionbook,
 )
+from services.transfer.foreign_columns import fatebook_layout, mapped_layout, parse_forecast_rows_columns
 from services.transfer.ours import parse_events_csv, parse_forecasts_csv, parse_json_dump
-from services.transfer.ours_columns import parse_forecasts_columns
+from services.transfer.ours_columns import comma_separated, parse_forecasts_columns
 from services.transfer.reading import csv_table, decode
 from services.transfer.records import Bundle, ForecastColumns, ImportRefused, MappingNeeded, Parsed, RowError
 from services.transfer.writer import ImportCounts, Progress, write_bundle
@@ -73,24 +74,47 @@ def _opening(data: bytes | Path) -> bytes:
 
 def _our_forecasts_header(data: bytes | Path, format: ImportFormat) -> bool:
     """Would ``_read`` take this file for our forecasts CSV (as it decides below)?"""
-    if _opening(data).lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"{", b"["):
-        return False
-    try:
-        header = [name.strip() for name in csv_header(data)]
-    except ArrowCannotRead:
+    header = _header(data)
+    if header is None:
         return False
     if format == "ours":
         return True
     return "question_uid" in header and not all(c in header for c in FATEBOOK_REQUIRED)
 
 
+def _read_as_columns(data: bytes | Path, format: ImportFormat, mapping: str) -> Parsed | None:
+    """The columnar readers' result, when the file is one of theirs and every row is plain."""
+    if format in ("auto", "ours") and not mapping and _our_forecasts_header(data, format):
+        return parse_forecasts_columns(data)
+    header = _header(data)
+    if header is None or not comma_separated(data):
+        return None
+    if format == "csv" or mapping:
+        fields = parse_mapping(mapping)  # a bad mapping: refused here as by the row reader
+        wanted = ("title", "probability")
+        if not all(f in fields for f in wanted) or not all(c in header for c in fields.values()):
+            return None  # the row reader says what is missing
+        return parse_forecast_rows_columns(data, mapped_layout(fields))
+    if format in ("auto", "fatebook") and all(c in header for c in FATEBOOK_REQUIRED):
+        return parse_forecast_rows_columns(data, fatebook_layout())
+    return None
+
+
+def _header(data: bytes | Path) -> list[str] | None:
+    if _opening(data).lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"{", b"["):
+        return None
+    try:
+        return [name.strip() for name in csv_header(data)]
+    except ArrowCannotRead:
+        return None
+
+
 def _read(data: bytes | Path, name: str, format: ImportFormat, mapping: str) -> Parsed:
     if format not in IMPORT_FORMATS:
         raise ImportRefused(f"unknown format {format!r}; use one of {', '.join(IMPORT_FORMATS)}")
-    if format in ("auto", "ours") and not mapping and _our_forecasts_header(data, format):
-        columnar = parse_forecasts_columns(data)  # None unless every row is plain: then row by row
-        if columnar is not None:
-            return columnar
+    columnar = _read_as_columns(data, format, mapping)  # None unless every row is plain: then row by row
+    if columnar is not None:
+        return columnar
     text = decode(data if isinstance(data, bytes) else data.read_bytes(), name)
     if text.lstrip().startswith(("{", "[")):
         try:
