@@ -5,11 +5,29 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard.components.database import get_database
-from dashboard.components.forecast_entry import LABELS, fields_form, save_fields, save_quick
+from dashboard.components.forecast_entry import (
+    LABELS,
+    OPEN_ENDED_HELP,
+    fields_form,
+    question_context,
+    save_fields,
+    save_quick,
+)
 from dashboard.components.forms import FieldErrors
+from dashboard.components.me import forecaster_input
 from services import questions
 
 NEW = "A new question"
+LINE_FIELDS = (
+    "quick entry",
+    "title",
+    "probability",
+    "date",
+    "closes_at",
+    "resolve_by",
+    "made_at",
+    "question",
+)
 
 st.title("Add a forecast")
 st.caption("Probabilities can be written as 70, 70%, 0.7, odds 7:3 or 1 in 20.")
@@ -20,11 +38,15 @@ with quick, st.form("quick_entry", enter_to_submit=True):
     line = st.text_input(
         "One line", key="qe_line", placeholder="Will Russia hand over Shikotan by 2030-12-31? 5%"
     )
-    errors.slot("quick entry", "title", "probability", "date")
-    who = st.text_input("Forecaster", value=st.session_state.get("me", ""), key="qe_who")
-    errors.slot("forecaster", "made_at", "closes_at", "question", "form")
+    # Each message under the box it is about: the line holds the question, its date and the probability.
+    errors.slot(
+        "quick entry", "title", "probability", "date", "closes_at", "resolve_by", "made_at", "question"
+    )
+    open_ended = st.checkbox("Open-ended: no close date", key="qe_open", help=OPEN_ENDED_HELP)
+    who = forecaster_input("Forecaster", "qe_who")
+    errors.slot("forecaster", "form")
     if st.form_submit_button("Save", type="primary", key="qe_save"):
-        save_quick(line, who, errors)
+        save_quick(line, who, open_ended, errors)
 
 with explicit:
     choices = {
@@ -32,6 +54,8 @@ with explicit:
         for question_id, title in questions.question_titles(get_database(), open_yes_no=True)
     }
     which = st.selectbox("Question", [NEW, *choices], key="fx_which")
+    if which in choices:
+        question_context(choices[which])
     with st.form("fields_entry", enter_to_submit=False):
         errors = FieldErrors(LABELS)
         entered = fields_form(choices.get(which), errors)

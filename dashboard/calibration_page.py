@@ -36,8 +36,9 @@ def load_filter_options(version: tuple[int, ...]) -> tuple[list[str], list[str],
 
 
 def chosen_filters(everyone: list[str], tags: list[str]) -> ReportFilters:
+    # The forecasters get the whole width: in a row of three, their names were cut.
+    chosen = st.multiselect("Forecasters", everyone, default=everyone, key="cal_forecasters")
     with st.container(horizontal=True):
-        chosen = st.multiselect("Forecasters", everyone, default=everyone, key="cal_forecasters")
         tag = st.selectbox("Tag", ["(all)", *tags], key="cal_tag")
         dates = st.date_input("Resolved between", value=[], key="cal_dates", format="YYYY-MM-DD")
     since, until = (dates[0], dates[1]) if len(dates) == 2 else (None, None)

@@ -6,11 +6,11 @@ from functools import partial
 
 import streamlit as st
 
-from dashboard.components.database import get_database
+from dashboard.components.database import get_database, refresh
 from dashboard.components.imports import show_import
 from dashboard.components.text import plain
 from forecasts.errors import Refused
-from services import backups, transfer
+from services import backups, demo, transfer
 
 DOWNLOADS = (
     ("Forecasts (CSV)", "forecasts", "summit-watch.csv", "text/csv"),
@@ -64,3 +64,16 @@ else:
         on_click="ignore",
         icon=":material/backup:",
     )
+
+if demo.demo_loaded(get_database()):
+    st.subheader("Demo")
+    st.caption(
+        "The demo's questions, forecasts, events and sources (uids starting with demo-). "
+        "Your own questions and forecasts stay. It is not loaded again once removed."
+    )
+    sure = st.checkbox("Yes, remove the demo", key="remove_demo_sure")
+    if st.button("Remove the demo", key="remove_demo", disabled=not sure, icon=":material/delete:"):
+        removed = demo.remove_demo(get_database())
+        refresh()
+        st.toast(f"Removed the demo: {removed} questions with their forecasts and events.")
+        st.rerun()

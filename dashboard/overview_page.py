@@ -11,7 +11,7 @@ from dashboard.components.database import data_version, get_database
 from dashboard.components.forms import local
 from dashboard.components.text import markdown_link, plain
 from dashboard.components.whats_new import show_whats_new
-from services import events, scores
+from services import demo, events, scores
 from services.scores import Headline
 from services.status import worker_status
 
@@ -21,9 +21,24 @@ def load_headline(version: tuple[int, ...]) -> Headline:
     return scores.headline(get_database())
 
 
+DEMO_INTRO = (
+    "{note} Its questions ask what the summit would bring (a peace treaty, joint economic activity, "
+    "the documents signed); its forecasters react to the news events linked to each question. "
+    "Try the three jobs: **add a forecast** (Add forecast), **resolve a question** (Questions), "
+    "**review calibration** (Calibration). Remove the demo on the Import & export page."
+)
+
+
+@st.cache_data(ttl=30, show_spinner=False)
+def load_demo_loaded(version: tuple[int, ...]) -> bool:
+    return demo.demo_loaded(get_database())
+
+
 st.title("Overview")
 now = datetime.now(UTC)
 database = get_database()
+if load_demo_loaded(data_version()):
+    st.info(DEMO_INTRO.format(note=demo.DEMO_NOTE), icon=":material/school:")
 show_attention(database, worker_status(database, now), now)
 show_whats_new()
 
@@ -33,11 +48,14 @@ with left:
     latest = events.latest_events(database, limit=8)
     if not latest:
         st.caption("No events yet.")
-    for event in latest:
+    for event in latest:  # one line each: the date beside its title (text: it comes from outside)
         when = local(event.occurred_at, "%Y-%m-%d")
-        link = markdown_link("source", event.url)
-        st.markdown(f"**{when}** · {plain(event.source)}" + (f" · {link}" if link else ""))
-        st.text(event.title)  # plain text: titles come from the outside world
+        link = markdown_link("open", event.url)
+        st.markdown(
+            f"**{when}** {plain(event.title)} · {plain(event.source)}" + (f" · {link}" if link else "")
+        )
+    if latest:
+        st.page_link("dashboard/timeline_page.py", label="All events on the timeline →")
 with right:
     st.subheader("Scores so far")
     st.caption("Brier score, 0–1 scale, on each one's last forecast per question; lower is better.")

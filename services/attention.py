@@ -1,8 +1,10 @@
 """What needs the user: questions ready to resolve, stale forecasts, proposals, failing sources.
 
-The rules for "ready" and "stale" are written once, in :func:`due_reminders`:
-the worker keeps them as ``reminder`` rows (raised once, cleared when they no
-longer apply, so a reminder is notified once); the Overview reads those rows.
+The rules for "ready" and "stale" are written once, in :func:`due_reminders`.
+The Overview computes them from the data each time it opens (so the demo or an
+import shows what is due at once, worker or not); the worker keeps them as
+``reminder`` rows too (raised once, cleared when they no longer apply), which is
+the state a notification needs to be sent once.
 
 - ready_to_resolve: past ``resolve_by`` and not resolved;
 - stale: open, and the latest forecast by a person is over 14 days old (naming the linked
@@ -152,14 +154,17 @@ def refresh_reminders(database: Database, now: datetime | None = None) -> Remind
     return counts
 
 
-def _reminders(session: Session, kind: str) -> list[Due]:
+def _due(session: Session, due: dict[int, str]) -> list[Due]:
+    """The questions with their titles, soonest resolve-by first (none last), then by title."""
+    if not due:
+        return []
     rows = session.execute(
-        select(Question.id, Question.title, Reminder.detail)
-        .join(Reminder, Reminder.question_id == Question.id)
-        .where(Reminder.kind == kind, Reminder.cleared_at.is_(None))
-        .order_by(Question.resolve_by)
+        select(Question.id, Question.title, Question.resolve_by).where(Question.id.in_(due))
     )
-    return [Due(int(question_id), str(title), str(detail)) for question_id, title, detail in rows]
+    ordered = sorted(
+        rows, key=lambda row: (row[2] is None, row[2] or datetime.min.replace(tzinfo=UTC), row[1])
+    )
+    return [Due(int(question_id), str(title), due[int(question_id)]) for question_id, title, _ in ordered]
 
 
 def _failing_sources(session: Session) -> list[FailingSource]:
@@ -175,8 +180,10 @@ def _failing_sources(session: Session) -> list[FailingSource]:
     return [FailingSource(str(name), error, at) for name, error, at in rows]
 
 
-def needs_attention(database: Database) -> Attention:
+def needs_attention(database: Database, now: datetime | None = None) -> Attention:
+    """What is due now, computed from the data (not from the worker's reminder rows)."""
     with database.read_session() as session:
-        ready, stale = _reminders(session, "ready_to_resolve"), _reminders(session, "stale")
+        due = due_reminders(session, now or datetime.now(UTC))
+        ready, stale = _due(session, due["ready_to_resolve"]), _due(session, due["stale"])
         failing = _failing_sources(session)
     return Attention(ready, stale, proposals.pending(database), failing)

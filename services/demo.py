@@ -246,6 +246,13 @@ def remove_demo(database: Database) -> int:
         return int(getattr(removed, "rowcount", 0) or 0)
 
 
+def demo_loaded(database: Database) -> bool:
+    """Are the demo's questions in this database?"""
+    with database.read_session() as session:
+        found = session.scalar(select(Question.id).where(Question.uid.startswith(DEMO_UID_PREFIX)).limit(1))
+    return found is not None
+
+
 def demo_wanted() -> bool:
     return os.environ.get(DEMO_ENV, "1").strip().lower() not in ("0", "false", "no", "off")
 

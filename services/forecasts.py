@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from db import Database
 from db.links import cite
-from db.models import Event, Forecast, Forecaster, Question
+from db.models import AppSetting, Event, Forecast, Forecaster, Question
 from forecasts import rules
 from forecasts.errors import NotFound
 from services.questions import NewQuestion, create_question_in, current_resolution, load_question, settled_as
@@ -271,6 +271,29 @@ def option_trajectories(database: Database, question_id: int, now: datetime) -> 
         return frame
     frame["made_at"] = pd.to_datetime(frame["made_at"], utc=True)
     return _extend_to_end(frame, ["question_id", "forecaster", "option"], ends)
+
+
+DEFAULT_FORECASTER_SETTING = "default_forecaster"
+SUGGESTED_NAME = "me"  # offered on first use, as Fatebook's and PredictionBook's imports name you
+
+
+def default_forecaster(database: Database) -> str | None:
+    """The name the forms fill in: the one last saved with, kept in the database's settings."""
+    with database.read_session() as session:
+        setting = session.get(AppSetting, DEFAULT_FORECASTER_SETTING)
+        return setting.value if setting is not None else None
+
+
+def remember_forecaster(database: Database, name: str) -> str:
+    """Keep ``name`` (checked as a forecaster's name) as the forms' default; returns it as stored."""
+    clean = rules.check_forecaster_name(name)
+    with database.write_session() as session:
+        setting = session.get(AppSetting, DEFAULT_FORECASTER_SETTING)
+        if setting is None:
+            session.add(AppSetting(key=DEFAULT_FORECASTER_SETTING, value=clean))
+        else:
+            setting.value = clean
+    return clean
 
 
 def latest_person(database: Database) -> str | None:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from sqlalchemy.orm import Session
 
 from db import Database
-from db.models import Resolution
+from db.models import Forecast, Resolution
 from forecasts import rules
 from forecasts.errors import Invalid
 from services.questions import load_question, settled_as
@@ -100,3 +100,78 @@ def undo(
         session.add(row)
         session.flush()
         return _recorded(row)
+
+
+@dataclass(frozen=True)
+class ScoredForecaster:
+    """One forecaster's standing on the question once resolved: their last forecast before the
+    settlement, the probability it gave the outcome, and (yes/no) its Brier score."""
+
+    forecaster: str
+    made_at: datetime
+    probability: float
+    brier: float | None
+
+
+@dataclass(frozen=True)
+class ResolutionPreview:
+    """What resolving would do, for a person to confirm: checked by the same rules as ``resolve``."""
+
+    shown: str  # the outcome as a person reads it: yes / no / annulled / the option
+    resolved_at: datetime
+    scored: list[ScoredForecaster]  # empty when annulled: nothing on it is scored
+    n_counted: int  # forecasts made at or before the settlement
+    n_later: int  # forecasts made after it: never scored
+
+
+def preview(
+    database: Database,
+    question_id: int,
+    *,
+    outcome: str,
+    resolved_at: datetime,
+    option: str | None = None,
+    now: datetime | None = None,
+) -> ResolutionPreview:
+    """What ``resolve`` with these values would score, without writing; raises as it would."""
+    with database.read_session() as session:
+        question = load_question(session, question_id)
+        if outcome == "unresolved":
+            raise Invalid("outcome", "to reopen a question, undo its resolution")
+        rules.check_outcome(question.type, question.options, outcome, option if outcome == "option" else None)
+        rules.check_resolved_at(
+            resolved_at, outcome, opens_at=question.opens_at, now=now or datetime.now(UTC)
+        )
+        rules.check_can_resolve(settled_as(question))
+        counted = sorted((f for f in question.forecasts if f.made_at <= resolved_at), key=lambda f: f.made_at)
+        last = {f.forecaster.name: f for f in counted}
+        scored = (
+            []
+            if outcome == "annulled"
+            else [
+                _scored(name, f, question.type, question.options, outcome, option)
+                for name, f in sorted(last.items())
+            ]
+        )
+        shown = option if outcome == "option" and option else outcome
+        n_later = len(question.forecasts) - len(counted)
+    return ResolutionPreview(shown, resolved_at, scored, len(counted), n_later)
+
+
+def _scored(
+    name: str,
+    forecast: Forecast,
+    question_type: str,
+    options: list[str] | None,
+    outcome: str,
+    option: str | None,
+) -> ScoredForecaster:
+    if question_type == "binary":
+        p_yes = float(forecast.probability or 0.0)
+        happened = 1.0 if outcome == "yes" else 0.0
+        p = p_yes if happened else 1.0 - p_yes
+        return ScoredForecaster(name, forecast.made_at, p, (p_yes - happened) ** 2)
+    chosen = list(options or []).index(option or "")
+    return ScoredForecaster(
+        name, forecast.made_at, float((forecast.option_probabilities or [])[chosen]), None
+    )

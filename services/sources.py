@@ -156,6 +156,7 @@ def add_source(database: Database, new: NewSource) -> SourceStatus:
             raise Invalid(
                 "name", f"a source called {name!r} exists; pick another name or remove it first", value=name
             )
+        _check_not_a_duplicate(session, source_kind.name, url, settings)
         source = Source(
             name=name,
             kind=source_kind.name,
@@ -170,6 +171,21 @@ def add_source(database: Database, new: NewSource) -> SourceStatus:
         session.flush()
         source_id = source.id
     return get_source(database, source_id)
+
+
+def _check_not_a_duplicate(session: Session, kind: str, url: str | None, settings: dict[str, Any]) -> None:
+    """Two sources of one kind reading one address with the same settings would log every item
+    twice (and poll the site twice as often)."""
+    for name, other_url, other_settings in session.execute(
+        select(Source.name, Source.url, Source.settings).where(Source.kind == kind)
+    ):
+        if (other_url or None) == url and (other_settings or {}) == settings:
+            where = f"reads {url}" if url else "reads the public address"
+            raise Invalid(
+                "url",
+                f"the {kind} source {name!r} already {where} with the same settings; edit that one instead",
+                value=url,
+            )
 
 
 def _named(session: Session, name: str) -> Source:

@@ -178,11 +178,18 @@ RUN_COLUMNS = {
 }
 
 
-def recent_runs(database: Database, limit: int = 50) -> pd.DataFrame:
-    """The newest job runs, newest first, with their counts, error and notes."""
+HOUSEKEEPING_JOBS = ("scores", "reminders")  # the worker's own jobs, beside the sources' runs
+
+
+def recent_runs(database: Database, limit: int = 50, *, sources_only: bool = False) -> pd.DataFrame:
+    """The newest job runs, newest first, with their counts, error and notes (with ``sources_only``,
+    the sources' runs without the worker's rescoring and reminders, which run every minute)."""
     columns = [getattr(JobRun, name) for name in RUN_COLUMNS]
+    query = select(*columns).order_by(JobRun.id.desc()).limit(limit)
+    if sources_only:
+        query = query.where(JobRun.job.not_in(HOUSEKEEPING_JOBS))
     with database.read_session() as session:
-        rows = session.execute(select(*columns).order_by(JobRun.id.desc()).limit(limit)).all()
+        rows = session.execute(query).all()
     return pd.DataFrame([tuple(row) for row in rows], columns=list(RUN_COLUMNS.values()))
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 import streamlit as st
@@ -18,10 +18,10 @@ from streamlit.testing.v1 import AppTest
 from db import Database
 from db.engine import connect
 from db.migrate import PROJECT_ROOT
-from db.models import Command, Forecast, Heartbeat, Question, Resolution, ScoreSnapshot, Source
+from db.models import Command, Forecast, Heartbeat, Question, Reminder, Resolution, ScoreSnapshot, Source
 from services import questions
 from services.score_report import DEFAULT_KEY
-from tests.factories import E, F, Q, R, S
+from tests.factories import E, F, Q, R, S, day
 
 APP = str(PROJECT_ROOT / "app.py")
 PAGES = ["overview", "timeline", "questions", "add_forecast", "calibration", "sources", "data"]
@@ -156,9 +156,97 @@ def test_quick_entry_errors_appear_next_to_the_field_and_store_nothing(app_env: 
     assert count(app_env, Question) == 0
 
 
+def _order(app: AppTest) -> list[str]:
+    """The page's elements top to bottom: an error by its text, an input by its key."""
+    found: list[str] = []
+
+    def walk(node) -> None:
+        for child in getattr(node, "children", {}).values():
+            if getattr(child, "type", "") == "error":
+                found.append(f"error:{text(child.value)}")
+            elif getattr(child, "key", None):
+                found.append(f"input:{child.key}")
+            walk(child)
+
+    walk(app.main)
+    return found
+
+
+def test_quick_entry_asks_for_a_close_date_or_an_open_ended_question(app_env: Database) -> None:
+    app = run_app("add_forecast")
+    app.text_input(key="qe_line").input("Will Russia hand over Shikotan? 5%")
+    app.text_input(key="qe_who").input("me")
+    app.button(key="qe_save").click().run()
+    message = text(app.error[0].value)
+    assert message.startswith("Closes on: is missing: end the line with “by 2026-12-31? 70%”")
+    order = _order(app)
+    error_at = next(i for i, item in enumerate(order) if item.startswith("error:Closes on"))
+    assert error_at < order.index("input:qe_open") < order.index("input:qe_who")  # under the line
+    assert count(app_env, Question) == 0
+    app.text_input(key="qe_line").input("Will Russia hand over Shikotan by 2016-12-31? 5%")
+    app.button(key="qe_save").click().run()
+    assert "Closes on: 2016-12-31 has passed: a new question opens now" in text(app.error[0].value)
+    assert count(app_env, Question) == 0
+    app.text_input(key="qe_line").input("Will Russia hand over Shikotan? 5%")
+    app.checkbox(key="qe_open").check()
+    app.button(key="qe_save").click().run()
+    assert "Saved 5%" in app.success[0].value
+    assert count(app_env, Question) == 1
+
+
+def test_the_forecaster_is_asked_once_then_remembered_in_later_sessions(app_env: Database) -> None:
+    app = run_app("add_forecast")
+    assert app.text_input(key="qe_who").value == ""
+    assert app.text_input(key="qe_who").placeholder == "me"  # offered on first use
+    app.text_input(key="qe_line").input("Will Russia hand over Shikotan by 2031-12-31? 5%")
+    app.text_input(key="qe_who").input("analyst")
+    app.button(key="qe_save").click().run()
+    later = run_app("add_forecast")  # another session, another day
+    assert later.text_input(key="qe_who").value == "analyst"
+    assert later.text_input(key="fx_who").value == "analyst"
+
+
+def test_a_forecast_made_earlier_is_logged_with_its_own_date_and_criteria(app_env: Database) -> None:
+    app = run_app("add_forecast")
+    app.text_input(key="fx_title").input("Will Abe visit Moscow in 2017?")
+    app.date_input(key="fx_closes").set_value(date(2017, 12, 31))
+    app.text_area(key="fx_criteria").input("Yes if Abe meets Putin in Moscow during 2017.")
+    app.text_input(key="fx_p").input("60%")
+    app.text_input(key="fx_who").input("analyst")
+    app.date_input(key="fx_made_on").set_value(date(2016, 12, 16))
+    app.time_input(key="fx_made_time").set_value(time(9, 30))
+    app.button(key="fx_save").click().run()
+    assert not app.error, [e.value for e in app.error]
+    assert "recorded now" in app.success[0].value
+    (question,) = questions.list_questions(app_env)
+    detail = questions.get_question(app_env, question.id)
+    assert detail.resolution_criteria == "Yes if Abe meets Putin in Moscow during 2017."
+    with app_env.read_session() as session:
+        forecast = session.scalars(select(Forecast)).one()
+        assert forecast.made_at.date() == date(2016, 12, 16)
+        assert forecast.recorded_at > forecast.made_at + timedelta(days=3000)  # marked as recorded later
+    assert detail.opens_at == forecast.made_at  # the question was open when the forecast was made
+
+
+def test_choosing_an_existing_question_shows_its_context(app_env: Database) -> None:
+    qid = Q(app_env, "Will talks resume by 2027?", closes=None, criteria="Yes if both ministries say so.")
+    F(app_env, qid, 0.2, by="ana", at=2)
+    F(app_env, qid, 0.35, by="crowd:manifold", at=3)
+    app = run_app("add_forecast")
+    app.text_input(key="qe_line").input("Will talks resume by 2027? 25%")  # to learn who I am
+    app.text_input(key="qe_who").input("ana")
+    app.button(key="qe_save").click().run()
+    app.selectbox(key="fx_which").set_value("Will talks resume by 2027?").run()
+    captions = [text(c.value) for c in app.caption]
+    assert "Resolves: Yes if both ministries say so." in captions
+    assert any(c.startswith("Your latest: 25%") for c in captions)
+    assert any(c.startswith("crowd:manifold's latest: 35%") for c in captions)
+
+
 def test_fields_form_on_a_new_question(app_env: Database) -> None:
     app = run_app("add_forecast")
     app.text_input(key="fx_title").input("Will Japan and Russia sign a peace treaty by 2030?")
+    app.date_input(key="fx_closes").set_value(date(2030, 12, 31))
     app.text_input(key="fx_tags").input("Treaty, summit")
     app.text_input(key="fx_p").input("3:97")
     app.text_input(key="fx_who").input("me")
@@ -180,12 +268,45 @@ def test_forecast_resolve_and_undo_on_the_question_page(app_env: Database) -> No
     assert "Saved me's forecast" in app.success[0].value
     assert count(app_env, Forecast, Forecast.question_id == qid) == 1
     app.radio(key=f"r-outcome-{qid}").set_value("no")
-    app.button(key=f"FormSubmitter:resolve-{qid}-Resolve question").click().run()
+    app.button(key=f"FormSubmitter:resolve-{qid}-Review the resolution").click().run()
+    assert count(app_env, Resolution) == 0  # not yet: first, what will be scored
+    assert "**Resolve as no**" in app.markdown[-1].value or any(
+        "**Resolve as no**" in m.value for m in app.markdown
+    )
+    app.button(key=f"r-confirm-{qid}").click().run()
     assert not app.exception
     assert count(app_env, Resolution, Resolution.question_id == qid) == 1
+    assert "Resolved as no" in app.success[0].value
     assert "Resolved **no**" in app.markdown[0].value
     app.button(key=f"FormSubmitter:undo-{qid}-Undo resolution").click().run()
     assert count(app_env, Resolution, Resolution.question_id == qid, Resolution.outcome == "unresolved") == 1
+
+
+def test_resolving_chooses_nothing_for_you_and_shows_what_will_be_scored(app_env: Database) -> None:
+    qid = Q(app_env, "Will a treaty be signed in 2016?", closes=None)
+    F(app_env, qid, 0.8, by="ana", at=2)
+    F(app_env, qid, 0.3, by="bo", at=3)
+    F(app_env, qid, 0.9, by="ana", at=5)
+    app = run_app("questions", question=str(qid))
+    assert app.radio(key=f"r-outcome-{qid}").value is None  # no outcome preselected
+    settled = datetime.combine(
+        app.date_input(key=f"r-day-{qid}").value, app.time_input(key=f"r-time-{qid}").value
+    )
+    assert settled <= datetime.now()  # the form's default is now at the latest, never ahead
+    app.button(key=f"FormSubmitter:resolve-{qid}-Review the resolution").click().run()
+    assert text(app.error[0].value) == "Outcome: choose what happened (nothing is chosen for you)"
+    app.radio(key=f"r-outcome-{qid}").set_value("no")
+    app.date_input(key=f"r-day-{qid}").set_value(day(4).date())
+    app.time_input(key=f"r-time-{qid}").set_value(day(4).time())
+    app.button(key=f"FormSubmitter:resolve-{qid}-Review the resolution").click().run()
+    scored = app.dataframe[-1].value  # the confirmation, below the history
+    assert scored["Forecaster"].tolist() == ["ana", "bo"]
+    assert scored["P(no)"].tolist() == ["20%", "70%"]  # each one's last forecast before day 4
+    assert scored["Brier"].round(2).tolist() == [0.64, 0.09]
+    assert any("1 forecast made after this time will not be scored." in w.value for w in app.warning)
+    app.button(key=f"r-change-{qid}").click().run()  # back to the form: nothing written
+    assert count(app_env, Resolution) == 0
+    assert app.radio(key=f"r-outcome-{qid}").value == "no"
 
 
 def test_resolving_moves_the_calibration_page(app_env: Database) -> None:
@@ -199,6 +320,37 @@ def test_resolving_moves_the_calibration_page(app_env: Database) -> None:
     # A 99 % miss costs Ana 0.98 on one question: (6 × 0.01 + 0.9801) / 7 = 0.149.
     assert before.startswith("**ana** forecast best: Brier (0–1 scale) 0.010 over 6 questions")
     assert after.startswith("**ana** forecast best: Brier (0–1 scale) 0.149 over 7 questions")
+
+
+def test_a_source_reading_what_another_reads_is_refused_next_to_its_url(app_env: Database) -> None:
+    S(app_env, "wire", url="http://127.0.0.1:9/feed")
+    app = run_app("sources")
+    app.text_input(key="new_src_name").input("wire-again")
+    app.text_input(key="new_src_url").input("http://127.0.0.1:9/feed")
+    app.button(key="new_src_add").click().run()
+    message = text(app.error[0].value)
+    assert message.startswith("URL: the rss source 'wire' already reads http://127.0.0.1:9/feed")
+    assert count(app_env, Source) == 1
+
+
+def test_recent_runs_leave_out_the_workers_own_jobs_unless_asked(app_env: Database) -> None:
+    from services.status import RunCounts, finish_run, record_run, start_run
+
+    now = datetime.now(UTC)
+    record_run(app_env, "scores", now, RunCounts(n_updated=1), notes="rescored in 0.4 s")
+    source_id = S(app_env, "wire").id
+    with app_env.write_session() as session:
+        run_id = start_run(session, "source:wire", source_id=source_id, now=now)
+        finish_run(
+            session, run_id, "error", RunCounts(), error="HTTP 503 from 127.0.0.1: " + "x" * 300, notes=[]
+        )
+    app = run_app("sources")
+    jobs = app.dataframe[-1].value["job"].tolist()
+    assert jobs == ["source:wire"]
+    app.toggle(key="runs_all").set_value(True).run()
+    assert app.dataframe[-1].value["job"].tolist() == ["source:wire", "scores"]  # newest first
+    (error,) = [t.value for t in app.text if t.value.startswith("wire: HTTP 503")]
+    assert error.endswith("x" * 300)  # the whole error, not cut
 
 
 def test_sources_page_adds_a_feed_and_requests_a_run(app_env: Database) -> None:
@@ -231,16 +383,46 @@ def test_sources_page_adds_a_crowd_source_on_a_question(app_env: Database) -> No
         assert (source.kind, source.question_id, source.settings) == ("manifold", qid, {"market": "abc123"})
 
 
-def test_overview_lists_what_needs_attention(app_env: Database) -> None:
-    from services.attention import refresh_reminders
-
+def test_overview_lists_what_needs_attention_at_once_without_the_worker(app_env: Database) -> None:
+    """Ready and stale are computed when the page opens: no worker has raised a reminder."""
     stale = Q(app_env, "Will talks resume by 2027?", closes=None)
     F(app_env, stale, 0.2, by="ana", at=2)
-    assert refresh_reminders(app_env, datetime.now(UTC)).raised == 1
+    overdue = Q(app_env, "Will a treaty be signed in 2016?", closes=90, resolve_by=91)
+    F(app_env, overdue, 0.1, by="ana", at=3)
+    with app_env.read_session() as session:
+        assert not session.scalar(select(func.count()).select_from(Reminder))
     app = run_app()
-    labels = [link.label for link in app.get("page_link")]
-    assert any(text(label).startswith("Stale forecast: Will talks resume by 2027?") for label in labels)
+    labels = [text(link.label) for link in app.get("page_link")]
+    assert any(label.startswith("Stale forecast: Will talks resume by 2027?") for label in labels)
+    assert any(label.startswith("Ready to resolve: Will a treaty be signed in 2016?") for label in labels)
     assert "Worker never started" in app.warning[0].value
+    assert not [s for s in app.success if "Nothing needs you" in s.value]
+
+
+def test_overview_introduces_the_demo_and_pairs_each_event_with_its_date(app_env: Database) -> None:
+    from services import demo
+
+    demo.load_demo(app_env)
+    app = run_app()
+    assert "Demo scenario: the December 2016 Abe–Putin summit" in app.info[0].value
+    assert "Import & export page" in app.info[0].value  # the page's own control, not a CLI flag
+    lines = [m.value for m in app.markdown if re.match(r"\*\*\d{4}-\d{2}-\d{2}[^*]*\*\* ", m.value)]
+    assert len(lines) == 8
+    assert all(" · " in line for line in lines)  # date, title and source on one line
+
+
+def test_the_demo_can_be_removed_from_the_import_page(app_env: Database) -> None:
+    from services import demo
+
+    demo.load_demo(app_env)
+    Q(app_env, "My own question?")
+    app = run_app("data")
+    assert app.button(key="remove_demo").disabled  # nothing happens without the confirmation
+    app.checkbox(key="remove_demo_sure").check().run()
+    app.button(key="remove_demo").click().run()
+    assert not app.exception
+    assert not demo.demo_loaded(app_env)
+    assert count(app_env, Question) == 1
 
 
 def _stale_slow_scores_and_a_live_worker(database: Database) -> None:

@@ -301,16 +301,28 @@ def test_a_ten_megabyte_fatebook_file_imports_with_progress(database: Database) 
 
 
 def test_a_question_cannot_change_shape_under_its_forecasts(demo: Database) -> None:
+    import csv
+    import io
+
     forecasts, _, _ = export_all(demo)
-    header, *rows = forecasts.splitlines(keepends=True)
-    columns = header.rstrip("\n").split(",")
-    assert columns.index("question_type") < columns.index("options")
-    # Turn the first yes/no question of the export into a multiple-choice one.
-    reshaped = [header] + [
-        row.replace(",binary,,", ',multiple_choice,"[""A"", ""B""]",', 1) if i == 0 else row
-        for i, row in enumerate(rows)
-    ]
-    parsed = read_file("".join(reshaped).encode(), "reshaped.csv")
+    table = list(csv.reader(io.StringIO(forecasts)))
+    column = {name: i for i, name in enumerate(table[0])}
+    # Turn the first yes/no question of the export into a multiple-choice one, with one forecast
+    # that fits the new shape (the question's other rows no longer do and are refused).
+    first = next(
+        row
+        for row in table[1:]
+        if row[column["question_type"]] == "binary"
+        and row[column["forecaster"]]
+        and not row[column["resolution_outcome"]]  # an open one: a yes/no outcome would not fit either
+    )
+    for row in table[1:]:  # the question's fields are read from its first row: change them on all
+        if row[column["question_uid"]] == first[column["question_uid"]]:
+            row[column["question_type"]], row[column["options"]] = "multiple_choice", '["A", "B"]'
+    first[column["probability"]], first[column["option_probabilities"]] = "", "[0.5, 0.5]"
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(table)
+    parsed = read_file(out.getvalue().encode(), "reshaped.csv")
     before = export_all(demo)[2]
     with pytest.raises(ImportRefused, match="type and options cannot change once it has forecasts"):
         import_bundle(demo, parsed.bundle)
@@ -404,3 +416,42 @@ def test_the_columnar_bulk_path_applies_the_row_rules(
     with pytest.raises(InvalidRow, match=message), database.write_session() as session:
         insert_forecast_columns(session.connection(), rows, {q: QuestionShape(*shape)})
     assert count(database, Forecast) == 0
+
+
+MAPPED_LATE = (
+    "title=Question,created_at=Asked,probability=Chance,made_at=When,resolution=Outcome,resolved_at=Settled"
+)
+
+
+@pytest.mark.parametrize(
+    ("data", "options"),
+    [
+        (  # every forecast dated after the file's own resolution: each one refused
+            "Question,Asked,Chance,When,Outcome,Settled\n"
+            "Will the treaty be signed?,2016-10-01,0.2,2016-12-20,no,2016-12-16\n"
+            "Will the treaty be signed?,2016-10-01,0.1,2016-12-21,no,2016-12-16\n"
+            "Will Putin visit Nagato?,2016-10-01,0.9,2016-12-01,yes,2016-12-15\n",
+            {"format": "csv", "mapping": MAPPED_LATE},
+        ),
+        (  # a probability outside 0-1 on a question's only row
+            "question_uid,question_title,opens_at,forecaster,made_at,probability\n"
+            "q-1,Will the treaty be signed?,2016-10-01T00:00:00Z,ana,2016-10-02T00:00:00Z,1.5\n"
+            "q-2,Will Putin visit Nagato?,2016-10-01T00:00:00Z,ana,2016-10-02T00:00:00Z,0.9\n",
+            {},
+        ),
+    ],
+    ids=["mapped-late", "ours-bad-probability"],
+)
+def test_a_question_whose_forecasts_were_all_refused_is_not_created(
+    database: Database, data: str, options: dict[str, str]
+) -> None:
+    """The preview counts exactly what the import writes, and neither makes an empty question."""
+    parsed = read_file(data.encode(), "file.csv", **options)
+    assert parsed.errors
+    assert [q.title for q in parsed.bundle.questions] == ["Will Putin visit Nagato?"]
+    assert any("is left out: none of its forecasts could be imported" in note for note in parsed.notes)
+    preview = import_bundle(database, parsed.bundle, dry_run=True)
+    written = import_bundle(database, parsed.bundle)
+    assert (preview.new, preview.updated) == (written.new, written.updated)
+    assert written.new["questions"] == 1
+    assert count(database, Question) == 1

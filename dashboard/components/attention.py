@@ -55,16 +55,14 @@ def _proposals(database: Database, todo: attention.Attention) -> None:
 
 
 def show_attention(database: Database, worker: WorkerStatus, now: datetime) -> None:
-    todo = attention.needs_attention(database)
+    todo = attention.needs_attention(database, now)
     st.subheader("Needs attention")
     if message := st.session_state.pop(ERROR_KEY, None):
         st.error(plain(message))
     if not worker.alive:
         st.warning(worker.describe(now))
-    if todo.total == 0 and worker.alive:
+    if todo.total == 0:
         st.success("Nothing needs you right now.")
-    elif todo.total == 0:
-        st.info("No reminders, proposals or failing sources (reminders are raised by the worker).")
     _reminders(todo)
     _proposals(database, todo)
     for row in todo.failing_sources:

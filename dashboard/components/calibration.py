@@ -264,6 +264,7 @@ def by_tag(report: CalibrationReport) -> None:
 
 def over_time(report: CalibrationReport) -> None:
     st.subheader("Over time")
+    st.caption("Each resolved question's Brier score (0–1 scale) on the last forecast, by resolution date.")
     rows = report.questions.drop(columns="question").rename(
         columns={"brier_last": "brier", "title": "question"}
     )

@@ -302,9 +302,8 @@ def score_over_time_chart(scores: pd.DataFrame) -> Figure:
         .mark_line(point=True)
         .encode(
             x=alt.X("resolved_at:T", title="Resolved (UTC)", scale=UTC_TIME),
-            y=alt.Y(
-                "brier:Q", title="Brier score (0–1 scale, lower is better)", scale=alt.Scale(domain=[0, 1])
-            ),
+            # A short axis title (a long one is cut at the chart's height); the caption says the rest.
+            y=alt.Y("brier:Q", title="Brier (lower is better)", scale=alt.Scale(domain=[0, 1])),
             color=alt.Color("forecaster:N", title="Forecaster"),
             tooltip=["forecaster:N", "question:N", alt.Tooltip("brier:Q", format=".3f")],
         )

@@ -21,12 +21,37 @@ FORMAT_LABELS = {
     "predictionbook": "PredictionBook API JSON",
     "csv": "Another CSV (map its columns)",
 }
-MAPPING_HINT = "Choose “Another CSV” as the format and fill in the column mapping beside it."
+MAPPING_HINT = "Say below which of its columns holds what."
+FIELD_LABELS = {  # the fields a row-per-forecast CSV can give, as a person names them
+    "title": "Question (required)",
+    "probability": "Probability (required)",
+    "made_at": "Date of the forecast",
+    "forecaster": "Forecaster",
+    "created_at": "Question asked on",
+    "resolve_by": "Resolve by",
+    "resolution": "Outcome (yes / no)",
+    "resolved_at": "Resolved on",
+    "tags": "Tags",
+    "notes": "Notes",
+}
+GUESSES = {  # lower-case column names that usually mean a field
+    "title": ("question", "title", "question title"),
+    "probability": ("probability", "p", "chance", "forecast", "prob"),
+    "made_at": ("date", "made_at", "when", "forecast date", "time"),
+    "forecaster": ("forecaster", "who", "name", "user"),
+    "created_at": ("created", "created_at", "asked"),
+    "resolve_by": ("resolve by", "resolve_by", "deadline", "closes"),
+    "resolution": ("outcome", "resolution", "result"),
+    "resolved_at": ("resolved", "resolved_at", "settled", "resolved on"),
+    "tags": ("tags", "tag"),
+    "notes": ("notes", "note", "comment"),
+}
+NONE = "(not in the file)"
 KINDS = ("questions", "forecasters", "forecasts", "resolutions", "sources", "events")
 
 
 def _checked(
-    database: Database, key: str, data: bytes, name: str, fmt: ImportFormat, mapping: str
+    database: Database, key: str, data: bytes, name: str, fmt: ImportFormat, mapping: dict[str, str]
 ) -> tuple[Parsed, ImportCounts]:
     """The file read and dry-run once per upload (kept in the session: a big file takes seconds)."""
     kept = st.session_state.get("import_checked")
@@ -74,30 +99,67 @@ def _write(database: Database, parsed: Parsed, key: str) -> None:
     st.rerun()
 
 
+def _guess(field: str, columns: list[str]) -> int:
+    lowered = [c.strip().lower() for c in columns]
+    for name in GUESSES[field]:
+        if name in lowered:
+            return 1 + lowered.index(name)
+    return 0
+
+
+def mapping_step(columns: list[str]) -> dict[str, str]:
+    """Which of the file's columns holds each field: one choice per field, guessed from the names."""
+    st.markdown("**Which column holds what?** Question and probability are needed; the rest is optional.")
+    chosen: dict[str, str] = {}
+    places = st.columns(3)
+    for i, (field, label) in enumerate(FIELD_LABELS.items()):
+        options = [NONE, *columns]
+        picked = places[i % 3].selectbox(label, options, index=_guess(field, columns), key=f"map_{field}")
+        if picked != NONE:
+            chosen[field] = picked
+    return chosen
+
+
+def _columns_of(data: bytes, name: str) -> list[str] | None:
+    try:
+        return transfer.csv_header_of(data, name)
+    except Refused:
+        return None
+
+
+def _read(
+    database: Database, data: bytes, name: str, fmt: ImportFormat
+) -> tuple[Parsed, ImportCounts, str] | None:
+    """The file read (with the on-page mapping when it is another CSV), or None after saying why."""
+    mapping: dict[str, str] = {}
+    if fmt == "csv" or st.session_state.get("import_needs_mapping") == name:
+        columns = _columns_of(data, name) or []
+        mapping, fmt = mapping_step(columns), "csv"
+    key = hashlib.sha256(data + fmt.encode() + repr(sorted(mapping.items())).encode()).hexdigest()
+    try:
+        parsed, preview = _checked(database, key, data, name, fmt, mapping)
+    except MappingNeeded as refusal:
+        if st.session_state.get("import_needs_mapping") != name:  # a CSV of its own layout: map it
+            st.session_state["import_needs_mapping"] = name
+            st.rerun()
+        st.info(plain(f"{name}: {refusal.message}. {MAPPING_HINT}"), icon=":material/table_view:")
+        return None
+    except Refused as refusal:
+        st.error(plain(f"{name} cannot be imported: {refusal.message}."), icon=":material/block:")
+        return None
+    return parsed, preview, key
+
+
 def show_import(database: Database) -> None:
     upload = st.file_uploader("A file to import", type=["csv", "json", "txt"], key="import_file")
-    left, right = st.columns(2)
-    fmt = left.selectbox("Format", IMPORT_FORMATS, format_func=FORMAT_LABELS.__getitem__, key="import_format")
-    mapping = right.text_input(
-        "Column mapping (for another CSV)",
-        placeholder="title=Question,probability=Chance,made_at=Date,resolution=Outcome",
-        help="Fields: title, probability, made_at, forecaster, created_at, resolve_by, resolution, "
-        "resolved_at, tags, notes. Probabilities above 1 anywhere in the column are read as percent.",
-        key="import_mapping",
-        disabled=fmt not in ("csv", "auto"),
-    )
+    fmt = st.selectbox("Format", IMPORT_FORMATS, format_func=FORMAT_LABELS.__getitem__, key="import_format")
     if upload is None:
         return
     data = upload.getvalue()
-    key = hashlib.sha256(data + fmt.encode() + mapping.encode()).hexdigest()
-    try:
-        parsed, preview = _checked(database, key, data, upload.name, fmt, mapping)
-    except Refused as refusal:
-        hint = f" {MAPPING_HINT}" if isinstance(refusal, MappingNeeded) else ""
-        st.error(
-            plain(f"{upload.name} cannot be imported: {refusal.message}.{hint}"), icon=":material/block:"
-        )
+    read = _read(database, data, upload.name, fmt)
+    if read is None:
         return
+    parsed, preview, key = read
     st.markdown(f"**Preview** of {plain(upload.name)}, read as *{parsed.format}* — nothing is written yet.")
     for note in parsed.notes:
         st.caption(plain(note))

@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
+from typing import Any
 
+import pandas as pd
 import streamlit as st
 
 from dashboard.components.database import get_database, refresh
 from dashboard.components.event_links import because_picker
 from dashboard.components.forms import FieldErrors, local, user_timezone
+from dashboard.components.me import forecaster_input, remember_me
 from dashboard.components.text import plain
 from forecasts.entry import parse_probability
-from forecasts.errors import SummitWatchError
+from forecasts.errors import Invalid, SummitWatchError
 from services import forecasts, resolutions
 from services.event_links import LinkedEvent
 from services.forecasts import ForecastInput
 from services.questions import QuestionDetail
+from services.resolutions import ResolutionPreview
 
 FORECAST_LABELS = {"forecaster": "Forecaster", "probability": "Probability of yes", "made_at": "Time"}
 
@@ -39,12 +43,7 @@ def forecast_form(detail: QuestionDetail, linked: Sequence[LinkedEvent] = ()) ->
     with st.form(f"forecast-{detail.id}", clear_on_submit=False, enter_to_submit=False):
         st.markdown("**Add a forecast**")
         errors = FieldErrors(FORECAST_LABELS)
-        name = st.text_input(
-            "Forecaster",
-            value=st.session_state.get("me", ""),
-            key=f"f-name-{detail.id}",
-            placeholder="your name",
-        )
+        name = forecaster_input("Forecaster", f"f-name-{detail.id}")
         errors.slot("forecaster")
         if detail.type == "binary":
             texts = [
@@ -72,7 +71,7 @@ def forecast_form(detail: QuestionDetail, linked: Sequence[LinkedEvent] = ()) ->
     except SummitWatchError as error:
         errors.show(error)
         return
-    st.session_state["me"] = saved.forecaster
+    remember_me(saved.forecaster)
     refresh()
     cites = f", citing {len(saved.because)} event{'s' * (len(saved.because) != 1)}" if saved.because else ""
     st.session_state[f"f-saved-{detail.id}"] = (
@@ -91,42 +90,112 @@ def undo_form(detail: QuestionDetail) -> None:
             st.rerun()
 
 
+def _pending_key(question_id: int) -> str:
+    return f"r-pending-{question_id}"
+
+
 def resolution_form(detail: QuestionDetail) -> None:
+    """Resolve in two steps: the form (nothing chosen for you, the time now at the latest), then a
+    confirmation of what will be scored; undo stays available afterwards."""
+    if said := st.session_state.pop(f"r-saved-{detail.id}", None):
+        st.success(said)
     if detail.is_resolved:
         undo_form(detail)
+        return
+    pending = st.session_state.get(_pending_key(detail.id))
+    if pending is not None:
+        _confirm_resolution(detail, *pending)
         return
     choices = ["yes", "no", "annulled"] if detail.type == "binary" else [*detail.options, "annulled"]
     zone = user_timezone()
     with st.form(f"resolve-{detail.id}", enter_to_submit=False):
         st.markdown("**Resolve**")
-        errors = FieldErrors({"resolved_at": "Settled"})
-        outcome = st.radio(
-            "Outcome", choices, horizontal=True, format_func=plain, key=f"r-outcome-{detail.id}"
-        )
+        errors = FieldErrors({"outcome": "Outcome", "option": "Outcome", "resolved_at": "Settled"})
+        keys = {name: f"r-{name}-{detail.id}" for name in ("outcome", "day", "time")}
+        now = datetime.now(zone).replace(second=0, microsecond=0)  # the form takes minutes: never ahead
+        for name, default in (("outcome", None), ("day", now.date()), ("time", now.time())):
+            st.session_state.setdefault(keys[name], default)  # nothing chosen for you; "Change" keeps it
+        outcome = st.radio("Outcome", choices, horizontal=True, format_func=plain, key=keys["outcome"])
         errors.slot("outcome", "option")
-        # Default: now, rounded up to the minute (the form can't take seconds; a minute ahead is allowed).
-        default = (datetime.now(zone) + timedelta(seconds=59)).replace(second=0, microsecond=0)
         day = st.date_input(
-            "Settled on (your time zone)", value=default.date(), key=f"r-day-{detail.id}", format="YYYY-MM-DD"
+            "Settled on (your time zone)",
+            min_value=min(detail.opens_at.astimezone(zone).date(), now.date()),  # not 10 years back only
+            max_value=now.date(),
+            key=keys["day"],
+            format="YYYY-MM-DD",
         )
-        at = st.time_input("at", value=default.time(), key=f"r-time-{detail.id}", step=60)
+        at = st.time_input("at", key=keys["time"], step=60)
         errors.slot("resolved_at", "form")
         note = st.text_input("Note or source link", key=f"r-note-{detail.id}")
-        submitted = st.form_submit_button("Resolve question")
+        submitted = st.form_submit_button("Review the resolution")
     if not submitted:
         return
+    if outcome is None:
+        errors.show(Invalid("outcome", "choose what happened (nothing is chosen for you)"))
+        return
     is_option = detail.type != "binary" and outcome != "annulled"
+    entered = datetime.combine(day, at, tzinfo=zone).astimezone(UTC)
+    untouched = (day, at) == (now.date(), now.time())  # "now", to the second: the form shows minutes
+    values: dict[str, Any] = {
+        "outcome": "option" if is_option else str(outcome),
+        "option": str(outcome) if is_option else None,
+        "resolved_at": datetime.now(UTC) if untouched else entered,
+    }
     try:
-        resolutions.resolve(
-            get_database(),
-            detail.id,
-            outcome="option" if is_option else str(outcome),
-            option=str(outcome) if is_option else None,
-            resolved_at=datetime.combine(day, at, tzinfo=zone).astimezone(UTC),
-            note=note,
-        )
+        preview = resolutions.preview(get_database(), detail.id, **values)
     except SummitWatchError as error:
         errors.show(error)
         return
-    refresh()
+    st.session_state[_pending_key(detail.id)] = ({**values, "note": note}, preview)
     st.rerun()
+
+
+def _confirm_resolution(detail: QuestionDetail, values: dict[str, Any], preview: ResolutionPreview) -> None:
+    with st.container(border=True):
+        st.markdown(f"**Resolve as {plain(preview.shown)}**, settled {local(preview.resolved_at)}?")
+        if preview.shown == "annulled":
+            st.caption("Annulled: no forecast on this question will be scored.")
+        elif preview.scored:
+            counted = f"{preview.n_counted} forecast{'s' * (preview.n_counted != 1)}"
+            st.caption(f"Scored: each forecaster's last forecast before then (of {counted} in all).")
+            st.dataframe(_scored_table(preview), hide_index=True, width="stretch")
+        else:
+            st.caption("No forecast was made before then: nothing will be scored.")
+        if preview.n_later:
+            later = f"{preview.n_later} forecast{'s' * (preview.n_later != 1)}"
+            st.warning(f"{later} made after this time will not be scored.")
+        with st.container(horizontal=True):
+            confirmed = st.button("Confirm resolution", type="primary", key=f"r-confirm-{detail.id}")
+            changed = st.button("Change", key=f"r-change-{detail.id}")
+    if changed:  # back to the form, as it was filled in
+        st.session_state.pop(_pending_key(detail.id), None)
+        settled = values["resolved_at"].astimezone(user_timezone())
+        st.session_state[f"r-outcome-{detail.id}"] = values["option"] or values["outcome"]
+        st.session_state[f"r-day-{detail.id}"] = settled.date()
+        st.session_state[f"r-time-{detail.id}"] = settled.time().replace(tzinfo=None)
+        st.session_state[f"r-note-{detail.id}"] = values["note"]
+        st.rerun()
+    if not confirmed:
+        return
+    st.session_state.pop(_pending_key(detail.id), None)
+    try:
+        resolutions.resolve(get_database(), detail.id, **values)
+    except SummitWatchError as error:
+        st.error(plain(error.message))
+        return
+    refresh()
+    st.session_state[f"r-saved-{detail.id}"] = (
+        f"Resolved as {plain(preview.shown)}. Undo below if it was a mistake."
+    )
+    st.rerun()
+
+
+def _scored_table(preview: ResolutionPreview) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "Forecaster": [s.forecaster for s in preview.scored],
+            "Last forecast": [local(s.made_at) for s in preview.scored],
+            f"P({preview.shown})": [f"{s.probability:.0%}" for s in preview.scored],
+            "Brier": [None if s.brier is None else round(s.brier, 3) for s in preview.scored],
+        }
+    )

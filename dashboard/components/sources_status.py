@@ -32,6 +32,10 @@ def _sources_table() -> pd.DataFrame:
     )
 
 
+# Long cells get some room (the whole text on hover); the errors are listed in full below the table.
+WIDE = {name: st.column_config.TextColumn(width="large") for name in ("Error", "Rule", "error", "notes")}
+
+
 @st.fragment(run_every="10s")
 def live_status() -> None:
     database, now = get_database(), datetime.now(UTC)
@@ -40,12 +44,19 @@ def live_status() -> None:
     waiting = sources.waiting_requests(database)
     if waiting:
         st.info(f"{waiting} run-now request(s) waiting for the worker.")
-    st.dataframe(_sources_table(), hide_index=True, width="stretch")
+    table = _sources_table()
+    st.dataframe(table, hide_index=True, width="stretch", column_config=WIDE)
+    failing = table[table["Error"] != ""] if not table.empty else table
+    if not failing.empty:
+        with st.expander(f"Errors in full ({len(failing)})", icon=":material/error:"):
+            for name, error in zip(failing["Source"], failing["Error"], strict=True):
+                st.text(f"{name}: {error}")  # feed and network text: shown as text
     st.subheader("Recent runs")
-    runs = status.recent_runs(database)
+    everything = st.toggle("Include the worker's rescoring and reminders", key="runs_all")
+    runs = status.recent_runs(database, sources_only=not everything)
     if runs.empty:
         st.caption("No runs yet.")
         return
     runs["started"] = runs["started"].map(local)
     runs[["error", "notes"]] = runs[["error", "notes"]].fillna("—")
-    st.dataframe(runs, hide_index=True, width="stretch")
+    st.dataframe(runs, hide_index=True, width="stretch", column_config=WIDE)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard.components.database import data_version, get_database
+from dashboard.components.me import my_name
 from dashboard.components.text import plain
 from services import event_links, forecasts
 
@@ -17,8 +18,8 @@ def _latest_person(version: tuple[int, ...]) -> str | None:
 
 
 def me() -> str | None:
-    """Who "you" are: the name last used in a form, else whoever forecast most recently."""
-    return st.session_state.get("me") or _latest_person(data_version())
+    """Who "you" are: the name remembered from the forms, else whoever forecast most recently."""
+    return my_name() or _latest_person(data_version())
 
 
 def _remember() -> None:

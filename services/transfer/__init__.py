@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import gc
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Literal
@@ -29,9 +29,9 @@ from services.transfer.export import (
 )
 from services.transfer.foreign import (
     FATEBOOK_REQUIRED,
+    checked_mapping,
     parse_fatebook,
     parse_generic,
-    parse_mapping,
     parse_predictionbook,
 )
 from services.transfer.foreign_columns import fatebook_layout, mapped_layout, parse_forecast_rows_columns
@@ -58,7 +58,9 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def read_file(data: bytes | Path, name: str, format: ImportFormat = "auto", mapping: str = "") -> Parsed:
+def read_file(
+    data: bytes | Path, name: str, format: ImportFormat = "auto", mapping: str | Mapping[str, str] = ""
+) -> Parsed:
     """Parse a file (its bytes, or its path: then a plain export of ours is read a batch at a time,
     never whole) of any supported format; raises ImportRefused if it cannot be read at all."""
     with _collector_paused():
@@ -82,7 +84,9 @@ def _our_forecasts_header(data: bytes | Path, format: ImportFormat) -> bool:
     return "question_uid" in header and not all(c in header for c in FATEBOOK_REQUIRED)
 
 
-def _read_as_columns(data: bytes | Path, format: ImportFormat, mapping: str) -> Parsed | None:
+def _read_as_columns(
+    data: bytes | Path, format: ImportFormat, mapping: str | Mapping[str, str]
+) -> Parsed | None:
     """The columnar readers' result, when the file is one of theirs and every row is plain."""
     if format in ("auto", "ours") and not mapping and _our_forecasts_header(data, format):
         return parse_forecasts_columns(data)
@@ -90,7 +94,7 @@ def _read_as_columns(data: bytes | Path, format: ImportFormat, mapping: str) -> 
     if header is None or not comma_separated(data):
         return None
     if format == "csv" or mapping:
-        fields = parse_mapping(mapping)  # a bad mapping: refused here as by the row reader
+        fields = checked_mapping(mapping)  # a bad mapping: refused here as by the row reader
         wanted = ("title", "probability")
         if not all(f in fields for f in wanted) or not all(c in header for c in fields.values()):
             return None  # the row reader says what is missing
@@ -98,6 +102,12 @@ def _read_as_columns(data: bytes | Path, format: ImportFormat, mapping: str) -> 
     if format in ("auto", "fatebook") and all(c in header for c in FATEBOOK_REQUIRED):
         return parse_forecast_rows_columns(data, fatebook_layout())
     return None
+
+
+def csv_header_of(data: bytes, name: str) -> list[str]:
+    """A CSV's column names as the importer reads them (any delimiter, a byte-order mark, spaces)."""
+    header, _ = csv_table(decode(data, name))
+    return header
 
 
 def _header(data: bytes | Path) -> list[str] | None:
@@ -109,7 +119,7 @@ def _header(data: bytes | Path) -> list[str] | None:
         return None
 
 
-def _read(data: bytes | Path, name: str, format: ImportFormat, mapping: str) -> Parsed:
+def _read(data: bytes | Path, name: str, format: ImportFormat, mapping: str | Mapping[str, str]) -> Parsed:
     if format not in IMPORT_FORMATS:
         raise ImportRefused(f"unknown format {format!r}; use one of {', '.join(IMPORT_FORMATS)}")
     columnar = _read_as_columns(data, format, mapping)  # None unless every row is plain: then row by row
@@ -135,7 +145,7 @@ def _read(data: bytes | Path, name: str, format: ImportFormat, mapping: str) -> 
         raise ImportRefused(f"{name} is not JSON; PredictionBook files are the API's JSON")
     header, rows = csv_table(text)
     if format == "csv" or mapping:
-        return parse_generic(header, rows, parse_mapping(mapping))
+        return parse_generic(header, rows, checked_mapping(mapping))
     if format == "fatebook" or (format == "auto" and all(c in header for c in FATEBOOK_REQUIRED)):
         return parse_fatebook(header, rows)
     if "question_uid" in header or format == "ours":
@@ -162,6 +172,7 @@ __all__ = [
     "Progress",
     "RowError",
     "bundle_json",
+    "csv_header_of",
     "events_csv",
     "export_bundle",
     "forecasts_csv",

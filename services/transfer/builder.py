@@ -44,6 +44,7 @@ class BundleBuilder:
         self.forecaster_details: dict[str, tuple[str, str, datetime | None]] = {}
         self.forecasts: dict[tuple[str, str, datetime], tuple[ForecastRecord, int]] = {}
         self.resolutions: list[tuple[ResolutionRecord, int]] = []
+        self.refused_on: set[str] = set()  # questions one of whose forecast rows was refused
 
     def error(self, line: int, field: str, reason: str) -> None:
         self.parsed.errors.append(RowError(line, field, reason, self.unit))
@@ -130,9 +131,25 @@ class BundleBuilder:
             except Invalid as error:
                 self.error(line, error.field, error.message)
                 dropped.add(i)
+                self.refused_on.add(record.question_uid)
                 continue
             items[i] = (items[i][0], (record._replace(probability=p, option_probabilities=values), line))
         return [item for i, item in enumerate(items) if i not in dropped]
+
+    def refuse_forecast_on(self, uid: str) -> None:
+        """A reader refused a forecast row of this question (its cell could not be read)."""
+        self.refused_on.add(uid)
+
+    def _drop_emptied(self, uids: set[str]) -> None:
+        """A question all of whose forecast rows were refused is not created (nor its resolution):
+        importing would make an empty question the file never meant."""
+        if not uids:
+            return
+        bundle = self.parsed.bundle
+        bundle.questions = [q for q in bundle.questions if q.uid not in uids]
+        bundle.resolutions = [r for r in bundle.resolutions if r.question_uid not in uids]
+        for uid in sorted(uids):
+            self.note(f"question {uid} is left out: none of its forecasts could be imported")
 
     def finish(self) -> Parsed:
         bundle = self.parsed.bundle
@@ -145,6 +162,7 @@ class BundleBuilder:
         )
         first_forecast: dict[str, datetime] = {}
         forecasts: list[ForecastRecord] = []
+        refused_on: set[str] = set()  # questions with a forecast row refused here
         for (uid, name, made_at), (record, line) in self._checked_forecasts():
             settled = current.get(uid)
             resolved_at = (
@@ -155,10 +173,13 @@ class BundleBuilder:
                     rules.check_not_after_resolution(made_at, resolved_at)
                 except Invalid as error:
                     self.error(line, error.field, error.message)
+                    refused_on.add(uid)
                     continue
             forecasts.append(record)
             first_forecast[name] = min(made_at, first_forecast.get(name, made_at))
         bundle.forecasts = forecasts
+        refused_on |= self.refused_on
+        self._drop_emptied(refused_on - {f.question_uid for f in forecasts})
         for name, (kind, description, created_at) in sorted(self.forecaster_details.items()):
             when = created_at or first_forecast.get(name)
             if when is not None:  # a forecaster whose forecasts were all refused is left out too

@@ -10,7 +10,7 @@ turns unknown resolution text into "ambiguous"), we report the row instead.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -152,6 +152,7 @@ class _Question:
                     builder.forecast(ForecastRecord(self.uid, who, when, p, None, why, "import", when), line)
                 except RowProblem as problem:
                     builder.error(line, problem.field, problem.reason)
+                    builder.refuse_forecast_on(self.uid)
             return
         # Multiple choice: one row per option; the rows of one forecaster at one moment form a forecast.
         grouped: dict[tuple[str, datetime], dict[str, Any]] = {}
@@ -170,6 +171,7 @@ class _Question:
                 )
             except RowProblem as problem:
                 builder.error(entry["line"], problem.field, problem.reason)
+                builder.refuse_forecast_on(self.uid)
 
 
 @dataclass(frozen=True)
@@ -388,6 +390,16 @@ def parse_mapping(text: str) -> dict[str, str]:
             )
         mapping[ours] = theirs
     return mapping
+
+
+def checked_mapping(mapping: str | Mapping[str, str]) -> dict[str, str]:
+    """A mapping as typed (``title=Question,…``) or as chosen on a form ({field: column})."""
+    if isinstance(mapping, str):
+        return parse_mapping(mapping)
+    unknown = sorted(set(mapping) - set(MAPPABLE))
+    if unknown:
+        raise ImportRefused(f"unknown field(s) {', '.join(unknown)}; the fields are {', '.join(MAPPABLE)}")
+    return {ours: theirs for ours, theirs in mapping.items() if theirs}
 
 
 def parse_generic(

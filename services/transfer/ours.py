@@ -123,6 +123,7 @@ def parse_forecasts_csv(header: list[str], rows: Iterator[tuple[int, list[str]]]
     resolved: set[str] = set()
     for line, cells in rows:
         row = Row(columns, cells)
+        question = None
         try:
             # A question's columns repeat on each of its rows: read them the first time only.
             question = builder.questions.get(row.required("question_uid")) or builder.question(
@@ -136,6 +137,8 @@ def parse_forecasts_csv(header: list[str], rows: Iterator[tuple[int, list[str]]]
                 builder.forecast(_forecast(row, question.uid), line)
         except RowProblem as problem:
             builder.error(line, problem.field, problem.reason)
+            if question is not None and row.text("forecaster").strip():
+                builder.refuse_forecast_on(question.uid)
     return builder.finish()
 
 

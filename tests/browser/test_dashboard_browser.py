@@ -70,7 +70,7 @@ def test_markup_in_an_event_title_is_shown_as_text(dashboard_url: str, page: Pag
     dialogs: list[str] = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
     open_page(page, dashboard_url)
-    expect(page.get_by_text(SCRIPT_TITLE, exact=True)).to_be_visible()
+    expect(page.get_by_text(SCRIPT_TITLE)).to_be_visible()  # as text, beside its date
     page.wait_for_timeout(500)
     assert dialogs == []
 
@@ -107,10 +107,10 @@ def test_multiple_choice_history_is_charted_per_option(
     save_screenshot(page, screenshot_folder, "question-multiple-choice")
 
 
-def test_forecast_resolve_and_see_the_score(dashboard_url: str, page: Page) -> None:
+def test_forecast_resolve_and_see_the_score(dashboard_url: str, page: Page, screenshot_folder: Path) -> None:
     open_page(page, f"{dashboard_url}/add")
     page.get_by_label("One line").fill("Will the islands dispute be settled by 2031-12-31? 99%")
-    page.get_by_label("Forecaster").first.fill("browser-tester")
+    page.get_by_role("textbox", name="Forecaster").first.fill("browser-tester")  # not its help button
     page.get_by_role("button", name="Save", exact=True).click()
     expect(page.get_by_text("Saved 99%")).to_be_visible()
     no_exception(page)
@@ -121,7 +121,10 @@ def test_forecast_resolve_and_see_the_score(dashboard_url: str, page: Page) -> N
         page.get_by_role("heading", name="Will the islands dispute be settled by 2031-12-31?")
     ).to_be_visible()
     page.locator("[data-testid=stRadio]").get_by_text("no", exact=True).click()
-    page.get_by_role("button", name="Resolve question").click()
+    page.get_by_role("button", name="Review the resolution").click()
+    expect(page.get_by_text("Resolve as no")).to_be_visible()  # what will be scored, to confirm
+    save_screenshot(page, screenshot_folder, "resolve-confirm")
+    page.get_by_role("button", name="Confirm resolution").click()
     expect(page.get_by_text("Resolved no")).to_be_visible()
     no_exception(page)
 
@@ -134,6 +137,26 @@ def test_forecast_resolve_and_see_the_score(dashboard_url: str, page: Page) -> N
     # One 99 % forecast on what did not happen: its whole Brier score, (0.99 − 0)² = 0.980, is miscalibration.
     mcb = page.get_by_test_id("stMetric").filter(has_text="MCB (miscalibration)")
     expect(mcb.get_by_test_id("stMetricValue")).to_have_text("0.980")
+    no_exception(page)
+
+
+def test_import_a_spreadsheet_by_mapping_its_columns_on_the_page(
+    dashboard_url: str, page: Page, screenshot_folder: Path
+) -> None:
+    """A CSV of the user's own layout: the page asks which column holds what (guessed from the
+    names), previews, and imports exactly the preview's counts."""
+    sheet = PROJECT_ROOT / "tests" / "data" / "imports" / "generic_decimal.csv"
+    open_page(page, f"{dashboard_url}/data")
+    page.locator("[data-testid=stFileUploader] input[type=file]").set_input_files(str(sheet))
+    wait_for_app(page)
+    expect(page.get_by_text("Which column holds what?")).to_be_visible()
+    expect(page.get_by_text("Preview of generic_decimal.csv, read as csv")).to_be_visible()
+    expect(page.get_by_text("--map")).to_have_count(0)  # the page speaks of its own controls
+    save_screenshot(page, screenshot_folder, "data-mapping")
+    preview = page.get_by_test_id("stDataFrame").first
+    expect(preview).to_contain_text("questions")
+    page.get_by_role("button", name="Import generic_decimal.csv").click()
+    expect(page.get_by_text(re.compile(r"Imported: questions: 2 new.*forecasts: 2 new"))).to_be_visible()
     no_exception(page)
 
 
@@ -188,7 +211,7 @@ def test_search_an_event_link_it_cite_it_and_see_it_on_the_chart(
     wait_for_app(page)
 
     form = page.get_by_test_id("stForm").filter(has_text="Add a forecast")
-    form.get_by_label("Forecaster").fill("browser-citer")
+    form.get_by_role("textbox", name="Forecaster").fill("browser-citer")
     form.get_by_label("Probability of yes").fill("4%")
     form.get_by_test_id("stMultiSelect").click()
     page.keyboard.type("Путин")
