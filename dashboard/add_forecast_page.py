@@ -10,6 +10,7 @@ from dashboard.components.forecast_entry import (
     OPEN_ENDED_HELP,
     fields_form,
     question_context,
+    question_kind,
     save_fields,
     save_quick,
 )
@@ -54,10 +55,13 @@ with explicit:
         for question_id, title in questions.question_titles(get_database(), open_yes_no=True)
     }
     which = st.selectbox("Question", [NEW, *choices], key="fx_which")
+    options = None
     if which in choices:
         question_context(choices[which])
+    else:
+        options = question_kind()
     with st.form("fields_entry", enter_to_submit=False):
         errors = FieldErrors(LABELS)
-        entered = fields_form(choices.get(which), errors)
+        entered = fields_form(choices.get(which), errors, options)
         if st.form_submit_button("Save forecast", type="primary", key="fx_save"):
-            save_fields(entered, choices.get(which), errors)
+            save_fields(entered, choices.get(which), errors, options)

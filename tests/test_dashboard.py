@@ -243,6 +243,28 @@ def test_choosing_an_existing_question_shows_its_context(app_env: Database) -> N
     assert any(c.startswith("crowd:manifold's latest: 35%") for c in captions)
 
 
+def test_a_new_multiple_choice_question_with_criteria(app_env: Database) -> None:
+    app = run_app("add_forecast")
+    app.get("button_group")[0].set_value("Multiple choice").run()
+    app.text_area(key="fx_options").input("Fewer than 30\n30–79\n80 or more").run()
+    app.text_input(key="fx_title").input("How many documents will Abe and Putin sign in Nagato?")
+    app.date_input(key="fx_closes").set_value(date(2031, 12, 16))
+    app.text_area(key="fx_criteria").input("The count in the joint statement.")
+    for i, value in enumerate(("20%", "50%", "30%")):
+        app.text_input(key=f"fx_o_{i}").input(value)
+    app.text_input(key="fx_who").input("analyst")
+    app.button(key="fx_save").click().run()
+    assert not app.error, [e.value for e in app.error]
+    assert "Saved 20%, 50%, 30%" in app.success[0].value
+    (question,) = questions.list_questions(app_env)
+    detail = questions.get_question(app_env, question.id)
+    assert (detail.type, detail.options) == ("multiple_choice", ("Fewer than 30", "30–79", "80 or more"))
+    assert detail.resolution_criteria == "The count in the joint statement."
+    app.text_input(key="fx_o_2").input("40%")
+    app.button(key="fx_save").click().run()
+    assert "add up" in text(app.error[0].value)  # next to the options: 20 + 50 + 40 is not 100
+
+
 def test_fields_form_on_a_new_question(app_env: Database) -> None:
     app = run_app("add_forecast")
     app.text_input(key="fx_title").input("Will Japan and Russia sign a peace treaty by 2030?")

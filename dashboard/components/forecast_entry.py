@@ -42,7 +42,11 @@ def confirm(saved: SavedForecast) -> None:
     refresh()
     earlier = saved.made_at < datetime.now(UTC) - timedelta(minutes=2)
     dated = f" (made {local(saved.made_at)}, recorded now)" if earlier else ""
-    st.success(f"Saved {saved.probability:.0%} on “{plain(saved.question_title)}”{dated}.")
+    if saved.probability is not None:
+        said = f"{saved.probability:.0%}"
+    else:
+        said = ", ".join(f"{p:.0%}" for p in saved.option_probabilities or ())
+    st.success(f"Saved {said} on “{plain(saved.question_title)}”{dated}.")
     st.page_link(
         "dashboard/questions_page.py",
         label="Open the question",
@@ -103,6 +107,7 @@ class Entered:
     criteria: str
     tags: str
     probability: str
+    option_texts: list[str]  # one per option of a new multiple-choice question
     forecaster: str
     made_on: date | None  # None: now
     made_time: time | None
@@ -140,13 +145,32 @@ def _made_when(errors: FieldErrors) -> tuple[date | None, time | None]:
     return made_on, made_time
 
 
-def fields_form(question_id: int | None, errors: FieldErrors) -> Entered:
+def question_kind() -> list[str] | None:
+    """Above the form (the boxes for the probabilities follow from it): yes/no, or the options of a
+    new multiple-choice question (None for yes/no)."""
+    kind = st.segmented_control("Kind", ["Yes / no", "Multiple choice"], default="Yes / no", key="fx_kind")
+    if kind != "Multiple choice":
+        return None
+    text = st.text_area(
+        "Options, one per line", key="fx_options", height=96, placeholder="Fewer than 30\n30–79\n80 or more"
+    )
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def fields_form(question_id: int | None, errors: FieldErrors, options: list[str] | None = None) -> Entered:
     """The fields; a new question (``question_id`` None) also asks for its title, close, criteria and
-    tags."""
+    tags, and for a multiple-choice one (``options``) a probability per option."""
     title, closes_on, open_ended, criteria, tags = "", None, False, "", ""
     if question_id is None:
         title, closes_on, open_ended, criteria, tags = _new_question_fields(errors)
-    probability = st.text_input("Probability of yes", key="fx_p", placeholder="70%")
+    probability, option_texts = "", []
+    if options is None:
+        probability = st.text_input("Probability of yes", key="fx_p", placeholder="70%")
+    else:
+        option_texts = [
+            st.text_input(plain(o), key=f"fx_o_{i}", placeholder="%") for i, o in enumerate(options)
+        ]
+        errors.slot("options", "option_probabilities")
     errors.slot("probability")
     forecaster = forecaster_input("Forecaster", "fx_who")
     errors.slot("forecaster")
@@ -164,6 +188,7 @@ def fields_form(question_id: int | None, errors: FieldErrors) -> Entered:
         criteria,
         tags,
         probability,
+        option_texts,
         forecaster,
         made_on,
         made_time,
@@ -179,22 +204,36 @@ def _made_at(entered: Entered) -> datetime | None:
     return when.astimezone(UTC)
 
 
-def save_fields(entered: Entered, question_id: int | None, errors: FieldErrors) -> None:
+def _given(entered: Entered, options: list[str] | None, made_at: datetime | None) -> ForecastInput:
+    probability, option_probabilities = None, None
+    if options is None:
+        probability = parse_probability(entered.probability)
+    else:
+        option_probabilities = [parse_probability(t, "option_probabilities") for t in entered.option_texts]
+    return ForecastInput(
+        entered.forecaster,
+        probability=probability,
+        option_probabilities=option_probabilities,
+        made_at=made_at,
+        rationale=entered.rationale,
+        because=entered.because,
+    )
+
+
+def save_fields(
+    entered: Entered, question_id: int | None, errors: FieldErrors, options: list[str] | None = None
+) -> None:
     try:
         made_at = _made_at(entered)
-        given = ForecastInput(
-            entered.forecaster,
-            probability=parse_probability(entered.probability),
-            made_at=made_at,
-            rationale=entered.rationale,
-            because=entered.because,
-        )
+        given = _given(entered, options, made_at)
         if question_id is None:
             closes_at = _closing(entered.closes_on)
             check_closing(closes_at, entered.open_ended, where="give the date it closes", opens_at=made_at)
             new = NewQuestion(
                 title=entered.title,
                 resolution_criteria=entered.criteria,
+                type="binary" if options is None else "multiple_choice",
+                options=options,
                 opens_at=made_at,  # a back-dated first forecast: the question was open then
                 closes_at=closes_at,
                 tags=split_tags(entered.tags),

@@ -15,6 +15,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -73,11 +74,11 @@ def dashboard_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture(scope="module")
-def dashboard_url(dashboard_db: Path) -> Iterator[str]:
-    database = dashboard_db
+@contextmanager
+def serving(database: Path, *, demo: bool) -> Iterator[str]:
+    """A real Streamlit server on a free loopback port over this SQLite file; its address."""
     port = _free_port()
-    env = os.environ | {"TRACKER_DATABASE_URL": f"sqlite:///{database}", "TRACKER_DEMO": "1"}
+    env = os.environ | {"TRACKER_DATABASE_URL": f"sqlite:///{database}", "TRACKER_DEMO": "1" if demo else "0"}
     log = open(database.with_suffix(".log"), "w")  # noqa: SIM115  (closed below)
     server = subprocess.Popen(
         [
@@ -115,6 +116,19 @@ def dashboard_url(dashboard_db: Path) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             server.kill()
         log.close()
+
+
+@pytest.fixture(scope="module")
+def dashboard_url(dashboard_db: Path) -> Iterator[str]:
+    with serving(dashboard_db, demo=True) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def empty_dashboard_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A dashboard on a database that starts empty (no demo): a new user's first run."""
+    with serving(tmp_path_factory.mktemp("first-run") / "tracker.db", demo=False) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
