@@ -172,7 +172,7 @@ def forecasters(database: Database) -> tuple[list[str], list[str]]:
 def latest_forecasts(database: Database, question_id: int, limit: int = 50) -> pd.DataFrame:
     """The newest forecasts on a question, newest first.
 
-    Columns: forecaster, made_at, probability, option_probabilities, rationale.
+    Columns: forecaster, made_at, probability, option_probabilities, rationale, recorded_at.
     """
     with database.read_session() as session:
         load_question(session, question_id)
@@ -183,13 +183,14 @@ def latest_forecasts(database: Database, question_id: int, limit: int = 50) -> p
                 Forecast.probability,
                 Forecast.option_probabilities,
                 Forecast.rationale,
+                Forecast.recorded_at,
             )
             .join(Forecaster)
             .where(Forecast.question_id == question_id)
             .order_by(Forecast.made_at.desc())
             .limit(limit)
         ).all()
-    columns = ["forecaster", "made_at", "probability", "option_probabilities", "rationale"]
+    columns = ["forecaster", "made_at", "probability", "option_probabilities", "rationale", "recorded_at"]
     return pd.DataFrame([tuple(row) for row in rows], columns=columns)
 
 

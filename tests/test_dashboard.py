@@ -226,6 +226,10 @@ def test_a_forecast_made_earlier_is_logged_with_its_own_date_and_criteria(app_en
         assert forecast.made_at.date() == date(2016, 12, 16)
         assert forecast.recorded_at > forecast.made_at + timedelta(days=3000)  # marked as recorded later
     assert detail.opens_at == forecast.made_at  # the question was open when the forecast was made
+    page = run_app("questions", question=str(question.id))
+    (when,) = page.dataframe[0].value["When"].tolist()
+    assert when.startswith("2016-12-16")
+    assert "(logged " in when  # marked as recorded later
 
 
 def test_choosing_an_existing_question_shows_its_context(app_env: Database) -> None:

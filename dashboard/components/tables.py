@@ -45,9 +45,14 @@ def show_latest_forecasts(latest: pd.DataFrame, question_type: str, options: tup
         shown["probability"] = shown["option_probabilities"].map(
             lambda values: " / ".join(f"{o}: {p:.0%}" for o, p in zip(options, values or [], strict=False))
         )
-    shown["When"] = shown["When"].map(local)
+    # A forecast logged a day or more after it was made (back-dated) says so beside its time.
+    later = shown["recorded_at"] - shown["When"] > pd.Timedelta(days=1)
+    when = shown["When"].map(local)
+    shown["When"] = when.where(
+        ~later, when + " (logged " + shown["recorded_at"].map(lambda t: local(t, "%Y-%m-%d")) + ")"
+    )
     st.dataframe(
-        shown.drop(columns="option_probabilities"),
+        shown.drop(columns=["option_probabilities", "recorded_at"]),
         hide_index=True,
         width="stretch",
         column_config={
