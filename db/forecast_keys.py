@@ -100,8 +100,10 @@ def _sqlite_batch(connection: Connection, where: ColumnElement[bool]) -> list[ND
         func.group_concat(Forecast.made_at),
         func.group_concat(func.ifnull(Forecast.probability, "nan")),
         func.group_concat(_ORIGIN_CODE, ""),
+        func.total(case((Forecast.rationale != "", 1), else_=0)),  # the rare values read beside, if any
+        func.total(case((Forecast.recorded_at != Forecast.made_at, 1), else_=0)),
     ).where(where)
-    n, *texts = fetch_numbers(connection, concatenated)[0]
+    n, *texts, n_rationales, n_later = fetch_numbers(connection, concatenated)[0]
     if not n:
         return [np.zeros(0, dtype=kind) for kind in _KINDS]
     ids, questions, forecasters = (_integers(text, n) for text in texts[:3])
@@ -109,12 +111,16 @@ def _sqlite_batch(connection: Connection, where: ColumnElement[bool]) -> list[ND
     # SQLite writes a REAL's text with 15 digits: nearly always exact; where the file's value differs
     # from this one, the writer asks exact_probabilities before calling the forecast changed.
     probability = np.fromstring(texts[4], dtype=np.float64, sep=",")
+    if probability.size != n:
+        raise ValueError(f"read {probability.size} of {n} stored probabilities")  # never: numbers or nan
     origin = (np.frombuffer(texts[5].encode(), dtype=np.uint8) - ord("0")).astype(np.int8)
     rationale = np.full(n, "", dtype=object)
     recorded = made.copy()
-    _fill_by_id(connection, ids, where, rationale, Forecast.rationale, Forecast.rationale != "")
-    later = Forecast.recorded_at != Forecast.made_at
-    _fill_by_id(connection, ids, where, recorded, Forecast.recorded_at, later, _stored_micros_of_list)
+    if n_rationales:
+        _fill_by_id(connection, ids, where, rationale, Forecast.rationale, Forecast.rationale != "")
+    if n_later:
+        later = Forecast.recorded_at != Forecast.made_at
+        _fill_by_id(connection, ids, where, recorded, Forecast.recorded_at, later, _stored_micros_of_list)
     return [ids, questions, forecasters, made, probability, rationale, origin, recorded]
 
 
