@@ -196,7 +196,6 @@ class _Collected:
         forecasts = ForecastColumns(
             question_uids=tuple(self._build_questions(builder, question.astype(np.intp), made)),
             forecasters=tuple(self._checked_names(builder)),
-            origins=FORECAST_ORIGINS,
             question=question[in_order].astype(np.int32),
             forecaster=self._column("person")[in_order].astype(np.int32),
             made_at=made[in_order].astype(np.int64),

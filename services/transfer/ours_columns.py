@@ -198,7 +198,6 @@ class _Collected:
         forecasts = ForecastColumns(
             question_uids=tuple(uids),
             forecasters=tuple(self.people.names),
-            origins=FORECAST_ORIGINS,
             question=self._column("question").astype(np.int32),
             forecaster=self._column("person").astype(np.int32),
             made_at=self._column("made").astype(np.int64),

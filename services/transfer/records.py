@@ -19,6 +19,7 @@ from numpy.typing import NDArray
 
 from forecasts.errors import Refused
 from forecasts.iso_columns import datetimes_of
+from forecasts.rules import FORECAST_ORIGINS
 
 
 class QuestionRecord(NamedTuple):
@@ -68,13 +69,12 @@ class ForecastColumns(Sequence[ForecastRecord]):
 
     question_uids: tuple[str, ...]  # by code
     forecasters: tuple[str, ...]  # by code
-    origins: tuple[str, ...]  # by code
     question: NDArray[np.int32]  # per row, a code into question_uids
     forecaster: NDArray[np.int32]
     made_at: NDArray[np.int64]  # microseconds since 1970-01-01 UTC
     probability: NDArray[np.float64]
     rationale: list[str]
-    origin: NDArray[np.int8]
+    origin: NDArray[np.int8]  # a code into forecasts.rules.FORECAST_ORIGINS, as the database keeps it
     recorded_at: NDArray[np.int64]
 
     def __len__(self) -> int:
@@ -89,7 +89,7 @@ class ForecastColumns(Sequence[ForecastRecord]):
                 datetimes_of(self.made_at[rows]),
                 self.probability[rows].tolist(),
                 self.rationale[rows],
-                np.asarray(self.origins, dtype=object)[self.origin[rows]].tolist(),
+                np.asarray(FORECAST_ORIGINS, dtype=object)[self.origin[rows]].tolist(),
                 datetimes_of(self.recorded_at[rows]),
                 strict=True,
             )

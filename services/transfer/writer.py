@@ -31,7 +31,6 @@ from db.types import utc_now
 from forecasts import rules
 from forecasts.errors import Invalid
 from forecasts.iso_columns import micros_of
-from forecasts.rules import FORECAST_ORIGINS
 from forecasts.topic_rules import compile_rule
 from services.transfer.records import Bundle, ForecastColumns, ForecastRecord, ImportRefused, QuestionRecord
 
@@ -249,6 +248,16 @@ def _refusal(record: ForecastRecord, settled: datetime | None) -> str | None:
     return None
 
 
+def _stored_values(record: ForecastRecord) -> tuple[Any, ...]:
+    """The forecast's values in FORECAST_FIELDS order, as the database holds them."""
+    options = list(record.option_probabilities) if record.option_probabilities is not None else None
+    return (record.probability, options, record.rationale, record.origin, record.recorded_at)
+
+
+def _values(record: ForecastRecord) -> dict[str, Any]:
+    return dict(zip(FORECAST_FIELDS, _stored_values(record), strict=True))
+
+
 def _sort_forecasts(
     session: Session,
     bundle: Bundle,
@@ -263,8 +272,7 @@ def _sort_forecasts(
     changed_rows: list[dict[str, Any]] = []
     for f in bundle.forecasts:
         key = (questions[f.question_uid], forecasters[f.forecaster], f.made_at)
-        options = list(f.option_probabilities) if f.option_probabilities is not None else None
-        values = (f.probability, options, f.rationale, f.origin, f.recorded_at)
+        values = _stored_values(f)
         found = existing.get(key) if existing else None
         if found is None:
             refused = _refusal(f, settled.get(key[0])) if settled else None
@@ -273,8 +281,7 @@ def _sort_forecasts(
             else:
                 counts.refused.append(refused)
         elif found[1] != values:
-            changed = dict(zip(FORECAST_FIELDS, values, strict=True))
-            changed_rows.append({"forecast_id": found[0], "question_id": key[0], **changed})
+            changed_rows.append({"forecast_id": found[0], "question_id": key[0], **_values(f)})
     return new_rows, changed_rows
 
 
@@ -355,7 +362,6 @@ def _changed(
     found: NDArray[np.intp],
 ) -> NDArray[np.bool_]:
     """Which matched rows differ from their stored forecast in any value."""
-    as_stored = np.asarray([FORECAST_ORIGINS.index(name) for name in forecasts.origins], dtype=np.int8)
     rationale = np.asarray(forecasts.rationale, dtype=object)[rows]
     probability = forecasts.probability[rows]
     other = probability != stored.probability[found]  # nan (options stored) differs too
@@ -365,7 +371,7 @@ def _changed(
     changed: NDArray[np.bool_] = (
         other
         | (rationale != stored.rationale[found])
-        | (as_stored[forecasts.origin[rows]] != stored.origin[found])
+        | (forecasts.origin[rows] != stored.origin[found])  # both codes into FORECAST_ORIGINS
         | (forecasts.recorded_at[rows] != stored.recorded_at[found])
     )
     return changed
@@ -379,12 +385,6 @@ def _any_stored(session: Session, question_ids: list[int]) -> bool:
     return False
 
 
-def _values(record: ForecastRecord) -> dict[str, Any]:
-    options = list(record.option_probabilities) if record.option_probabilities is not None else None
-    values = (record.probability, options, record.rationale, record.origin, record.recorded_at)
-    return dict(zip(FORECAST_FIELDS, values, strict=True))
-
-
 def _insert_columns(
     connection: Connection,
     forecasts: ForecastColumns,
@@ -396,7 +396,6 @@ def _insert_columns(
 ) -> None:
     """Insert these rows of the columns in batches; ``more`` rows follow (for the progress)."""
     shapes = _shapes(connection, np.unique(question_id[rows]).tolist())
-    as_stored = np.asarray([FORECAST_ORIGINS.index(name) for name in forecasts.origins], dtype=np.int8)
     rationale = forecasts.rationale
     for start in range(0, rows.size, BATCH):
         batch = rows[start : start + BATCH]
@@ -406,7 +405,7 @@ def _insert_columns(
             made_at=forecasts.made_at[batch],
             probability=forecasts.probability[batch],
             rationale=[rationale[i] for i in batch.tolist()],
-            origin=as_stored[forecasts.origin[batch]],
+            origin=forecasts.origin[batch],
             recorded_at=forecasts.recorded_at[batch],
         )
         insert_forecast_columns(connection, columns, shapes)
