@@ -80,15 +80,19 @@ def _strip(column: pa.StringArray) -> pa.StringArray:
     return pa.array(values, type=pa.string())
 
 
+def head(source: Path | bytes, size: int) -> bytes:
+    """The first ``size`` bytes of a file, given as its path or its bytes."""
+    if isinstance(source, bytes):
+        return source[:size]
+    with source.open("rb") as handle:
+        return handle.read(size)
+
+
 def header(source: Path | bytes) -> list[str]:
     """The first record, as csv.reader reads it (Arrow needs the names to read every column as text)."""
     try:
-        if isinstance(source, bytes):
-            handle = io.TextIOWrapper(io.BytesIO(source[: 1 << 20]), encoding="utf-8-sig", newline="")
-            first = next(csv.reader(handle), None)
-        else:
-            with open(source, newline="", encoding="utf-8-sig") as opened:
-                first = next(csv.reader(opened), None)
+        handle = io.TextIOWrapper(io.BytesIO(head(source, 1 << 20)), encoding="utf-8-sig", newline="")
+        first = next(csv.reader(handle), None)
     except (UnicodeDecodeError, csv.Error):
         first = None
     if not first:

@@ -18,6 +18,7 @@ from typing import Literal
 
 from db import Database
 from services.csv_columns import ArrowCannotRead
+from services.csv_columns import head as csv_head
 from services.csv_columns import header as csv_header
 from services.transfer.export import (
     EVENT_COLUMNS,
@@ -67,18 +68,8 @@ def read_file(
         return _read(data, name, format, mapping)
 
 
-def _opening(data: bytes | Path) -> bytes:
-    if isinstance(data, bytes):
-        return data[:4096]
-    with data.open("rb") as handle:
-        return handle.read(4096)
-
-
-def _our_forecasts_header(data: bytes | Path, format: ImportFormat) -> bool:
-    """Would ``_read`` take this file for our forecasts CSV (as it decides below)?"""
-    header = _header(data)
-    if header is None:
-        return False
+def _ours(header: list[str], format: ImportFormat) -> bool:
+    """Would ``_read`` take a CSV with this header for our forecasts CSV (as it decides below)?"""
     if format == "ours":
         return True
     return "question_uid" in header and not all(c in header for c in FATEBOOK_REQUIRED)
@@ -88,10 +79,12 @@ def _read_as_columns(
     data: bytes | Path, format: ImportFormat, mapping: str | Mapping[str, str]
 ) -> Parsed | None:
     """The columnar readers' result, when the file is one of theirs and every row is plain."""
-    if format in ("auto", "ours") and not mapping and _our_forecasts_header(data, format):
-        return parse_forecasts_columns(data)
     header = _header(data)
-    if header is None or not comma_separated(data):
+    if header is None:
+        return None
+    if format in ("auto", "ours") and not mapping and _ours(header, format):
+        return parse_forecasts_columns(data)
+    if not comma_separated(data):
         return None
     if format == "csv" or mapping:
         fields = checked_mapping(mapping)  # a bad mapping: refused here as by the row reader
@@ -111,7 +104,7 @@ def csv_header_of(data: bytes, name: str) -> list[str]:
 
 
 def _header(data: bytes | Path) -> list[str] | None:
-    if _opening(data).lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"{", b"["):
+    if csv_head(data, 4096).lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"{", b"["):
         return None
     try:
         return [name.strip() for name in csv_header(data)]

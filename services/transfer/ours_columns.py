@@ -32,6 +32,7 @@ from services.csv_columns import (
     CsvColumns,
     csv_batches,
     decimals,
+    head,
 )
 from services.csv_columns import header as csv_header
 from services.transfer import ours
@@ -53,16 +54,10 @@ from services.transfer.reading import SNIFFED_SAMPLE, Row, RowProblem, sniffed_d
 from services.transfer.records import ForecastColumns, Parsed
 
 
-def _sample(source: Path | bytes) -> bytes:
-    if isinstance(source, bytes):
-        return source[: SNIFFED_SAMPLE * 4]
-    with source.open("rb") as handle:
-        return handle.read(SNIFFED_SAMPLE * 4)
-
-
 def comma_separated(source: Path | bytes) -> bool:
     """Does csv_table read this file as plain commas (as Arrow reads it)?"""
-    dialect = sniffed_dialect(_sample(source).decode("utf-8-sig", errors="ignore")[:SNIFFED_SAMPLE])
+    sample = head(source, SNIFFED_SAMPLE * 4)  # bytes enough for SNIFFED_SAMPLE characters
+    dialect = sniffed_dialect(sample.decode("utf-8-sig", errors="ignore")[:SNIFFED_SAMPLE])
     return dialect.delimiter == "," and not dialect.skipinitialspace
 
 
