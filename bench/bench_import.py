@@ -56,17 +56,36 @@ def write_csv(path: Path) -> None:
             closes = opens + timedelta(days=rng.uniform(30, 400))
             resolved = rng.random() < 0.8
             outcome = rng.choice(["yes", "no"]) if resolved else ""
-            question = [f"bench-{q:05d}", f"Will bench event {q} happen?", "", "", "binary", "", '["bench"]']
-            question += [stamp(opens), stamp(opens), stamp(closes), "", ""]  # ..., resolve_by, watch_rule
-            resolution = [outcome, "", stamp(closes), stamp(closes), "", "bench"] if resolved else [""] * 6
+            question = {
+                "question_uid": f"bench-{q:05d}",
+                "question_title": f"Will bench event {q} happen?",
+                "question_type": "binary",
+                "tags": '["bench"]',
+                "question_created_at": stamp(opens),
+                "opens_at": stamp(opens),
+                "closes_at": stamp(closes),
+            }
+            if resolved:
+                question |= {
+                    "resolution_outcome": outcome,
+                    "resolved_at": stamp(closes),
+                    "resolution_recorded_at": stamp(closes),
+                    "resolution_source": "bench",
+                }
             span = (closes - opens).total_seconds() * 0.99
             for i in range(per_question):
                 made = opens + timedelta(seconds=rng.uniform(0, span), microseconds=i)
                 forecaster = FORECASTERS[i % 3]
-                kind = "crowd" if forecaster.startswith("crowd") else "person"
-                p = repr(round(rng.random(), 2))
-                forecast = [forecaster, kind, stamp(made), p, "", "", "", "import", stamp(made)]
-                writer.writerow(question + forecast + resolution)
+                forecast = {
+                    "forecaster": forecaster,
+                    "forecaster_kind": "crowd" if forecaster.startswith("crowd") else "person",
+                    "made_at": stamp(made),
+                    "probability": repr(round(rng.random(), 2)),
+                    "origin": "import",
+                    "recorded_at": stamp(made),
+                }
+                cells = question | forecast  # by name: the export's columns may grow
+                writer.writerow([cells.get(name, "") for name in FORECAST_COLUMNS])
 
 
 def new_database(path: Path) -> str:
@@ -185,7 +204,7 @@ def command(path: Path, database: Path) -> tuple[tuple[float, float], tuple[floa
 def ours(path: Path, database: Path) -> tuple[float, float, float, str]:
     """Import into a new database, then import the same file again (which must change nothing)."""
     from db import open_database
-    from services.transfer import import_bundle, read_file
+    from services.transfer import import_bundle, read_file, stored_read_ahead
 
     url = new_database(database)
     target = open_database(url, upgrade=False)
@@ -195,7 +214,8 @@ def ours(path: Path, database: Path) -> tuple[float, float, float, str]:
     counts = import_bundle(target, parsed.bundle)
     finished = time.perf_counter()
     assert not parsed.errors, parsed.errors[:3]
-    again = import_bundle(target, read_file(path, path.name).bundle)
+    with stored_read_ahead(target, path) as stored_ahead:  # as the command does
+        again = import_bundle(target, read_file(path, path.name).bundle, stored_ahead=stored_ahead)
     repeated = time.perf_counter() - finished
     assert not again.changed
     target.dispose()

@@ -13,13 +13,15 @@ databases return rows, converted column by column.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
-from sqlalchemy import Connection, case, func, select
+from sqlalchemy import Connection, Engine, case, func, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from db.expressions import epoch_micros, fetch_numbers
@@ -58,6 +60,77 @@ def stored_forecasts(connection: Connection, question_ids: Sequence[int]) -> Sto
         columns = read(connection, where)
         keep = np.isin(columns[1], wanted)
         parts.append([column[keep] for column in columns])
+    return _joined(parts)
+
+
+StoredLookup = Callable[[Sequence[int]], StoredForecasts | None]
+
+
+@contextmanager
+def stored_forecasts_ahead(engine: Engine, at_most: int) -> Iterator[StoredLookup | None]:
+    """Read every stored forecast on another connection and thread (SQLite's reader works without
+    the GIL) while the caller parses a file; yields a lookup that, inside the caller's write
+    transaction, gives the forecasts on some questions from that copy — or None when anything was
+    committed since the copy began (``PRAGMA data_version`` moved), and the caller reads them itself.
+    Yields None instead of a lookup on other databases, or when more than ``at_most`` forecasts
+    may be stored (reading them all would cost more than it saves).
+    """
+    if engine.dialect.name != "sqlite":
+        yield None
+        return
+    with engine.connect() as connection:
+        highest = connection.execute(select(func.max(Forecast.id))).scalar_one() or 0
+    if highest > at_most:
+        yield None
+        return
+    with ThreadPoolExecutor(max_workers=1) as reader, engine.connect() as connection:
+        copy = reader.submit(_versioned_copy, connection)
+
+        def lookup(question_ids: Sequence[int]) -> StoredForecasts | None:
+            version, stored = copy.result()
+            # Asked with the write lock held: no commit can come after this check.
+            if reader.submit(_data_version, connection).result() != version:
+                return None
+            return _keep(stored, question_ids)
+
+        try:
+            yield lookup
+        finally:
+            copy.cancel()
+            if not copy.cancelled():
+                copy.exception()  # wait: the connection closes after its last query
+
+
+def _data_version(connection: Connection) -> int:
+    version = connection.exec_driver_sql("PRAGMA data_version").scalar_one()
+    connection.rollback()  # no read transaction stays open: the next check sees every commit
+    return int(version)
+
+
+def _versioned_copy(connection: Connection) -> tuple[int, StoredForecasts]:
+    """data_version before the reads, then the whole table: if the version has not moved when the
+    copy is used, nothing was committed before or during the reads."""
+    version = _data_version(connection)
+    highest = connection.execute(select(func.max(Forecast.id))).scalar_one() or 0
+    parts = [
+        _sqlite_batch(connection, Forecast.id.between(start, start + SCAN_IDS - 1))
+        for start in range(0, highest + 1, SCAN_IDS)
+    ]
+    connection.rollback()
+    return version, _joined(parts)
+
+
+def _keep(stored: StoredForecasts, question_ids: Sequence[int]) -> StoredForecasts:
+    keep = np.isin(stored.question_id, np.asarray(question_ids, dtype=np.int64))
+    if keep.all():
+        return stored  # a re-import of the whole file: no second copy of a million rows
+    kept: list[NDArray[Any]] = [column[keep] for column in stored]
+    return StoredForecasts(*kept)
+
+
+def _joined(parts: Sequence[Sequence[NDArray[Any]]]) -> StoredForecasts:
+    if not parts:
+        return StoredForecasts(*(np.zeros(0, dtype=kind) for kind in _KINDS))
     return StoredForecasts(*(np.concatenate([part[i] for part in parts]) for i in range(len(_KINDS))))
 
 

@@ -10,14 +10,17 @@ import os
 import socket
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
-import pandas as pd
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from db import Database
 from db.models import Event, Forecast, Heartbeat, JobRun, Question, Resolution, WorkerLease
 from forecasts.errors import Refused
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 WORKER_NAME = "scheduler"  # the heartbeat row's key; one worker per database
 LEASE_NAME = "scheduler"
@@ -190,6 +193,8 @@ def recent_runs(database: Database, limit: int = 50, *, sources_only: bool = Fal
         query = query.where(JobRun.job.not_in(HOUSEKEEPING_JOBS))
     with database.read_session() as session:
         rows = session.execute(query).all()
+    import pandas as pd  # not at the top: every command imports this module, few need pandas
+
     return pd.DataFrame([tuple(row) for row in rows], columns=list(RUN_COLUMNS.values()))
 
 

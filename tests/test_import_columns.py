@@ -266,3 +266,91 @@ def test_a_quote_after_the_sniffed_sample_is_read_as_a_spreadsheet_writes_it(exp
     for parsed in (transfer.read_file(data, "late-quote.csv"), _by_rows(data)):
         assert not parsed.errors
         assert parsed.bundle.forecasts[-1].rationale == 'she said "no", then left'
+
+
+def _read_ahead_always(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(transfer, "READ_AHEAD_BYTES", 0)  # the tests' files are small
+
+
+def test_stored_forecasts_read_ahead_are_the_stored_forecasts(
+    database: Database, export: bytes, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Read beside the parse, the stored forecasts are what the writer would read itself (SQLite);
+    PostgreSQL has no such copy and the writer reads them in its transaction."""
+    import numpy as np
+
+    import db.forecast_keys
+
+    _read_ahead_always(monkeypatch)
+    path = tmp_path / "export.csv"
+    path.write_bytes(export)
+    ids = [q.id for q in questions.list_questions(database)]
+    with transfer.stored_read_ahead(database, path) as lookup:
+        if not database.is_sqlite:
+            assert lookup is None
+            return
+        assert lookup is not None
+        ahead = lookup(ids[:3])
+    assert ahead is not None
+    with database.read_session() as session:
+        own = db.forecast_keys.stored_forecasts(session.connection(), ids[:3])
+    order_ahead, order_own = np.argsort(ahead.id), np.argsort(own.id)
+    for name in own._fields:
+        values_ahead, values_own = getattr(ahead, name)[order_ahead], getattr(own, name)[order_own]
+        assert values_ahead.tolist() == values_own.tolist(), name
+
+
+def test_a_commit_after_the_read_ahead_is_not_missed(
+    database: Database, export: bytes, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A forecast changed by another writer after the copy was read: the copy is not used, and the
+    import sees the change (the file's value differs again, so it is updated back)."""
+    from sqlalchemy import select
+
+    from db.models import Forecast
+
+    _read_ahead_always(monkeypatch)
+    path = tmp_path / "export.csv"
+    path.write_bytes(export)
+    with transfer.stored_read_ahead(database, path) as lookup:
+        assert lookup is None or lookup([]) is not None  # waits for the copy; nothing moved yet
+        with database.write_session() as session:  # as the worker or the dashboard would, meanwhile
+            session.scalars(select(Forecast).order_by(Forecast.id)).first().probability = 0.77
+        assert lookup is None or lookup([]) is None  # the copy is stale now
+        parsed = transfer.read_file(path, path.name)
+        counts = transfer.import_bundle(database, parsed.bundle, stored_ahead=lookup)
+    assert (counts.updated.get("forecasts"), counts.unchanged["forecasts"]) == (1, 29)
+
+
+def test_an_unchanged_file_read_with_the_copy_beside_changes_nothing(
+    sqlite_database: Database, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _read_ahead_always(monkeypatch)
+    question = Q(sqlite_database)
+    for k in range(4):
+        F(sqlite_database, question, 0.2 + k / 10, by=("ana", "bo")[k % 2], at=1 + k)
+    path = tmp_path / "export.csv"
+    path.write_text(transfer.forecasts_csv(transfer.export_bundle(sqlite_database)))
+    with transfer.stored_read_ahead(sqlite_database, path) as lookup:
+        assert lookup is not None
+        parsed = transfer.read_file(path, path.name)
+        counts = transfer.import_bundle(sqlite_database, parsed.bundle, stored_ahead=lookup)
+    assert not counts.changed, counts.summary()
+    assert counts.unchanged["forecasts"] == 4
+
+
+def test_no_repeat_is_missed_when_two_keys_hash_alike() -> None:
+    """The repeat check sorts one hash of (pair, time); keys that hash alike go to the exact sort."""
+    import numpy as np
+
+    from services.transfer.columns import _MIXER, _any_repeated
+
+    made = np.array([1_481_760_000_000_000, 1_481_760_000_000_001], dtype=np.int64)
+    with np.errstate(over="ignore"):
+        mixed = made * _MIXER
+    pair = np.array([5, (mixed[0] ^ 5) ^ mixed[1]], dtype=np.int64)  # the second hashes as the first
+    with np.errstate(over="ignore"):
+        assert (made * _MIXER ^ pair)[0] == (made * _MIXER ^ pair)[1]
+    assert not _any_repeated(pair, made)
+    assert _any_repeated(np.array([5, 7, 5]), np.array([10, 10, 10]))
+    assert not _any_repeated(np.array([5, 7, 5]), np.array([10, 10, 11]))

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from db.bulk import ForecastColumnRows, QuestionShape, insert_forecast_columns, insert_forecasts
 from db.events import EventValues, event_ids, upsert_events
-from db.forecast_keys import StoredForecasts, exact_probabilities, stored_forecasts
+from db.forecast_keys import StoredForecasts, StoredLookup, exact_probabilities, stored_forecasts
 from db.links import cite, remember_unlinks
 from db.models import Forecast, Forecaster, Question, QuestionTag, Resolution, Source
 from db.queries import latest_resolutions
@@ -293,9 +293,11 @@ def _forecasts(
     counts: ImportCounts,
     progress: Progress | None,
     only_missing: bool,
+    stored_ahead: StoredLookup | None,
 ) -> None:
     if isinstance(bundle.forecasts, ForecastColumns):
-        _forecast_columns(session, bundle.forecasts, questions, forecasters, counts, progress, only_missing)
+        columns, ahead = bundle.forecasts, stored_ahead
+        _forecast_columns(session, columns, questions, forecasters, counts, progress, only_missing, ahead)
         return
     new_rows, changed_rows = _sort_forecasts(session, bundle, questions, forecasters, counts)
     if only_missing:
@@ -421,6 +423,7 @@ def _forecast_columns(
     counts: ImportCounts,
     progress: Progress | None,
     only_missing: bool,
+    stored_ahead: StoredLookup | None,
 ) -> None:
     """The columnar path of :func:`_forecasts`: keys compared as arrays, new rows inserted as columns."""
     question_id = np.asarray([questions[uid] for uid in forecasts.question_uids], dtype=np.int64)[
@@ -431,7 +434,9 @@ def _forecast_columns(
     ]
     touched = np.unique(question_id).tolist()
     connection = session.connection()
-    stored = stored_forecasts(connection, touched if _any_stored(session, touched) else [])
+    stored = stored_ahead(touched) if stored_ahead else None
+    if stored is None:
+        stored = stored_forecasts(connection, touched if _any_stored(session, touched) else [])
     keys = (question_id, forecaster_id, forecasts.made_at)
     rows, found = _matches(keys, (stored.question_id, stored.forecaster_id, stored.made_at))
     is_new = np.ones(len(forecasts), dtype=bool)
@@ -596,19 +601,26 @@ def _rewatch(session: Session, questions: dict[str, int], before: dict[str, str 
 
 
 def write_bundle(
-    session: Session, bundle: Bundle, *, progress: Progress | None = None, only_missing: bool = False
+    session: Session,
+    bundle: Bundle,
+    *,
+    progress: Progress | None = None,
+    only_missing: bool = False,
+    stored_ahead: StoredLookup | None = None,
 ) -> ImportCounts:
     """Upsert everything in ``bundle`` inside the caller's transaction.
 
     With ``only_missing`` (the demo), rows already stored are left as they are, and a question
     that has any resolution history gets none from the bundle: a user's edits and undos stay.
+    ``stored_ahead`` gives the stored forecasts from a copy read while the file was parsed, if
+    that copy is still current (see :func:`db.forecast_keys.stored_forecasts_ahead`).
     """
     counts = ImportCounts()
     rules_before = _watch_rules(session, [q.uid for q in bundle.questions])
     forecasters = _forecasters(session, bundle, counts)
     questions = _questions(session, bundle, counts, only_missing)
     _resolutions(session, bundle, questions, counts, only_missing)
-    _forecasts(session, bundle, questions, forecasters, counts, progress, only_missing)
+    _forecasts(session, bundle, questions, forecasters, counts, progress, only_missing, stored_ahead)
     sources = _sources(session, bundle, counts)
     _events(session, bundle, sources, counts)
     _citations(session, bundle, questions, sources)

@@ -107,15 +107,18 @@ def import_command(
     any row was skipped), or nothing does with --strict. A file that cannot be
     read at all changes nothing.
     """
-    with speaking():
+    with opened(ctx) as database, speaking(), transfer.stored_read_ahead(database, file) as stored_ahead:
         parsed = transfer.read_file(file, file.name, fmt, mapping)
-    click.echo(f"Read {file} as {parsed.format}.")
-    _report_unreadable_rows(parsed)
-    if strict and parsed.errors:
-        click.echo(f"--strict: {len(parsed.errors)} rows cannot be read, so nothing was imported.", err=True)
-        raise SystemExit(exit_codes.ROWS_SKIPPED)
-    with opened(ctx) as database, _progress_bar(len(parsed.bundle.forecasts)) as advance, speaking():
-        counts = transfer.import_bundle(database, parsed.bundle, dry_run=dry_run, progress=advance)
+        click.echo(f"Read {file} as {parsed.format}.")
+        _report_unreadable_rows(parsed)
+        if strict and parsed.errors:
+            unread = len(parsed.errors)
+            click.echo(f"--strict: {unread} rows cannot be read, so nothing was imported.", err=True)
+            raise SystemExit(exit_codes.ROWS_SKIPPED)
+        with _progress_bar(len(parsed.bundle.forecasts)) as advance:
+            counts = transfer.import_bundle(
+                database, parsed.bundle, dry_run=dry_run, progress=advance, stored_ahead=stored_ahead
+            )
     for refused in counts.refused[:SHOWN_ROW_ERRORS]:
         click.echo(f"  skipped {refused}", err=True)
     click.echo(("Would import: " if dry_run else "Imported: ") + counts.summary() + ".")
