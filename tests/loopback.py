@@ -25,6 +25,8 @@ class Route:
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0  # seconds before answering
     drip: float = 0.0  # seconds between 1 KB chunks
+    header_drip: float = 0.0  # seconds between header lines (the headers never seem to end)
+    header_lines: int = 0  # how many made-up header lines to drip before the real ones
 
 
 @dataclass
@@ -58,6 +60,9 @@ class Loopback:
                 if route.delay:
                     time.sleep(route.delay)
                 try:
+                    if route.header_drip:
+                        self._drip_headers(route)
+                        return
                     self.send_response(route.status)
                     for name, value in route.headers.items():
                         self.send_header(name, value)
@@ -73,6 +78,14 @@ class Loopback:
                         self.wfile.write(route.body)
                 except (BrokenPipeError, ConnectionResetError):
                     pass
+
+            def _drip_headers(self, route: Route) -> None:
+                self.wfile.write(f"HTTP/1.1 {route.status} OK\r\n".encode())
+                for n in range(route.header_lines):
+                    self.wfile.write(f"X-Slow-{n}: still here\r\n".encode())
+                    self.wfile.flush()
+                    time.sleep(route.header_drip)
+                self.wfile.write(f"Content-Length: {len(route.body)}\r\n\r\n".encode() + route.body)
 
             def log_message(self, *args: object) -> None:
                 pass

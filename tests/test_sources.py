@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import time
 import zipfile
 from datetime import UTC, datetime
 
@@ -340,3 +341,62 @@ def test_crowd_failures(loopback: Loopback, fetcher: Fetcher, module, settings, 
     loopback.serve(path, Route(body))
     with pytest.raises(SourceError, match=message):
         module.poll(SourceConfig("c", "crowd", loopback.url(""), settings), fetcher, NOW)
+
+
+def test_headers_dripped_line_by_line_hit_the_one_deadline(loopback: Loopback) -> None:
+    """One header line every 0.3 s never trips the 10 s read timeout; the request's deadline
+    covers the headers too, so it ends after the deadline, not when the server stops."""
+    url = loopback.serve("/slow-headers", Route(b"<rss/>", header_drip=0.3, header_lines=40))
+    started = time.monotonic()
+    with Fetcher(deadline=1.0) as client:
+        with pytest.raises(SourceError, match=r"took over 1 s; gave up"):
+            feeds.poll(feed(url), client, NOW)
+    assert time.monotonic() - started < 2.5
+
+
+def test_a_request_gives_up_when_its_fetcher_is_cancelled(loopback: Loopback) -> None:
+    """The worker's stop sets the flag: a request blocked on a silent server ends within a second."""
+    import threading
+
+    url = loopback.serve("/silent", Route(b"late", delay=20))
+    stop = threading.Event()
+    threading.Timer(0.5, stop.set).start()
+    started = time.monotonic()
+    with Fetcher(deadline=30.0, cancelled=stop) as client:
+        with pytest.raises(SourceError, match="stopped"):
+            feeds.poll(feed(url), client, NOW)
+    assert time.monotonic() - started < 2.0
+
+
+def test_a_dripped_header_server_is_read_when_it_finishes_in_time(loopback: Loopback) -> None:
+    url = loopback.serve_file("/rss-ok", "summit_rss.xml", RSS)
+    body = loopback.routes["/rss-ok"]
+    assert isinstance(body, Route)
+    url = loopback.serve("/rss-drip", Route(body.body, header_drip=0.05, header_lines=5))
+    with Fetcher(deadline=5.0) as client:
+        assert len(feeds.poll(feed(url), client, NOW).items) == 6
+
+
+@pytest.mark.parametrize(
+    ("header", "wait"),
+    [
+        ("120", 120.0),
+        ("0", 1.0),  # at least a second
+        ("99999999999", 24 * 3600.0),  # today: parked until the year 5195
+        ("nan", 300.0),
+        ("1e400", 300.0),
+        ("-5", 300.0),
+        ("1.5", 300.0),  # not whole seconds: not RFC 9110's delay-seconds
+        ("soon", 300.0),
+        ("Wed, 21 Oct 2015 07:28:00 GMT", 1.0),  # a date in the past
+        ("Fri, 31 Dec 9999 23:59:59 GMT", 24 * 3600.0),
+        ("", 300.0),
+    ],
+)
+def test_retry_after_is_validated_and_capped(
+    loopback: Loopback, fetcher: Fetcher, header: str, wait: float
+) -> None:
+    url = loopback.serve("/busy", Route(b"slow down", 429, headers={"Retry-After": header}))
+    with pytest.raises(RateLimited) as caught:
+        feeds.poll(feed(url), fetcher, NOW)
+    assert caught.value.retry_after == pytest.approx(wait)

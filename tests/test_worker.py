@@ -127,3 +127,28 @@ def test_worker_lifecycle(worker_setup) -> None:
         assert reminder_runs
         assert reminder_runs[0].status == "ok"
     assert "received SIGTERM" in process.stderr.read()
+
+
+def test_sigterm_stops_within_10_s_while_a_source_hangs(database: Database, loopback: Loopback) -> None:
+    """A server that sends a header line every 2 s would hold a request for minutes; SIGTERM
+    still stops the worker within the README's 10 s, and the run is closed, not left running."""
+    from tests.loopback import Route
+
+    url = loopback.serve("/hang", Route(b"<rss/>", header_drip=2.0, header_lines=100))
+    source_id = S(database, "hanging-wire", url=url, every="1h").id
+    process = start_worker(database.url)
+    try:
+        wait_for(lambda: any(r.path == "/hang" for r in loopback.requests), what="the request")
+        time.sleep(1.0)  # well inside the dripped headers
+        process.send_signal(signal.SIGTERM)
+        stopped = time.monotonic()
+        assert process.wait(timeout=15) == 0
+        assert time.monotonic() - stopped < 10
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    runs = runs_of(database, source_id)
+    assert runs
+    assert all(run.status != "running" for run in runs), [r.status for r in runs]
+    assert "stopped" in (runs[-1].error or "")

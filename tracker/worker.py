@@ -29,7 +29,8 @@ from db import Database
 from services import attention, scores, sources, status
 from services.status import LeaseHeld
 from tracker import exit_codes
-from tracker.ingest import ingest_source
+from tracker.ingest import RunReport, ingest_source
+from tracker.sources.http import Fetcher
 
 log = logging.getLogger("tracker.worker")
 
@@ -183,8 +184,13 @@ class Worker:
             )
         self._publish_next_runs()
 
+    def _ingest(self, source_id: int) -> RunReport:
+        """Poll one source with a fetcher that gives up as soon as the worker is stopping."""
+        with Fetcher(cancelled=self.stopping) as fetcher:
+            return ingest_source(self.database, source_id, fetcher=fetcher)
+
     def run_source(self, source_id: int) -> None:
-        report = ingest_source(self.database, source_id)
+        report = self._ingest(source_id)
         log.info("%s", report.summary())
 
     def run_commands(self) -> None:
@@ -192,7 +198,7 @@ class Worker:
             if self.stopping.is_set():
                 break
             try:
-                report = ingest_source(self.database, source_id)
+                report = self._ingest(source_id)
                 failed, result = report.status == "error", report.summary()
             except Exception as error:
                 failed, result = True, f"{type(error).__name__}: {error}"
