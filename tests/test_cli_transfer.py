@@ -70,3 +70,12 @@ def test_strict_imports_nothing_when_a_row_is_bad(sqlite_url: str, tmp_path: Pat
     assert "nothing was imported" in result.output
     export = run("--db", sqlite_url, "export", "--out", str(tmp_path / "x.json"))
     assert "Exported 0 questions, 0 forecasts" in export.output
+
+
+def test_export_raw_writes_formula_cells_as_stored(sqlite_url: str, tmp_path: Path) -> None:
+    made = run("--db", sqlite_url, "questions", "add", "=2+2 summit in Nagato?", "--closes", "2030-12-31")
+    assert made.exit_code == 0, made.output
+    assert run("--db", sqlite_url, "export", "--out", str(tmp_path / "safe.csv")).exit_code == 0
+    assert run("--db", sqlite_url, "export", "--raw", "--out", str(tmp_path / "raw.csv")).exit_code == 0
+    assert ",'=2+2 summit in Nagato?," in (tmp_path / "safe.csv").read_text()
+    assert ",=2+2 summit in Nagato?," in (tmp_path / "raw.csv").read_text()

@@ -455,3 +455,70 @@ def test_a_question_whose_forecasts_were_all_refused_is_not_created(
     assert (preview.new, preview.updated) == (written.new, written.updated)
     assert written.new["questions"] == 1
     assert count(database, Question) == 1
+
+
+# --- exports that are safe to open (issue 15, item 8) ------------------------------------------
+
+FORMULAS = ['=HYPERLINK("http://127.0.0.1:9/x","click")', "+1 call", "-2 days", "@SUM(A1)", "\tindented"]
+
+
+def test_cells_a_spreadsheet_would_run_are_written_as_text_and_read_back_exactly(
+    database: Database, empty: Database
+) -> None:
+    """Every cell that starts with = + - @, a tab or a CR gets one leading ' in our CSVs (a
+    spreadsheet then shows it); text that already starts with ' and then one of those gets
+    another; the importer takes one off, so export → import → export gives the same bytes."""
+    import csv
+    import io
+
+    from tests.factories import E, F, Q, S
+
+    question = Q(database, "=1+1 will the summit happen?")
+    F(database, question, 0.4, by="ana", at=1, why=FORMULAS[1])
+    F(database, question, 0.6, by="ana", at=2, why="'=already quoted")
+    source = S(database, "wire").id
+    E(database, source, FORMULAS[0], at=3)
+    forecasts, events, _ = export_all(database)
+    cells = [cell for row in csv.reader(io.StringIO(forecasts)) for cell in row]
+    assert "'=1+1 will the summit happen?" in cells
+    assert "'+1 call" in cells
+    assert "''=already quoted" in cells
+    assert not [cell for cell in cells if cell.startswith(("=", "+", "-", "@", "\t", "\r"))]
+    event_cells = [cell for row in csv.reader(io.StringIO(events)) for cell in row]
+    assert "'" + FORMULAS[0] in event_cells
+
+    import_text(empty, forecasts, "summit.csv")
+    import_text(empty, events, "summit.events.csv")
+    assert export_all(empty)[:2] == (forecasts, events)
+    from services import questions
+
+    titles = [q.title for q in questions.list_questions(empty)]
+    assert titles == ["=1+1 will the summit happen?"]  # stored as the user typed it
+
+
+def test_raw_csv_exports_write_cells_as_stored(database: Database) -> None:
+    from tests.factories import Q
+
+    Q(database, "=1+1 will the summit happen?")
+    raw = forecasts_csv(export_bundle(database), raw=True)
+    assert "\n=1+1 will the summit happen?," not in raw  # the uid comes first
+    assert ",=1+1 will the summit happen?," in raw
+
+
+@pytest.mark.parametrize(
+    ("year", "written"),
+    [
+        (5, "0005-01-02T03:04:05.000006Z"),
+        (999, "0999-01-02T03:04:05.000006Z"),
+        (2016, "2016-01-02T03:04:05.000006Z"),
+    ],
+)
+def test_times_are_written_with_four_digit_years(year: int, written: str) -> None:
+    from datetime import UTC, datetime
+
+    from services.transfer.cells import parse_time
+    from services.transfer.export import iso
+
+    when = datetime(year, 1, 2, 3, 4, 5, 6, tzinfo=UTC)
+    assert iso(when) == written
+    assert parse_time(written) == when

@@ -38,8 +38,20 @@ from services.transfer.records import (
 )
 
 START = datetime(2016, 1, 1, tzinfo=UTC)
+AWKWARD = ['a, "quoted" word', "line one\nline two", "windows\r\nline", "北方領土", "Курилы", "  padded  "]
+# What a spreadsheet would run, and what already looks escaped (the export's ' must undo exactly).
+FORMULA_LIKE = [
+    '=HYPERLINK("http://127.0.0.1/x")',
+    "+1 call",
+    "-0.5",
+    "@SUM(A1)",
+    "'=quoted",
+    "''@x",
+    "'",
+    "\tx",
+]
 text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), max_size=30) | st.sampled_from(
-    ['a, "quoted" word', "line one\nline two", "windows\r\nline", "北方領土", "Курилы", "  padded  "]
+    [*AWKWARD, *FORMULA_LIKE]
 )
 title = text.filter(lambda t: t.strip() != "" and t == t.strip()).map(lambda t: f"Will {t}?")
 moment = st.integers(0, 2_000 * 86_400_000_000).map(lambda us: START + timedelta(microseconds=us))

@@ -20,6 +20,22 @@ class CellError(ValueError):
     pass
 
 
+# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(text: str) -> str:
+    """The cell as our CSV exports write it: one ``'`` before a formula start (a spreadsheet shows
+    the text and runs nothing) and before text that already looks escaped, so reading it back
+    with :func:`unescaped` gives exactly ``text``."""
+    return "'" + text if text.lstrip("'").startswith(FORMULA_STARTS) else text
+
+
+def unescaped(cell: str) -> str:
+    """The inverse of :func:`spreadsheet_safe` (our CSVs only: other tools' files are read as is)."""
+    return cell[1:] if cell.startswith("'") and cell.lstrip("'").startswith(FORMULA_STARTS) else cell
+
+
 def parse_optional_time(text: str) -> datetime | None:
     return parse_time(text) if text.strip() else None
 

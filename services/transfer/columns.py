@@ -47,6 +47,15 @@ def all_plain(column: pa.StringArray) -> bool:
     return pc.all(pc.equal(stripped(column), pc.utf8_trim_whitespace(column))).as_py() is not False
 
 
+def no_escaped_cells(columns: CsvColumns) -> None:
+    """No cell starts with ``'``: such a cell may be one our export made spreadsheet-safe, which
+    the row reader reads back (services.transfer.cells.unescaped)."""
+    for name in columns.names:
+        column = columns.text(name)
+        if np.any(cells(column).data == ord("'")):  # rare: look closer only then
+            require(not pc.any(pc.starts_with(column, "'")).as_py())
+
+
 def micros(column: pa.StringArray) -> NDArray[np.int64]:
     micros, ok = iso_microseconds(stripped(column))
     require(bool(ok.all()))

@@ -16,7 +16,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -36,6 +36,7 @@ from db.models import (
     Resolution,
     Source,
 )
+from services.transfer.cells import spreadsheet_safe
 from services.transfer.records import (
     Bundle,
     EventRecord,
@@ -103,7 +104,8 @@ def iso(when: datetime | None) -> str:
     """ISO 8601 in UTC with microseconds and a Z: one spelling for every time we write."""
     if when is None:
         return ""
-    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    utc = when.astimezone(UTC)
+    return f"{utc.year:04d}{utc:-%m-%dT%H:%M:%S.%fZ}"  # %Y writes year 5 as "5", not "0005"
 
 
 def _number(value: float | None) -> str:
@@ -284,9 +286,22 @@ def current_resolutions(bundle: Bundle) -> dict[str, ResolutionRecord]:
     return {r.question_uid: r for r in bundle.resolutions}
 
 
-def forecasts_csv(bundle: Bundle) -> str:
+class _SafeWriter:
+    """csv.writer, with each cell made spreadsheet-safe unless ``raw``."""
+
+    def __init__(self, out: io.StringIO, raw: bool) -> None:
+        self.writer = csv.writer(out, lineterminator="\n")
+        self.raw = raw
+
+    def writerow(self, cells: Sequence[str]) -> None:
+        self.writer.writerow(cells if self.raw else [spreadsheet_safe(cell) for cell in cells])
+
+
+def forecasts_csv(bundle: Bundle, *, raw: bool = False) -> str:
+    """Our forecasts CSV. Cells a spreadsheet would run as formulas get a leading ``'`` (which
+    our importer takes off again) unless ``raw``."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = _SafeWriter(out, raw)
     writer.writerow(FORECAST_COLUMNS)
     kinds = {f.name: f.kind for f in bundle.forecasters}
     resolved = current_resolutions(bundle)
@@ -336,9 +351,10 @@ def forecasts_csv(bundle: Bundle) -> str:
     return out.getvalue()
 
 
-def events_csv(bundle: Bundle) -> str:
+def events_csv(bundle: Bundle, *, raw: bool = False) -> str:
+    """Our events CSV, spreadsheet-safe as :func:`forecasts_csv` unless ``raw``."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = _SafeWriter(out, raw)
     writer.writerow(EVENT_COLUMNS)
     kinds = {s.name: s.kind for s in bundle.sources}
     citing: dict[tuple[str, str], list[list[str]]] = {}

@@ -18,6 +18,7 @@ from services.transfer.cells import (
     parse_tags,
     parse_time,
     parse_unit_probability,
+    unescaped,
 )
 from services.transfer.export import EVENT_COLUMNS, FORECAST_COLUMNS, FORMAT_NAME, FORMAT_VERSION
 from services.transfer.reading import Row, RowProblem, require_columns
@@ -122,7 +123,7 @@ def parse_forecasts_csv(header: list[str], rows: Iterator[tuple[int, list[str]]]
     builder = BundleBuilder("ours-csv")
     resolved: set[str] = set()
     for line, cells in rows:
-        row = Row(columns, cells)
+        row = Row(columns, [unescaped(cell) for cell in cells])
         question = None
         try:
             # A question's columns repeat on each of its rows: read them the first time only.
@@ -148,7 +149,7 @@ def parse_events_csv(header: list[str], rows: Iterator[tuple[int, list[str]]]) -
     sources: dict[str, SourceRecord] = {}
     seen: set[tuple[str, str]] = set()
     for line, cells in rows:
-        row = Row(columns, cells)
+        row = Row(columns, [unescaped(cell) for cell in cells])
         try:
             name = row.required("source")
             occurred = row.get("occurred_at", parse_time)

@@ -45,6 +45,7 @@ from services.transfer.columns import (
     filled,
     first_rows,
     micros,
+    no_escaped_cells,
     no_repeats_or_late_forecasts,
     require,
     rows_of,
@@ -86,6 +87,7 @@ def _check_plain(columns: CsvColumns) -> None:
         require(bool(filled(columns.text(name)).all()) and all_plain(columns.text(name)))
     forecaster = columns.text("forecaster")
     require(bool(pc.all(pc.equal(forecaster, stripped(forecaster))).as_py()))
+    no_escaped_cells(columns)
 
 
 def _origins(columns: CsvColumns) -> NDArray[np.int8]:

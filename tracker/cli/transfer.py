@@ -33,8 +33,15 @@ def _events_path(path: Path) -> Path:
     default=None,
     help="csv: one row per forecast, plus OUT.events.csv; json: everything. Default: from OUT's suffix.",
 )
+@click.option(
+    "--raw",
+    is_flag=True,
+    help="CSV: write cells exactly as stored. Without it, a cell starting with = + - @, a tab or "
+    "a carriage return gets a leading ' so a spreadsheet shows it instead of running it "
+    "(import takes the ' off again).",
+)
 @click.pass_context
-def export_command(ctx: click.Context, out: Path, fmt: str | None) -> None:
+def export_command(ctx: click.Context, out: Path, fmt: str | None, raw: bool) -> None:
     """Write every question, forecast, resolution and event to a file you can import again.
 
     Importing it into an empty database and exporting again gives the same bytes.
@@ -46,8 +53,8 @@ def export_command(ctx: click.Context, out: Path, fmt: str | None) -> None:
         out.write_text(transfer.bundle_json(bundle), encoding="utf-8")
         written = [out]
     else:
-        out.write_text(transfer.forecasts_csv(bundle), encoding="utf-8")
-        _events_path(out).write_text(transfer.events_csv(bundle), encoding="utf-8")
+        out.write_text(transfer.forecasts_csv(bundle, raw=raw), encoding="utf-8")
+        _events_path(out).write_text(transfer.events_csv(bundle, raw=raw), encoding="utf-8")
         written = [out, _events_path(out)]
     counts = bundle.counts()
     click.echo(
