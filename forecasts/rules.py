@@ -9,6 +9,7 @@ the field; nothing here knows about a database, a form or a command line.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 from collections.abc import Iterable, Sequence
@@ -348,6 +349,36 @@ def check_http_url(url: str | None, field: str = "url") -> str | None:
     clean = url.strip()
     if not re.fullmatch(r"https?://[^\s/]+\S*", clean, re.IGNORECASE):
         raise Invalid(field, f"must be an http:// or https:// address without spaces, got {url!r}", value=url)
+    return clean
+
+
+MAX_EVENT_KEY_LENGTH = 512
+MAX_EVENT_TITLE_LENGTH = 1000
+MAX_URL_LENGTH = 2000
+_HTTP_LINK = re.compile(r"https?://[^\s/]+\S*", re.IGNORECASE)
+
+
+def stored_text(text: str) -> str:
+    """Text as the database keeps it: without NUL characters (PostgreSQL refuses them, and no
+    page would show them)."""
+    return text.replace("\x00", "")
+
+
+def event_key(key: str) -> str:
+    """A source's key for an item, as stored: a key longer than the column is replaced by its
+    hash — cut, two items whose keys share their first 512 characters would become one."""
+    clean = stored_text(key)
+    if len(clean) <= MAX_EVENT_KEY_LENGTH:
+        return clean
+    return "sha256:" + hashlib.sha256(clean.encode("utf-8")).hexdigest()
+
+
+def event_link(url: str | None) -> str | None:
+    """An item's link if it may be shown as one: http(s), no spaces, within the column; else None
+    (``javascript:``, ``data:``, ``file:`` or a malformed address is kept as text by the caller)."""
+    clean = stored_text(url or "").strip()
+    if not clean or len(clean) > MAX_URL_LENGTH or not _HTTP_LINK.fullmatch(clean):
+        return None
     return clean
 
 

@@ -8,6 +8,7 @@ keeps the old version in ``event_revision``. Every run leaves a ``job_run`` row.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -81,17 +82,29 @@ def _tags_for(item: Item, default_tags: list[str], tag_rules: dict[str, Node | N
         if rule_matches(rule, item.title, item.summary):
             tags.add(tag)
     # Feed categories can be long; a tag is at most MAX_TAG_LENGTH characters.
-    return rules.normalise_tags(tag[: rules.MAX_TAG_LENGTH] for tag in tags if tag)
+    return rules.normalise_tags(rules.stored_text(tag)[: rules.MAX_TAG_LENGTH] for tag in tags if tag)
+
+
+def _looks_like_an_address(text: str) -> bool:
+    """A scheme (javascript:, data:, file:) or a path: kept as text when it is not a link we show.
+    A bare word is not (feedparser offers an RSS guid such as "g1" as the item's link)."""
+    return bool(re.match(r"[A-Za-z][A-Za-z0-9+.-]*:", text)) or "/" in text
 
 
 def _event(item: Item, tags: tuple[str, ...], question_id: int | None) -> EventValues:
+    """The item as it is stored: no NULs, a long key hashed, a link only if it is http(s) (any
+    other is kept, as text, at the end of the summary)."""
+    url = rules.event_link(item.url)
+    summary = rules.stored_text(item.summary)
+    if url is None and _looks_like_an_address(item.url or ""):
+        summary = f"{summary} (link, not http(s): {rules.stored_text(item.url or '')[:300]})".strip()
     return EventValues(
-        dedupe_key=item.key,
+        dedupe_key=rules.event_key(item.key),
         occurred_at=item.occurred_at,
         occurred_at_estimated=item.estimated,
-        title=item.title,
-        summary=item.summary,
-        url=item.url,
+        title=rules.stored_text(item.title)[: rules.MAX_EVENT_TITLE_LENGTH],
+        summary=summary,
+        url=url,
         content_hash=item.content_hash,
         tags=tags,
         links=((question_id, "source"),) if question_id is not None else (),
@@ -108,10 +121,12 @@ def store_items(
     for item in items:
         if not rule_matches(match_rule, item.title, item.summary):
             report.n_unmatched += 1
-        elif item.key in batch:
+            continue
+        event = _event(item, _tags_for(item, default_tags, tag_rules), source.question_id)
+        if event.dedupe_key in batch:
             report.n_duplicate += 1  # the same key twice in one response
         else:
-            batch[item.key] = _event(item, _tags_for(item, default_tags, tag_rules), source.question_id)
+            batch[event.dedupe_key] = event
     counts = upsert_events(session.connection(), source.id, list(batch.values()))
     report.n_new += counts.new
     report.n_updated += counts.updated

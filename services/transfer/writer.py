@@ -511,13 +511,13 @@ def _events(session: Session, bundle: Bundle, sources: dict[str, int], counts: I
             for uid, origin in zip(e.questions, origins, strict=True)
             if uid in question_ids
         )
-        values = EventValues(
-            e.dedupe_key,
+        values = EventValues(  # stored as ingestion stores an item (forecasts.rules)
+            rules.event_key(e.dedupe_key),
             e.occurred_at,
             e.occurred_at_estimated,
-            e.title,
-            e.summary,
-            e.url,
+            rules.stored_text(e.title),
+            rules.stored_text(e.summary),
+            rules.event_link(e.url),
             e.content_hash,
             e.tags,
             linked,

@@ -25,6 +25,7 @@ from tracker.sources.base import (
     normalise_link,
     settle_time,
 )
+from tracker.sources.charsets import as_utf8_document, decode_feed
 from tracker.sources.http import Fetcher
 from tracker.sources.kinds import SourceKind
 
@@ -42,16 +43,48 @@ def _text(entry: Any, field: str) -> str:
     return re.sub(r"\s+", " ", value).strip()
 
 
-def _published(entry: Any) -> tuple[datetime | None, str]:
+EARLIEST_NEWS = datetime(1900, 1, 1, tzinfo=UTC)  # a feed item dated before this is a broken date
+
+
+def _published(entry: Any, what: str, notes: list[str]) -> tuple[datetime | None, str]:
+    """The entry's first readable date, or None (with a note when it had one we could not use):
+    one item's broken date leaves that item undated, never the run failed."""
+    problem = ""
     for field in ("published", "updated", "created"):
-        parsed = entry.get(f"{field}_parsed")
-        if parsed:
-            return datetime.fromtimestamp(calendar.timegm(parsed), tz=UTC), entry.get(field, "")
-    return None, entry.get("published") or entry.get("updated") or ""
+        # dict.get: FeedParserDict.get maps updated to published, with a deprecation warning
+        parsed, text = dict.get(entry, f"{field}_parsed"), str(dict.get(entry, field) or "").strip()
+        when = _from_struct(parsed) if parsed else None
+        if when is not None and when >= EARLIEST_NEWS:
+            return when, text
+        if text and not problem:
+            problem = f"date {text[:60]!r} is {'out of range' if parsed else 'not readable'}"
+    if problem:
+        notes.append(f"{what}: {problem}; undated (the fetch time stands in)")
+    return None, str(entry.get("published") or entry.get("updated") or "")
+
+
+def _from_struct(parsed: Any) -> datetime | None:
+    try:
+        return datetime.fromtimestamp(calendar.timegm(parsed), tz=UTC)
+    except (ValueError, OverflowError, OSError):  # year 0, or past 9999 once in UTC
+        return None
+
+
+def _as_utf8(body: bytes, headers: dict[str, str], notes: list[str]) -> tuple[bytes, dict[str, str]]:
+    """The feed re-encoded as UTF-8 that says so, after :func:`charsets.decode_feed`."""
+    decoded = decode_feed(body, headers)
+    if decoded is None:
+        return body, headers
+    if decoded.note:
+        notes.append(decoded.note)
+    media_type = headers.get("content-type", "").split(";")[0].strip() or "application/xml"
+    return as_utf8_document(decoded), {**headers, "content-type": f"{media_type}; charset=utf-8"}
 
 
 def parse_feed(body: bytes, headers: dict[str, str], now: datetime, source_name: str = "feed") -> PollResult:
     """Items from feed bytes; raises SourceError when the body is not a usable feed."""
+    result = PollResult()
+    body, headers = _as_utf8(body, headers, result.notes)
     head = body[:4096]
     if _ENTITY_DECLARATION.search(head):
         raise SourceError(
@@ -64,7 +97,6 @@ def parse_feed(body: bytes, headers: dict[str, str], now: datetime, source_name:
         problem = parsed.get("bozo_exception")
         reason = f" ({problem})" if problem else ""
         raise SourceError(f"{source_name}: not an RSS or Atom feed{reason}")
-    result = PollResult()
     if parsed.get("bozo") and parsed.entries:
         result.notes.append(f"feed is not well-formed XML; read leniently ({parsed.get('bozo_exception')})")
     for position, entry in enumerate(parsed.entries, start=1):
@@ -74,18 +106,19 @@ def parse_feed(body: bytes, headers: dict[str, str], now: datetime, source_name:
         if not title and not summary:
             result.rejected.append(f"entry {position}: no title and no summary")
             continue
-        when, date_text = _published(entry)
+        what = f"entry {position} ({title[:60]!r})"
+        when, date_text = _published(entry, what, result.notes)
         if entry.get("id"):
             key = str(entry["id"]).strip()
         elif link:
             key = normalise_link(link)
         else:
             key = fallback_key(title, date_text)
-        occurred_at, estimated = settle_time(when, now, f"entry {position} ({title[:60]!r})", result.notes)
+        occurred_at, estimated = settle_time(when, now, what, result.notes)
         tags = tuple(t["term"] for t in entry.get("tags", []) if t.get("term"))  # normalised when stored
         result.items.append(
             Item(
-                key=key[:512],
+                key=key,  # hashed when stored if longer than the column (rules.event_key)
                 title=(title or summary[:120])[:1000],
                 summary=summary,
                 url=link,

@@ -55,7 +55,7 @@ def parse_artlist(body: bytes, now: datetime, source_name: str = "gdelt-doc") ->
         )
         result.items.append(
             Item(
-                key=normalise_link(url)[:512],
+                key=normalise_link(url),
                 title=title[:1000],
                 summary=origin,
                 url=url,
