@@ -522,3 +522,40 @@ def test_times_are_written_with_four_digit_years(year: int, written: str) -> Non
     when = datetime(year, 1, 2, 3, 4, 5, 6, tzinfo=UTC)
     assert iso(when) == written
     assert parse_time(written) == when
+
+
+def test_a_fatebook_export_as_fatebook_writes_it(database: Database) -> None:
+    """Fatebook's export (lib/web/export.ts) writes times as YYYY-MM-DD HH:MM:S in UTC — seconds
+    not zero-padded, no zone — and on each multiple-choice row that option's own YES or NO."""
+    from datetime import UTC, datetime
+
+    from services import questions
+
+    parsed = read_file((DATA / "fatebook_export_2024.csv").read_bytes(), "fatebook.csv")
+    assert parsed.errors == []
+    forecasts = {(f.question_uid, f.made_at) for f in parsed.bundle.forecasts}
+    assert len(forecasts) == 4  # 2 yes/no, 1 multiple-choice (its three rows), 1 open
+    made = sorted(f.made_at for f in parsed.bundle.forecasts)
+    assert made[0] == datetime(2016, 10, 15, 9, 0, 5, tzinfo=UTC)
+    assert datetime(2016, 12, 10, 9, 1, 12, tzinfo=UTC) in made
+    counts = import_bundle(database, parsed.bundle)
+    assert counts.new["questions"] == 3
+    by_title = {q.title: q for q in questions.list_questions(database)}
+    documents = by_title["How many cooperation documents will be signed in Nagato and Tokyo?"]
+    assert documents.outcome == "80 or more"
+    assert by_title["Will Abe and Putin sign a peace treaty in December 2016?"].outcome == "no"
+    assert by_title["Will Japan lift sanctions on Russia by 2017?"].outcome is None
+
+
+def test_fatebook_option_verdicts_that_name_two_winners_are_reported_by_line() -> None:
+    text = (
+        (DATA / "fatebook_export_2024.csv")
+        .read_text()
+        .replace(
+            '"30 to 79","Ana",0.6,2016-11-02 08:00:7,"Ana",2016-11-02 08:00:7,2016-12-17 00:00:0,"NO"',
+            '"30 to 79","Ana",0.6,2016-11-02 08:00:7,"Ana",2016-11-02 08:00:7,2016-12-17 00:00:0,"YES"',
+        )
+    )
+    parsed = read_file(text.encode(), "fatebook.csv")
+    assert [(e.line, e.field) for e in parsed.errors] == [(6, "resolution")]
+    assert "YES for 2 options ('30 to 79', '80 or more')" in parsed.errors[0].reason

@@ -10,9 +10,10 @@ turns unknown resolution text into "ambiguous"), we report the row instead.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Mapping
+import re
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from forecasts.errors import Invalid
@@ -188,22 +189,27 @@ class _QuestionColumns:
 
 
 def _question_of(
-    row: Row, line: int, prefix: str, names: _QuestionColumns, questions: dict[str, _Question]
+    row: Row,
+    line: int,
+    prefix: str,
+    names: _QuestionColumns,
+    questions: dict[str, _Question],
+    read_time: Callable[[str], datetime | None] = parse_optional_time,
 ) -> _Question:
     """The question of this row, read on its first row; its resolution from the first row giving one."""
     title = row.required(names.title)
-    created = row.get(names.created_at, parse_optional_time)
+    created = row.get(names.created_at, read_time)
     uid = stable_uid(prefix, title, created.isoformat() if created else "")
     question = questions.get(uid)
     if question is None:
         question = questions[uid] = _Question(uid, title, line)
         question.created_at = created
-        question.resolve_by = row.get(names.resolve_by, parse_optional_time)
+        question.resolve_by = row.get(names.resolve_by, read_time)
         question.description = row.text(names.notes)
         question.tags = row.get(names.tags, parse_tags)
     if not question.resolution_text and row.text(names.resolution).strip():
         question.resolution_text, question.resolution_line = row.text(names.resolution), line
-        question.resolved_at = row.get(names.resolved_at, parse_optional_time)
+        question.resolved_at = row.get(names.resolved_at, read_time)
     return question
 
 
@@ -242,23 +248,47 @@ FATEBOOK_QUESTION = _QuestionColumns(
 )
 
 
+# Fatebook writes times as YYYY-MM-DD HH:MM:S in UTC: the seconds not zero-padded, no zone.
+_FATEBOOK_TIME = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})[ T](\d{1,2}):(\d{1,2}):(\d{1,2})")
+
+
+def fatebook_time(text: str) -> datetime | None:
+    """A Fatebook export's time (``2024-12-09 01:12:2``), or any ISO 8601 time; blank: None."""
+    found = _FATEBOOK_TIME.fullmatch(text.strip())
+    if found is None:
+        return parse_optional_time(text)
+    try:
+        return datetime(*map(int, found.groups()), tzinfo=UTC)
+    except ValueError:
+        raise CellError(f"{text!r} is not a date and time (Fatebook writes 2024-12-09 01:12:2)") from None
+
+
+def _fatebook_required_time(text: str) -> datetime:
+    return fatebook_time(text) or parse_time(text)  # blank: parse_time says what is wanted
+
+
 def parse_fatebook(header: list[str], rows: Iterator[tuple[int, list[str]]]) -> Parsed:
     columns = require_columns(header, FATEBOOK_REQUIRED, "Fatebook", FATEBOOK_COLUMNS)
     builder = BundleBuilder("fatebook")
     questions: dict[str, _Question] = {}
+    verdicts: dict[str, dict[str, tuple[str, int, datetime | None]]] = {}  # uid → option → verdict
     for line, cells in rows:
         row = Row(columns, cells)
         try:
-            question = _question_of(row, line, "fatebook", FATEBOOK_QUESTION, questions)
+            question = _question_of(row, line, "fatebook", FATEBOOK_QUESTION, questions, fatebook_time)
             option = row.text("Multiple choice option").strip() or None
             if option and option not in question.options:
                 question.options.append(option)
+            verdict = row.text("Resolution").strip().upper()
+            if option and verdict in ("YES", "NO"):  # an option row holds that option's own verdict
+                when = row.get("Resolved at", fatebook_time)
+                verdicts.setdefault(question.uid, {}).setdefault(option, (verdict, line, when))
             probability = row.get("Forecast (scale = 0-1)", _fatebook_probability)
             question.forecasts.append(
                 (
                     line,
                     row.text("Forecast created by").strip() or DEFAULT_FORECASTER,
-                    row.get("Forecast created at", parse_time),
+                    row.get("Forecast created at", _fatebook_required_time),
                     probability,
                     option,
                     "",
@@ -266,7 +296,26 @@ def parse_fatebook(header: list[str], rows: Iterator[tuple[int, list[str]]]) -> 
             )
         except RowProblem as problem:
             builder.error(line, problem.field, problem.reason)
+    for uid, by_option in verdicts.items():
+        _settle_by_option_verdicts(questions[uid], by_option)
     return _build_all(questions, builder, "fatebook")
+
+
+def _settle_by_option_verdicts(
+    question: _Question, by_option: dict[str, tuple[str, int, datetime | None]]
+) -> None:
+    """Fatebook resolves a multiple-choice question option by option (YES for one, NO for the
+    rest): the question resolves to the option that says YES. None yet: unresolved."""
+    winners = [(option, line, when) for option, (verdict, line, when) in by_option.items() if verdict == "YES"]
+    if len(winners) == 1:
+        option, line, when = winners[0]
+        question.resolution_text, question.resolution_line, question.resolved_at = option, line, when
+    elif not winners:
+        question.resolution_text = ""  # every option it has a verdict for is NO: not settled yet
+    else:
+        names = ", ".join(repr(option) for option, _, _ in winners)
+        question.resolution_text = f"YES for {len(winners)} options ({names})"
+        question.resolution_line = winners[1][1]
 
 
 def _fatebook_probability(text: str) -> float:
