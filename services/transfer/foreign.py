@@ -306,7 +306,7 @@ def _settle_by_option_verdicts(
 ) -> None:
     """Fatebook resolves a multiple-choice question option by option (YES for one, NO for the
     rest): the question resolves to the option that says YES. None yet: unresolved."""
-    winners = [(option, line, when) for option, (verdict, line, when) in by_option.items() if verdict == "YES"]
+    winners = [(option, line, when) for option, (said, line, when) in by_option.items() if said == "YES"]
     if len(winners) == 1:
         option, line, when = winners[0]
         question.resolution_text, question.resolution_line, question.resolved_at = option, line, when
