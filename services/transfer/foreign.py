@@ -258,7 +258,8 @@ def fatebook_time(text: str) -> datetime | None:
     if found is None:
         return parse_optional_time(text)
     try:
-        return datetime(*map(int, found.groups()), tzinfo=UTC)
+        year, month, day, hour, minute, second = map(int, found.groups())
+        return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
     except ValueError:
         raise CellError(f"{text!r} is not a date and time (Fatebook writes 2024-12-09 01:12:2)") from None
 
