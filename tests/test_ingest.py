@@ -182,7 +182,8 @@ def test_gdelt_events_tags(database: Database, loopback: Loopback) -> None:
 
     base = serve_gdelt_export(loopback)
     source_id = S(database, "ev", kind="gdelt-events", url=base, settings={"actors": ["JPN", "RUS"]}).id
-    assert ingest_source(database, source_id).n_new == 3
+    report = ingest_source(database, source_id)
+    assert (report.n_new, report.n_unmatched) == (3, 1)  # JPN-CHN: not a JPN-RUS event, counted
     with database.read_session() as session:
         assert set(session.scalars(select(EventTag.tag).distinct())) == {
             "gdelt",

@@ -238,10 +238,12 @@ def test_gdelt_doc_error_page(loopback: Loopback, fetcher: Fetcher) -> None:
         gdelt_doc.poll(doc_source(url), fetcher, NOW)
 
 
-def serve_gdelt_export(loopback: Loopback, name: str = "20161216043000.export.CSV.zip") -> str:
+def serve_gdelt_export(
+    loopback: Loopback, name: str = "20161216043000.export.CSV.zip", table: bytes | None = None
+) -> str:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as bundle:
-        bundle.writestr(name.removesuffix(".zip"), (FIXTURES / "gdelt_export.tsv").read_bytes())
+        bundle.writestr(name.removesuffix(".zip"), table or (FIXTURES / "gdelt_export.tsv").read_bytes())
     archive = buffer.getvalue()
     import hashlib
 
@@ -269,6 +271,53 @@ def test_gdelt_events_export(loopback: Loopback, fetcher: Fetcher) -> None:
         NOW,
     )
     assert again.not_modified
+
+
+def _gdelt_rows() -> list[list[str]]:
+    lines = (FIXTURES / "gdelt_export.tsv").read_text().splitlines()
+    return [line.split("\t") for line in lines if line.count("\t") == 60]
+
+
+def _gdelt_table(rows: list[list[str]]) -> bytes:
+    return "".join("\t".join(row) + "\n" for row in rows).encode()
+
+
+@pytest.mark.parametrize(
+    ("actors", "kept"),
+    [
+        (["RUS"], ["gdelt:600001", "gdelt:600002", "gdelt:600004", "gdelt:700001"]),  # either actor
+        (["JPN", "RUS"], ["gdelt:600001", "gdelt:600002", "gdelt:600004"]),  # both, and different
+        (["CHN"], ["gdelt:600003"]),
+    ],
+)
+def test_gdelt_events_one_country_means_either_actor(
+    loopback: Loopback, fetcher: Fetcher, actors: list[str], kept: list[str]
+) -> None:
+    """actors=RUS once matched nothing, run after run; rows the filter drops are counted."""
+    rows = _gdelt_rows()
+    lone = list(rows[0])
+    lone[0], lone[gdelt_events.ACTOR1_COUNTRY], lone[gdelt_events.ACTOR1_NAME] = "700001", "RUS", "RUSSIA"
+    lone[gdelt_events.ACTOR2_COUNTRY] = lone[gdelt_events.ACTOR2_NAME] = ""  # no second actor: normal
+    lone[gdelt_events.SQLDATE] = "20161201"  # dated before the slice: normal in GDELT
+    base = serve_gdelt_export(loopback, table=_gdelt_table([*rows, lone]))
+    result = gdelt_events.poll(SourceConfig("events", "gdelt-events", base, {"actors": actors}), fetcher, NOW)
+    assert sorted(item.key for item in result.items) == kept
+    assert result.n_filtered == len(rows) + 1 - len(kept)
+    assert result.rejected == []
+
+
+def test_gdelt_1_rows_are_rejected_one_by_one_and_counted(loopback: Loopback, fetcher: Fetcher) -> None:
+    rows = _gdelt_rows()
+    old = [row[:57] for row in rows[:2]] + [row[:58] for row in rows[2:3]]
+    base = serve_gdelt_export(loopback, table=_gdelt_table([*rows, *old]))
+    result = gdelt_events.poll(SourceConfig("events", "gdelt-events", base), fetcher, NOW)
+    assert len(result.items) == 3
+    assert [r.split(":")[0] for r in result.rejected] == ["row 5", "row 6", "row 7"]
+    assert "(a GDELT 1.0 row)" in result.rejected[0]
+    assert result.notes == [
+        "3 rows are GDELT 1.0 events (57–58 columns) and were rejected; "
+        "this source reads GDELT 2.0 exports (61 columns)"
+    ]
 
 
 def test_gdelt_events_checksum_mismatch(loopback: Loopback, fetcher: Fetcher) -> None:

@@ -200,7 +200,8 @@ def _store(
     if result is not None:
         report.not_modified = result.not_modified
         report.n_rejected += len(result.rejected)
-        report.notes.extend(result.rejected + result.notes)
+        report.n_unmatched += result.n_filtered
+        report.notes.extend(result.notes + result.rejected)  # summaries first: notes are capped
         try:
             if result.snapshot is not None:
                 store_snapshot(session, source, result.snapshot, report, now)

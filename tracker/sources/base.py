@@ -77,6 +77,7 @@ class PollResult:
     last_modified: str | None = None
     body_hash: str | None = None
     rejected: list[str] = field(default_factory=list)  # one line per item left out, with why
+    n_filtered: int = 0  # items the source's own filter dropped (GDELT's actors): not matching
     notes: list[str] = field(default_factory=list)  # items kept but adjusted
 
 

@@ -1,7 +1,10 @@
 """GDELT 2.0 events export: ``lastupdate.txt`` → the newest zip → 61 tab-separated columns.
 
 Rows are kept when both actors' CAMEO country codes are in the source's
-``actors`` setting (default JPN and RUS) and differ: a bilateral event. CAMEO
+``actors`` setting (default JPN and RUS) and differ: a bilateral event; with one
+country (``actors=RUS``), when either actor is that country. Rows the filter drops
+are counted as not matching. GDELT 1.0 rows (57 or 58 columns) are rejected one by
+one and counted in the run's notes. CAMEO
 codes stay strings ("057", not 57). GLOBALEVENTID is the dedupe key. The last
 export processed is remembered (in the ETag slot), so an unchanged
 ``lastupdate.txt`` means nothing new.
@@ -53,15 +56,28 @@ def latest_export(lastupdate: bytes, source_name: str) -> tuple[str, str | None]
     raise SourceError(f"{source_name}: lastupdate.txt names no .export.CSV.zip file")
 
 
+GDELT1_COLUMNS = (57, 58)  # the 1.0 events format: 57 columns, 58 with its SOURCEURL
+
+
+def keeps(first: str, second: str, actors: set[str]) -> bool:
+    """One country: either actor is it. Several: both actors are listed, and differ."""
+    if len(actors) == 1:
+        return bool({first, second} & actors)
+    return first != second and {first, second} <= actors
+
+
 def parse_export(table: bytes, actors: set[str], source_name: str) -> PollResult:
     result = PollResult()
     reader = csv.reader(io.StringIO(table.decode("utf-8", "replace")), delimiter="\t", quoting=csv.QUOTE_NONE)
+    old_format = 0
     for number, row in enumerate(reader, start=1):
         if len(row) != N_COLUMNS:
-            result.rejected.append(f"row {number}: {len(row)} columns, expected {N_COLUMNS}")
+            old_format += len(row) in GDELT1_COLUMNS
+            what = " (a GDELT 1.0 row)" if len(row) in GDELT1_COLUMNS else ""
+            result.rejected.append(f"row {number}: {len(row)} columns{what}, expected {N_COLUMNS}")
             continue
-        pair = {row[ACTOR1_COUNTRY], row[ACTOR2_COUNTRY]}
-        if not (pair <= actors and len(pair) == 2):
+        if not keeps(row[ACTOR1_COUNTRY], row[ACTOR2_COUNTRY], actors):
+            result.n_filtered += 1
             continue
         try:
             day = datetime.strptime(row[SQLDATE], "%Y%m%d").replace(tzinfo=UTC)
@@ -87,6 +103,11 @@ def parse_export(table: bytes, actors: set[str], source_name: str) -> PollResult
                 estimated=True,  # GDELT gives the day, not the time
                 tags=("gdelt", f"cameo-{code[:2]}"),
             )
+        )
+    if old_format:
+        result.notes.append(
+            f"{old_format} rows are GDELT 1.0 events (57–58 columns) and were rejected; "
+            f"this source reads GDELT 2.0 exports ({N_COLUMNS} columns)"
         )
     return result
 
