@@ -242,3 +242,23 @@ def test_overlapping_runs_store_each_item_once(database: Database, loopback: Loo
     assert [r.status for r in reports] == ["ok"] * 3
     assert sum(r.n_new for r in reports) == 6
     assert count(database, Event) == 6
+
+
+def test_a_market_settled_at_63_percent_proposes_annulled_with_why(
+    database: Database, loopback: Loopback, treaty: int
+) -> None:
+    import json
+
+    data = json.loads((FIXTURES / "manifold_resolved.json").read_text())
+    data |= {"resolution": "MKT", "resolutionProbability": 0.63}
+    loopback.serve("/v0/market/mkt", Route(json.dumps(data).encode()))
+    settings = {"market": "mkt"}
+    source_id = S(
+        database, "mf", kind="manifold", url=loopback.url(""), question_id=treaty, settings=settings
+    ).id
+    report = ingest_source(database, source_id)
+    assert report.status == "ok", report.error
+    with database.read_session() as session:
+        proposal = session.scalars(select(ResolutionProposal)).one()
+    assert (proposal.outcome, proposal.status) == ("annulled", "pending")
+    assert "resolved MKT at 63%" in proposal.detail

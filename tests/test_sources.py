@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import time
 import zipfile
 from datetime import UTC, datetime
@@ -449,3 +450,53 @@ def test_retry_after_is_validated_and_capped(
     with pytest.raises(RateLimited) as caught:
         feeds.poll(feed(url), fetcher, NOW)
     assert caught.value.retry_after == pytest.approx(wait)
+
+
+def _manifold(loopback: Loopback, fetcher: Fetcher, **changes: object):
+    data = json.loads((FIXTURES / "manifold_resolved.json").read_text()) | changes
+    loopback.serve("/v0/market/edited", Route(json.dumps(data).encode()))
+    return manifold.poll(SourceConfig("mf", "manifold", loopback.url(""), {"market": "edited"}), fetcher, NOW)
+
+
+@pytest.mark.parametrize(
+    ("resolution", "at", "outcome", "why"),
+    [
+        ("CANCEL", None, "annulled", ""),
+        ("MKT", 0.63, "annulled", "resolved MKT at 63%, not a yes or a no"),  # today: still open
+        ("MKT", 1.0, "yes", "resolved MKT at 100%"),
+        ("MKT", 0.0, "no", "resolved MKT at 0%"),
+        ("YES", None, "yes", ""),
+    ],
+)
+def test_manifold_settlements(
+    loopback: Loopback, fetcher: Fetcher, resolution: str, at: float | None, outcome: str, why: str
+) -> None:
+    snapshot = _manifold(loopback, fetcher, resolution=resolution, resolutionProbability=at).snapshot
+    assert snapshot.resolution == outcome
+    assert why in snapshot.resolution_note
+
+
+@pytest.mark.parametrize("kind", ["MULTIPLE_CHOICE", "POLL", "NUMBER", "PSEUDO_NUMERIC"])
+def test_manifold_markets_that_are_not_yes_no_are_refused_by_name(
+    loopback: Loopback, fetcher: Fetcher, kind: str
+) -> None:
+    with pytest.raises(SourceError, match=rf"\({kind}\), not yes/no"):
+        _manifold(loopback, fetcher, outcomeType=kind, isResolved=False)
+
+
+@pytest.mark.parametrize(
+    ("prices", "outcome"), [('["1", "0"]', "yes"), ('["0", "1"]', "no"), ('["0.5", "0.5"]', "annulled")]
+)
+def test_a_closed_polymarket_market_at_50_50_proposes_annulled(
+    loopback: Loopback, fetcher: Fetcher, prices: str, outcome: str
+) -> None:
+    data = json.loads((FIXTURES / "polymarket_market.json").read_text()) | {
+        "closed": True,
+        "outcomePrices": prices,
+    }
+    loopback.serve("/markets/closed", Route(json.dumps(data).encode()))
+    snapshot = polymarket.poll(
+        SourceConfig("pm", "polymarket", loopback.url(""), {"market": "closed"}), fetcher, NOW
+    ).snapshot
+    assert snapshot.resolution == outcome
+    assert ("not 1 or 0: annulled?" in snapshot.resolution_note) == (outcome == "annulled")

@@ -147,6 +147,8 @@ def store_snapshot(
         raise SourceError(f"{source.name}: crowd forecasts are logged on yes/no questions only")
     if snapshot.resolution is not None:
         detail = f"{source.kind} market {snapshot.title!r} resolved {snapshot.resolution}"
+        if snapshot.resolution_note:
+            detail = f"{source.kind} market {snapshot.title!r} {snapshot.resolution_note}"
         when = snapshot.resolved_at or now
         proposal = dict(outcome=snapshot.resolution, resolved_at=when, detail=detail, now=now)
         if propose_in(session, question_id=question.id, source_id=source.id, **proposal):  # type: ignore[arg-type]

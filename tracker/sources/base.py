@@ -66,6 +66,7 @@ class CrowdSnapshot:
     url: str | None
     resolution: str | None = None  # yes / no / annulled, once the market settled
     resolved_at: datetime | None = None
+    resolution_note: str = ""  # why, when the market's settlement is not a plain yes or no
 
 
 @dataclass

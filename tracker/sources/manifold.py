@@ -32,11 +32,43 @@ def _ms(value: Any) -> datetime | None:
     return datetime.fromtimestamp(value / 1000, tz=UTC) if isinstance(value, int | float) else None
 
 
+NOT_YES_NO = {  # Manifold's outcomeType for markets whose price is not P(yes)
+    "MULTIPLE_CHOICE": "a multiple-choice market",
+    "POLL": "a poll",
+    "NUMBER": "a numeric market",
+    "PSEUDO_NUMERIC": "a numeric market (its price is a position on a scale, not P(yes))",
+}
+SETTLED = 0.99  # an MKT resolution this close to 1 (or 0) is a yes (or a no)
+
+
+def _settlement(data: dict[str, Any]) -> tuple[str | None, str]:
+    """(our outcome, why) for a resolved market: YES, NO, CANCEL; MKT at a probability is a yes or
+    a no only at the ends, else proposed as annulled for the user to decide (we score yes/no)."""
+    if not data.get("isResolved"):
+        return None, ""
+    word = str(data.get("resolution"))
+    if word != "MKT":
+        outcome = RESOLUTIONS.get(word)
+        return outcome, "" if outcome else f"resolved {word!r}, which is not yes, no or cancelled"
+    at = data.get("resolutionProbability")
+    if not isinstance(at, int | float):
+        return "annulled", "resolved MKT without a probability"
+    if at >= SETTLED or at <= 1 - SETTLED:
+        return ("yes" if at >= SETTLED else "no"), f"resolved MKT at {at:.0%}"
+    return "annulled", f"resolved MKT at {at:.0%}, not a yes or a no: annul it, or resolve it yourself"
+
+
 def parse_market(data: Any, now: datetime, source_name: str) -> CrowdSnapshot:
     if not isinstance(data, dict) or ("probability" not in data and "isResolved" not in data):
         raise SourceError(f"{source_name}: not a Manifold market (no probability)")
+    kind = str(data.get("outcomeType") or "BINARY")
+    if kind in NOT_YES_NO:
+        raise SourceError(
+            f"{source_name}: the market is {NOT_YES_NO[kind]} ({kind}), not yes/no; "
+            "only a BINARY market can give a yes/no question its crowd forecast"
+        )
     probability = data.get("probability")
-    resolution = RESOLUTIONS.get(str(data.get("resolution"))) if data.get("isResolved") else None
+    resolution, why = _settlement(data)
     return CrowdSnapshot(
         probability=float(probability) if isinstance(probability, int | float) else None,
         observed_at=now,
@@ -44,6 +76,7 @@ def parse_market(data: Any, now: datetime, source_name: str) -> CrowdSnapshot:
         url=data.get("url"),
         resolution=resolution,
         resolved_at=_ms(data.get("resolutionTime")) if resolution else None,
+        resolution_note=why,
     )
 
 

@@ -1,7 +1,8 @@
 """Polymarket gamma API: ``GET {base}/markets/{id}``.
 
 ``outcomes`` and ``outcomePrices`` are JSON strings inside the JSON
-(``"[\\"Yes\\", \\"No\\"]"``). A closed market priced at (1, 0) resolved to that outcome.
+(``"[\\"Yes\\", \\"No\\"]"``). A closed market priced at (1, 0) resolved to that outcome;
+closed at any other price (50/50), it proposes "annulled" for the user to decide.
 """
 
 from __future__ import annotations
@@ -37,9 +38,11 @@ def parse_market(data: Any, now: datetime, source_name: str) -> CrowdSnapshot:
     if "yes" not in outcomes or len(prices) != len(outcomes):
         raise SourceError(f"{source_name}: not a yes/no market (outcomes {outcomes})")
     p_yes = prices[outcomes.index("yes")]
-    resolution = None
+    resolution, why = None, ""
     if data.get("closed"):
-        resolution = "yes" if p_yes >= SETTLED else "no" if p_yes <= 1 - SETTLED else None
+        resolution = "yes" if p_yes >= SETTLED else "no" if p_yes <= 1 - SETTLED else "annulled"
+        if resolution == "annulled":  # e.g. 50/50: the market was voided, or settled some other way
+            why = f"closed at {p_yes:.0%} yes, not 1 or 0: annulled? Decide, or resolve it yourself"
     return CrowdSnapshot(
         probability=p_yes,
         observed_at=now,
@@ -47,6 +50,7 @@ def parse_market(data: Any, now: datetime, source_name: str) -> CrowdSnapshot:
         url=f"https://polymarket.com/market/{data['slug']}" if data.get("slug") else None,
         resolution=resolution,
         resolved_at=None,
+        resolution_note=why,
     )
 
 
