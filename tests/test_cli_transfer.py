@@ -79,3 +79,13 @@ def test_export_raw_writes_formula_cells_as_stored(sqlite_url: str, tmp_path: Pa
     assert run("--db", sqlite_url, "export", "--raw", "--out", str(tmp_path / "raw.csv")).exit_code == 0
     assert ",'=2+2 summit in Nagato?," in (tmp_path / "safe.csv").read_text()
     assert ",=2+2 summit in Nagato?," in (tmp_path / "raw.csv").read_text()
+
+
+def test_import_all_responders_from_predictionbook(sqlite_url: str) -> None:
+    path = Path(__file__).parent / "data" / "imports" / "predictionbook_my_predictions.json"
+    mine = run("--db", sqlite_url, "import", str(path), "--dry-run")
+    assert mine.exit_code == 0, mine.output
+    assert "forecasts: 3 new" in mine.output
+    assert "2 responses by other people were left out" in mine.output
+    everyone = run("--db", sqlite_url, "import", str(path), "--all-responders")
+    assert "forecasts: 5 new" in everyone.output

@@ -559,3 +559,28 @@ def test_fatebook_option_verdicts_that_name_two_winners_are_reported_by_line() -
     parsed = read_file(text.encode(), "fatebook.csv")
     assert [(e.line, e.field) for e in parsed.errors] == [(6, "resolution")]
     assert "YES for 2 options ('30 to 79', '80 or more')" in parsed.errors[0].reason
+
+
+def test_predictionbook_imports_the_account_owners_responses_unless_asked() -> None:
+    """/api/my_predictions returns {"user", "predictions"}; each prediction carries everyone's
+    responses. The title is description_with_group when PredictionBook gives one."""
+    data = (DATA / "predictionbook_my_predictions.json").read_bytes()
+    mine = read_file(data, "pb.json")
+    assert mine.errors == []
+    assert sorted((f.forecaster, f.probability) for f in mine.bundle.forecasts) == [
+        ("Ana", 0.08),
+        ("Ana", 0.2),
+        ("Ana", 0.7),
+    ]
+    assert mine.notes == [
+        "2 responses by other people were left out (only the account owner's are imported; "
+        "--all-responders imports everyone's)"
+    ]
+    titles = sorted(q.title for q in mine.bundle.questions)
+    assert titles == [
+        "Joint economic activity on the islands announced at the summit",
+        "[Kuril talks] Abe and Putin sign a peace treaty in December 2016",
+    ]
+    everyone = read_file(data, "pb.json", all_responders=True)
+    assert sorted(f.forecaster for f in everyone.bundle.forecasts) == ["Ana", "Ana", "Ana", "gwern", "gwern"]
+    assert everyone.notes == []

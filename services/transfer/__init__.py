@@ -61,12 +61,18 @@ def _collector_paused() -> Iterator[None]:
 
 
 def read_file(
-    data: bytes | Path, name: str, format: ImportFormat = "auto", mapping: str | Mapping[str, str] = ""
+    data: bytes | Path,
+    name: str,
+    format: ImportFormat = "auto",
+    mapping: str | Mapping[str, str] = "",
+    *,
+    all_responders: bool = False,
 ) -> Parsed:
     """Parse a file (its bytes, or its path: then a plain export of ours is read a batch at a time,
-    never whole) of any supported format; raises ImportRefused if it cannot be read at all."""
+    never whole) of any supported format; raises ImportRefused if it cannot be read at all.
+    ``all_responders``: from PredictionBook, everyone's responses, not only the account owner's."""
     with _collector_paused():
-        return _read(data, name, format, mapping)
+        return _read(data, name, format, mapping, all_responders)
 
 
 def _ours(header: list[str], format: ImportFormat) -> bool:
@@ -113,7 +119,9 @@ def _header(data: bytes | Path) -> list[str] | None:
         return None
 
 
-def _read(data: bytes | Path, name: str, format: ImportFormat, mapping: str | Mapping[str, str]) -> Parsed:
+def _read(
+    data: bytes | Path, name: str, format: ImportFormat, mapping: str | Mapping[str, str], all_responders: bool
+) -> Parsed:
     if format not in IMPORT_FORMATS:
         raise ImportRefused(f"unknown format {format!r}; use one of {', '.join(IMPORT_FORMATS)}")
     columnar = _read_as_columns(data, format, mapping)  # None unless every row is plain: then row by row
@@ -133,7 +141,7 @@ def _read(data: bytes | Path, name: str, format: ImportFormat, mapping: str | Ma
                 raise ImportRefused(f"{name} is not a Summit Watch JSON export")
             return parse_json_dump(document)
         if format in ("auto", "predictionbook"):
-            return parse_predictionbook(document)
+            return parse_predictionbook(document, all_responders=all_responders)
         raise ImportRefused(f"{name} is JSON; {format} files are CSV")
     if format == "predictionbook":
         raise ImportRefused(f"{name} is not JSON; PredictionBook files are the API's JSON")

@@ -332,18 +332,30 @@ def _fatebook_probability(text: str) -> float:
 # --- PredictionBook -------------------------------------------------------------------------
 
 
-def parse_predictionbook(document: Any) -> Parsed:
-    """The API's JSON: a list of predictions (or {"predictions": [...]}) with their responses."""
+def _pb_owner(document: Any) -> str | None:
+    """The account the file was exported from (/api/my_predictions gives {"user": {...}})."""
+    user = document.get("user") if isinstance(document, dict) else None
+    owner = user.get("user_id") if isinstance(user, dict) else None
+    return str(owner) if owner is not None else None
+
+
+def parse_predictionbook(document: Any, *, all_responders: bool = False) -> Parsed:
+    """The API's JSON: a list of predictions (or {"user": …, "predictions": [...]}) with their
+    responses. Its responses include other people's: only the account owner's (the file's user,
+    else each prediction's creator) are imported unless ``all_responders``."""
     predictions = document.get("predictions") if isinstance(document, dict) else document
     if not isinstance(predictions, list):
         raise ImportRefused("a PredictionBook file is a list of predictions (from /api/my_predictions)")
     builder = BundleBuilder("predictionbook", unit="prediction")
+    owner, others = _pb_owner(document), 0
     for position, item in enumerate(predictions, start=1):
         try:
             if not isinstance(item, dict):
                 raise RowProblem("prediction", "must be an object")
             key = str(item.get("uuid") or item.get("id") or "")
-            title = str(item.get("description") or "").strip()
+            # description_with_group: the title as PredictionBook shows it (with its group's name)
+            title = str(item.get("description_with_group") or item.get("description") or "").strip()
+            mine = owner or (str(item["creator_id"]) if item.get("creator_id") is not None else None)
             if not key or not title:
                 raise RowProblem("id", "each prediction needs an id (or uuid) and a description")
             question = _Question(f"predictionbook-{key}", title, position)
@@ -353,6 +365,10 @@ def parse_predictionbook(document: Any) -> Parsed:
                 confidence = response.get("confidence")
                 if confidence is None:
                     continue  # a comment, not a forecast
+                responder = response.get("user_id")
+                if not all_responders and mine is not None and str(responder) != mine:
+                    others += 1
+                    continue
                 try:
                     p = parse_percent(str(confidence))
                 except CellError as error:
@@ -385,8 +401,13 @@ def parse_predictionbook(document: Any) -> Parsed:
             continue
         if question.forecasts:
             question.build(builder, "predictionbook")
-        else:
+        elif not others:
             builder.error(position, "responses", "no response with a confidence; nothing to import")
+    if others:
+        builder.note(
+            f"{others} responses by other people were left out (only the account owner's are "
+            "imported; --all-responders imports everyone's)"
+        )
     return builder.finish()
 
 

@@ -102,9 +102,20 @@ def _progress_bar(total: int) -> Iterator[Progress]:
     "--dry-run", is_flag=True, help="Read and check the file, say what would change, write nothing."
 )
 @click.option("--strict", is_flag=True, help="Import nothing at all if any row cannot be read.")
+@click.option(
+    "--all-responders",
+    is_flag=True,
+    help="PredictionBook: import everyone's responses, not only the account owner's.",
+)
 @click.pass_context
 def import_command(
-    ctx: click.Context, file: Path, fmt: ImportFormat, mapping: str, dry_run: bool, strict: bool
+    ctx: click.Context,
+    file: Path,
+    fmt: ImportFormat,
+    mapping: str,
+    dry_run: bool,
+    strict: bool,
+    all_responders: bool,
 ) -> None:
     """Import questions, forecasts and resolutions (or events) from FILE.
 
@@ -115,7 +126,7 @@ def import_command(
     read at all changes nothing.
     """
     with opened(ctx) as database, speaking(), transfer.stored_read_ahead(database, file) as stored_ahead:
-        parsed = transfer.read_file(file, file.name, fmt, mapping)
+        parsed = transfer.read_file(file, file.name, fmt, mapping, all_responders=all_responders)
         click.echo(f"Read {file} as {parsed.format}.")
         _report_unreadable_rows(parsed)
         if strict and parsed.errors:
