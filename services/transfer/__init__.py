@@ -120,7 +120,11 @@ def _header(data: bytes | Path) -> list[str] | None:
 
 
 def _read(
-    data: bytes | Path, name: str, format: ImportFormat, mapping: str | Mapping[str, str], all_responders: bool
+    data: bytes | Path,
+    name: str,
+    format: ImportFormat,
+    mapping: str | Mapping[str, str],
+    all_responders: bool,
 ) -> Parsed:
     if format not in IMPORT_FORMATS:
         raise ImportRefused(f"unknown format {format!r}; use one of {', '.join(IMPORT_FORMATS)}")
