@@ -111,11 +111,7 @@ def _versioned_copy(connection: Connection) -> tuple[int, StoredForecasts]:
     """data_version before the reads, then the whole table: if the version has not moved when the
     copy is used, nothing was committed before or during the reads."""
     version = _data_version(connection)
-    highest = connection.execute(select(func.max(Forecast.id))).scalar_one() or 0
-    parts = [
-        _sqlite_batch(connection, Forecast.id.between(start, start + SCAN_IDS - 1))
-        for start in range(0, highest + 1, SCAN_IDS)
-    ]
+    parts = [_sqlite_batch(connection, where) for where in _id_ranges(connection)]
     connection.rollback()
     return version, _joined(parts)
 
@@ -140,6 +136,11 @@ def _batches(connection: Connection, question_ids: Sequence[int]) -> Iterator[Co
         for start in range(0, len(question_ids), KEY_CHUNK):
             yield Forecast.question_id.in_(question_ids[start : start + KEY_CHUNK])
         return
+    yield from _id_ranges(connection)
+
+
+def _id_ranges(connection: Connection) -> Iterator[ColumnElement[bool]]:
+    """The whole table, SCAN_IDS forecast ids at a time."""
     highest = connection.execute(select(func.max(Forecast.id))).scalar_one() or 0
     for start in range(0, highest + 1, SCAN_IDS):
         yield Forecast.id.between(start, start + SCAN_IDS - 1)
