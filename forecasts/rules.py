@@ -41,6 +41,8 @@ MAX_TITLE_LENGTH = 500
 MAX_OPTION_LENGTH = 200
 MAX_NAME_LENGTH = 120
 MAX_TAG_LENGTH = 64
+MAX_UID_LENGTH = 64
+MAX_RESOLUTION_SOURCE_LENGTH = 200
 MIN_EVERY_SECONDS = 10  # polite polling is the user's call, but not a busy loop
 _SOURCE_NAME = re.compile(r"[\w.:-]{1,120}")
 
@@ -73,6 +75,15 @@ def check_title(title: str | None) -> str:
     if len(clean) > MAX_TITLE_LENGTH:
         raise Invalid("title", f"is {len(clean)} characters; at most {MAX_TITLE_LENGTH}", value=title)
     return clean
+
+
+def check_uid(uid: str) -> str:
+    """A question's stable id, as exports and imports name it."""
+    if not uid.strip() or len(uid) > MAX_UID_LENGTH or uid != uid.strip():
+        raise Invalid(
+            "uid", f"must be 1 to {MAX_UID_LENGTH} characters without surrounding spaces", value=uid
+        )
+    return uid
 
 
 def check_question_type(question_type: str) -> str:
@@ -245,13 +256,20 @@ def check_origin(origin: str) -> str:
     return _one_of("origin", origin, FORECAST_ORIGINS)
 
 
+def check_not_in_future(made_at: datetime, now: datetime) -> datetime:
+    """No forecast from the future (a form's, a file's or a feed's)."""
+    if made_at > now + CLOCK_SLACK:
+        raise Invalid("made_at", "is in the future; a forecast is made now or in the past", value=made_at)
+    return made_at
+
+
 def check_made_at(
     made_at: datetime, *, opens_at: datetime, closes_at: datetime | None, now: datetime | None
 ) -> datetime:
     """A forecast is made while its question is open, and not in the future (when ``now`` is known)."""
     check_aware(made_at, "made_at")
-    if now is not None and made_at > now + CLOCK_SLACK:
-        raise Invalid("made_at", "is in the future; a forecast is made now or in the past", value=made_at)
+    if now is not None:
+        check_not_in_future(made_at, now)
     if made_at < opens_at:
         raise Invalid("made_at", f"is before the question opened ({_utc(opens_at)})", value=made_at)
     if closes_at is not None and made_at >= closes_at:
@@ -371,6 +389,16 @@ def event_key(key: str) -> str:
     if len(clean) <= MAX_EVENT_KEY_LENGTH:
         return clean
     return "sha256:" + hashlib.sha256(clean.encode("utf-8")).hexdigest()
+
+
+def event_title(title: str) -> str:
+    """An item's title as stored: a feed's title longer than the column is cut, not refused."""
+    return stored_text(title)[:MAX_EVENT_TITLE_LENGTH]
+
+
+def event_tags(tags: Iterable[str]) -> tuple[str, ...]:
+    """An item's tags as stored: feed categories can be long, a tag is at most MAX_TAG_LENGTH."""
+    return normalise_tags(stored_text(tag)[:MAX_TAG_LENGTH] for tag in tags if tag)
 
 
 def event_link(url: str | None) -> str | None:

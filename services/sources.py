@@ -142,15 +142,61 @@ class NewSource:
     enabled: bool = True
 
 
+@dataclass(frozen=True)
+class CheckedSource:
+    name: str
+    kind: str
+    url: str | None
+    settings: dict[str, Any]
+    match_rule: str | None
+
+
+def _checked(
+    source_kind: SourceKind, name: str, url: str | None, settings: Mapping[str, Any] | None, match: str | None
+) -> CheckedSource:
+    clean_name = rules.check_source_name(name)
+    clean_url = rules.check_http_url(url)
+    if source_kind.url_required and clean_url is None:
+        raise Invalid("url", f"{source_kind.a_label} needs {source_kind.url_help}")
+    return CheckedSource(
+        clean_name,
+        source_kind.name,
+        clean_url,
+        _check_settings(source_kind, settings or {}),
+        check_rule(match),
+    )
+
+
+def known_kind(kind: str) -> SourceKind:
+    """Any kind a stored source may have: the pollable ones and the hand-kept timeline."""
+    source_kind = source_kinds().get(kind)
+    if source_kind is None:
+        allowed = ", ".join(source_kinds())
+        raise Invalid("kind", f"must be one of {allowed}, got {kind!r}", value=kind, allowed=allowed)
+    return source_kind
+
+
+def check_imported_source(
+    name: str,
+    kind: str,
+    url: str | None,
+    settings: Mapping[str, Any] | None,
+    every_seconds: int | None,
+    match: str | None,
+) -> CheckedSource:
+    """A source read from a file meets the form's rules: a known kind (the hand-kept timeline too),
+    an http(s) address, the kind's settings, a polling interval of at least a minute."""
+    source_kind = known_kind(kind)
+    if every_seconds is not None:
+        rules.check_interval(every_seconds)
+    return _checked(source_kind, name, url, settings, match)
+
+
 def add_source(database: Database, new: NewSource) -> SourceStatus:
     source_kind = kind_named(new.kind)
-    name = rules.check_source_name(new.name)
-    url = rules.check_http_url(new.url)
-    if source_kind.url_required and url is None:
-        raise Invalid("url", f"{source_kind.a_label} needs {source_kind.url_help}")
-    settings = _check_settings(source_kind, new.settings or {})
+    checked = _checked(source_kind, new.name, new.url, new.settings, new.match)
+    name, url, settings, match = checked.name, checked.url, checked.settings, checked.match_rule
     seconds = parse_interval(new.every) if new.every else source_kind.default_every
-    match = check_rule(new.match)
     with database.write_session() as session:
         if session.scalar(select(Source.id).where(Source.name == name)) is not None:
             raise Invalid(

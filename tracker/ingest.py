@@ -81,8 +81,7 @@ def _tags_for(item: Item, default_tags: list[str], tag_rules: dict[str, Node | N
     for tag, rule in tag_rules.items():
         if rule_matches(rule, item.title, item.summary):
             tags.add(tag)
-    # Feed categories can be long; a tag is at most MAX_TAG_LENGTH characters.
-    return rules.normalise_tags(rules.stored_text(tag)[: rules.MAX_TAG_LENGTH] for tag in tags if tag)
+    return rules.event_tags(tags)
 
 
 def _looks_like_an_address(text: str) -> bool:
@@ -102,7 +101,7 @@ def _event(item: Item, tags: tuple[str, ...], question_id: int | None) -> EventV
         dedupe_key=rules.event_key(item.key),
         occurred_at=item.occurred_at,
         occurred_at_estimated=item.estimated,
-        title=rules.stored_text(item.title)[: rules.MAX_EVENT_TITLE_LENGTH],
+        title=rules.event_title(item.title),
         summary=summary,
         url=url,
         content_hash=item.content_hash,

@@ -14,7 +14,7 @@ import json
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from db import Database
 from db.forecast_keys import StoredLookup, stored_forecasts_ahead
@@ -119,6 +119,31 @@ def _header(data: bytes | Path) -> list[str] | None:
         return None
 
 
+class _RepeatedKey(ValueError):
+    pass
+
+
+def _no_repeated_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """An object with a key twice would silently keep the last value: refused instead."""
+    document: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in document:
+            raise _RepeatedKey(f"the key {key!r} appears twice in one object")
+        document[key] = value
+    return document
+
+
+def _json_document(text: str, name: str) -> Any:
+    try:
+        return json.loads(text, object_pairs_hook=_no_repeated_keys)
+    except json.JSONDecodeError as error:
+        raise ImportRefused(f"{name} looks like JSON but is not: line {error.lineno}: {error.msg}") from None
+    except _RepeatedKey as error:
+        raise ImportRefused(f"{name}: {error}; each key may appear once") from None
+    except RecursionError:
+        raise ImportRefused(f"{name}: JSON nested too deeply to be an export") from None
+
+
 def _read(
     data: bytes | Path,
     name: str,
@@ -133,12 +158,7 @@ def _read(
         return columnar
     text = decode(data if isinstance(data, bytes) else data.read_bytes(), name)
     if text.lstrip().startswith(("{", "[")):
-        try:
-            document = json.loads(text)
-        except json.JSONDecodeError as error:
-            raise ImportRefused(
-                f"{name} looks like JSON but is not: line {error.lineno}: {error.msg}"
-            ) from None
+        document = _json_document(text, name)
         is_ours = isinstance(document, dict) and document.get("format") == FORMAT_NAME
         if format == "ours" or (format == "auto" and is_ours):
             if not isinstance(document, dict):

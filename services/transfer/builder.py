@@ -9,7 +9,7 @@ that breaks one becomes a :class:`RowError` with its line, and is left out.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TypeVar
 
 from forecasts import rules
@@ -45,9 +45,14 @@ class BundleBuilder:
         self.forecasts: dict[tuple[str, str, datetime], tuple[ForecastRecord, int]] = {}
         self.resolutions: list[tuple[ResolutionRecord, int]] = []
         self.refused_on: set[str] = set()  # questions one of whose forecast rows was refused
+        self.now = datetime.now(UTC)  # no forecast from the future
 
     def error(self, line: int, field: str, reason: str) -> None:
         self.parsed.errors.append(RowError(line, field, reason, self.unit))
+
+    def forecast_error(self, line: int, field: str, reason: str) -> None:
+        """A forecast refused once all are read: in a JSON export, an item of its forecasts list."""
+        self.error(line, f"forecasts.{field}" if self.unit == "item" else field, reason)
 
     def note(self, text: str) -> None:
         self.parsed.notes.append(text)
@@ -57,6 +62,7 @@ class BundleBuilder:
         known = self.questions.get(record.uid)
         if known is not None:
             return known
+        _checked(lambda: rules.check_uid(record.uid))
         _checked(lambda: rules.check_title(record.title))
         options = _checked(lambda: rules.check_options(record.type, record.options))
         _checked(lambda: rules.check_window(record.opens_at, record.closes_at, record.resolve_by))
@@ -96,10 +102,12 @@ class BundleBuilder:
 
     def resolution(self, record: ResolutionRecord, line: int) -> None:
         question = self.questions[record.question_uid]
+        if len(record.source) > rules.MAX_RESOLUTION_SOURCE_LENGTH:
+            raise RowProblem("source", f"is longer than {rules.MAX_RESOLUTION_SOURCE_LENGTH} characters")
         _checked(lambda: rules.check_outcome(question.type, question.options, record.outcome, record.option))
         _checked(
             lambda: rules.check_resolved_at(
-                record.resolved_at, record.outcome, opens_at=question.opens_at, now=None
+                record.resolved_at, record.outcome, opens_at=question.opens_at, now=self.now
             )
         )
         self.resolutions.append((record, line))
@@ -129,12 +137,20 @@ class BundleBuilder:
                     shapes[i].type, shapes[i].options, record.probability, record.option_probabilities
                 )
             except Invalid as error:
-                self.error(line, error.field, error.message)
+                self.forecast_error(line, error.field, error.message)
                 dropped.add(i)
                 self.refused_on.add(record.question_uid)
                 continue
             items[i] = (items[i][0], (record._replace(probability=p, option_probabilities=values), line))
         return [item for i, item in enumerate(items) if i not in dropped]
+
+    def _check_when(self, made_at: datetime, resolved_at: datetime | None) -> None:
+        """Not in the future, not after the resolution. (A question's window may have been edited
+        after its forecasts were made, so a stored history can hold forecasts outside it: an
+        export of it must import.)"""
+        rules.check_not_in_future(made_at, self.now)
+        if resolved_at is not None:
+            rules.check_not_after_resolution(made_at, resolved_at)
 
     def refuse_forecast_on(self, uid: str) -> None:
         """A reader refused a forecast row of this question (its cell could not be read)."""
@@ -168,13 +184,12 @@ class BundleBuilder:
             resolved_at = (
                 settled.resolved_at if settled is not None and settled.outcome != "unresolved" else None
             )
-            if resolved_at is not None:
-                try:
-                    rules.check_not_after_resolution(made_at, resolved_at)
-                except Invalid as error:
-                    self.error(line, error.field, error.message)
-                    refused_on.add(uid)
-                    continue
+            try:
+                self._check_when(made_at, resolved_at)
+            except Invalid as error:
+                self.forecast_error(line, error.field, error.message)
+                refused_on.add(uid)
+                continue
             forecasts.append(record)
             first_forecast[name] = min(made_at, first_forecast.get(name, made_at))
         bundle.forecasts = forecasts

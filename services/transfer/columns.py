@@ -14,6 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from numpy.typing import NDArray
 
+from forecasts import rules
 from forecasts.iso_columns import datetimes_of, micros_of
 from services.csv_columns import ASCII_SPACE, CsvColumns, cells, iso_microseconds
 from services.transfer.builder import BundleBuilder
@@ -113,6 +114,8 @@ def no_repeats_or_late_forecasts(builder: BundleBuilder, forecasts: ForecastColu
         if settled is not None and settled.outcome != "unresolved" and settled.resolved_at is not None:
             limit[code] = micros_of(settled.resolved_at)
     require(not np.any(made > limit[question]))  # a late forecast is the row reader's to report
+    # a forecast from the future is the row reader's to report too
+    require(not np.any(made > micros_of(builder.now + rules.CLOCK_SLACK)))
 
 
 _MIXER = np.int64(-7046029254386353131)  # 2**64 / golden ratio, as a signed 64-bit number

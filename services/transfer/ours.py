@@ -6,7 +6,9 @@ import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from forecasts.errors import Invalid
 from forecasts.rules import LINK_ORIGINS
+from services.sources import check_imported_source, known_kind
 from services.transfer.builder import BundleBuilder
 from services.transfer.cells import (
     parse_bool,
@@ -179,6 +181,12 @@ def parse_events_csv(header: list[str], rows: Iterator[tuple[int, list[str]]]) -
             parsed.errors.append(RowError(line, "dedupe_key", "appears twice for this source"))
             continue
         seen.add((record.source, record.dedupe_key))
+        if name not in sources:
+            try:
+                known_kind(row.text("source_kind").strip() or "manual")
+            except Invalid as error:
+                parsed.errors.append(RowError(line, "source_kind", error.message))
+                continue
         sources.setdefault(
             name,
             SourceRecord(
@@ -216,10 +224,7 @@ def _each(
     builder: BundleBuilder,
     read: Callable[[BundleBuilder, _Item, int], None],
 ) -> None:
-    items = document.get(name, [])
-    if not isinstance(items, list):
-        raise ImportRefused(f"'{name}' must be a list")
-    for position, item in enumerate(items, start=1):
+    for position, item in enumerate(_entries(document, name), start=1):
         try:
             if not isinstance(item, dict):
                 raise RowProblem(name, "each entry must be an object")
@@ -238,10 +243,13 @@ def _forecaster_item(builder: BundleBuilder, item: _Item, _: int) -> None:
 
 
 def _question_item(builder: BundleBuilder, item: _Item, _: int) -> None:
+    uid = item.required("uid")
+    if uid in builder.questions:  # a CSV repeats a question on each row; an export lists it once
+        raise RowProblem("uid", f"a second question with uid {uid!r}; each question is listed once")
     opens = item.get("opens_at", parse_time)
     builder.question(
         QuestionRecord(
-            uid=item.required("uid"),
+            uid=uid,
             title=item.required("title"),
             description=item.text("description"),
             resolution_criteria=item.text("resolution_criteria"),
@@ -328,33 +336,79 @@ def parse_json_dump(document: dict[str, Any]) -> Parsed:
     return parsed
 
 
+def _entries(document: dict[str, Any], name: str) -> list[Any]:
+    """A section of the export: a list, or refused whole (its items cannot be counted)."""
+    items = document.get(name, [])
+    if not isinstance(items, list):
+        raise ImportRefused(f"'{name}' must be a list of objects, got {type(items).__name__}")
+    return items
+
+
+def _every_seconds(item: dict[str, Any]) -> int | None:
+    value = item.get("every_seconds")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise RowProblem("every_seconds", f"must be a whole number of seconds, got {value!r}")
+    return value
+
+
+def _source_item(item: Any) -> SourceRecord:
+    if not isinstance(item, dict):
+        raise RowProblem("", "each entry must be an object")
+    row = _Item(item)
+    settings = item.get("settings") or {}
+    if not isinstance(settings, dict):
+        raise RowProblem("settings", "must be an object")
+    try:
+        checked = check_imported_source(
+            row.required("name"),
+            row.required("kind"),
+            row.text("url") or None,
+            settings,
+            _every_seconds(item),
+            row.text("match_rule") or None,
+        )
+    except Invalid as error:
+        raise RowProblem("every_seconds" if error.field == "every" else error.field, error.message) from None
+    return SourceRecord(
+        checked.name,
+        checked.kind,
+        checked.url,
+        checked.settings,
+        _every_seconds(item),
+        row.get("enabled", parse_bool),
+        checked.match_rule,
+        row.get("created_at", parse_time),
+    )
+
+
+def _sources_of(document: dict[str, Any], parsed: Parsed) -> None:
+    first: dict[str, int] = {}
+    for position, item in enumerate(_entries(document, "sources"), start=1):
+        try:
+            record = _source_item(item)
+            if record.name in first:
+                raise RowProblem(
+                    "name", f"a second source called {record.name!r} (first is item {first[record.name]})"
+                )
+        except RowProblem as problem:
+            field = f"sources.{problem.field}" if problem.field else "sources"
+            parsed.errors.append(RowError(position, field, problem.reason, "item"))
+            continue
+        first[record.name] = position
+        parsed.bundle.sources.append(record)
+
+
 def parse_events_from_json(document: dict[str, Any]) -> Parsed:
     parsed = Parsed("ours-json", Bundle())
-    for position, item in enumerate(document.get("sources", []), start=1):
-        row = _Item(item)
-        try:
-            settings = item.get("settings") or {}
-            if not isinstance(settings, dict):
-                raise RowProblem("settings", "must be an object")
-            parsed.bundle.sources.append(
-                SourceRecord(
-                    row.required("name"),
-                    row.required("kind"),
-                    row.text("url") or None,
-                    settings,
-                    int(item["every_seconds"]) if item.get("every_seconds") is not None else None,
-                    row.get("enabled", parse_bool),
-                    row.text("match_rule") or None,
-                    row.get("created_at", parse_time),
-                )
-            )
-        except (RowProblem, ValueError, TypeError) as problem:
-            field = problem.field if isinstance(problem, RowProblem) else "every_seconds"
-            parsed.errors.append(RowError(position, f"sources.{field}", str(problem), "item"))
+    _sources_of(document, parsed)
     names = {s.name for s in parsed.bundle.sources}
-    for position, item in enumerate(document.get("events", []), start=1):
-        row = _Item(item)
+    for position, item in enumerate(_entries(document, "events"), start=1):
         try:
+            if not isinstance(item, dict):
+                raise RowProblem("", "each entry must be an object")
+            row = _Item(item)
             if row.text("source") not in names:
                 raise RowProblem("source", f"{row.text('source')!r} is not among the sources")
             occurred = row.get("occurred_at", parse_time)
@@ -378,5 +432,6 @@ def parse_events_from_json(document: dict[str, Any]) -> Parsed:
                 )
             )
         except RowProblem as problem:
-            parsed.errors.append(RowError(position, f"events.{problem.field}", problem.reason, "item"))
+            field = f"events.{problem.field}" if problem.field else "events"
+            parsed.errors.append(RowError(position, field, problem.reason, "item"))
     return parsed
