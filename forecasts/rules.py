@@ -42,6 +42,9 @@ MAX_OPTION_LENGTH = 200
 MAX_NAME_LENGTH = 120
 MAX_TAG_LENGTH = 64
 MAX_UID_LENGTH = 64
+# The longest text a file's cell may hold (a rationale, a description, a note): 100,000
+# characters is a short book; a 10 MB cell is a broken or hostile file, not a forecast.
+MAX_CELL_LENGTH = 100_000
 MAX_RESOLUTION_SOURCE_LENGTH = 200
 MIN_EVERY_SECONDS = 10  # polite polling is the user's call, but not a busy loop
 _SOURCE_NAME = re.compile(r"[\w.:-]{1,120}")
@@ -263,6 +266,12 @@ def check_not_in_future(made_at: datetime, now: datetime) -> datetime:
     return made_at
 
 
+def check_made_after_opening(made_at: datetime, opens_at: datetime) -> datetime:
+    if made_at < opens_at:
+        raise Invalid("made_at", f"is before the question opened ({_utc(opens_at)})", value=made_at)
+    return made_at
+
+
 def check_made_at(
     made_at: datetime, *, opens_at: datetime, closes_at: datetime | None, now: datetime | None
 ) -> datetime:
@@ -270,8 +279,7 @@ def check_made_at(
     check_aware(made_at, "made_at")
     if now is not None:
         check_not_in_future(made_at, now)
-    if made_at < opens_at:
-        raise Invalid("made_at", f"is before the question opened ({_utc(opens_at)})", value=made_at)
+    check_made_after_opening(made_at, opens_at)
     if closes_at is not None and made_at >= closes_at:
         raise Invalid(
             "made_at", f"the question closed on {_utc(closes_at)}; no forecasts after that", value=made_at

@@ -328,6 +328,15 @@ def _apply_times(question: Question, changes: dict[str, object]) -> None:
                 raise Invalid(name, f"must be a time, got {value!r}", value=value)
             setattr(question, name, rules.check_aware(value, name))
     rules.check_window(question.opens_at, question.closes_at, question.resolve_by)
+    if "opens_at" in changes and question.forecasts:
+        first = min(f.made_at for f in question.forecasts)
+        if question.opens_at > first:  # every forecast is made while its question is open
+            raise Invalid(
+                "opens_at",
+                f"is after the question's first forecast ({first:%Y-%m-%d %H:%M} UTC); "
+                "a question opens before it is forecast",
+                value=question.opens_at,
+            )
 
 
 def edit_question(database: Database, question_id: int, **changes: object) -> QuestionDetail:

@@ -98,12 +98,22 @@ def test_a_key_given_twice_is_refused_rather_than_one_value_dropped(dump: Dump) 
         (set_in("sources", 0, settings={"colour": "red"}), (1, "sources.settings.colour"), "no setting"),
         (set_in("events", 0, tags=["t" * 200]), (1, "events.tags"), "longer than 64 characters"),
         (set_in("questions", 0, uid="x" * 65), (1, "questions.uid"), "1 to 64 characters"),
-        (set_in("questions", 0, title="x" * 10_000_000), (1, "questions.title"), "at most 500"),
+        (set_in("questions", 0, title="x" * 501), (1, "questions.title"), "at most 500"),
+        (
+            set_in("questions", 0, description="x" * 10_000_000),
+            (1, "questions.description"),
+            "10,000,000 characters; a field holds at most 100,000",
+        ),
         (set_in("forecasters", 0, name="x" * 121), (1, "forecasters.forecaster"), "longer than 120"),
         (
             set_in("forecasts", 0, made_at="9999-01-01T00:00:00Z"),
             (1, "forecasts.made_at"),
             "is in the future",
+        ),
+        (
+            set_in("forecasts", 0, made_at="0001-01-01T00:00:00Z"),
+            (1, "forecasts.made_at"),
+            "is before the question opened",
         ),
         (set_in("resolutions", 0, source="x" * 201), (1, "resolutions.source"), "longer than 200"),
         (
@@ -125,9 +135,11 @@ def test_a_key_given_twice_is_refused_rather_than_one_value_dropped(dump: Dump) 
         "unknown-setting",
         "long-tag",
         "long-uid",
-        "ten-million-character-title",
+        "long-title",
+        "ten-million-character-description",
         "long-forecaster-name",
         "forecast-dated-9999",
+        "forecast-dated-year-1",
         "long-resolution-source",
         "resolved-in-9999",
     ],
@@ -156,3 +168,22 @@ def test_imported_events_are_stored_as_ingestion_stores_items(dump: Dump, databa
     stored = json.loads(bundle_json(export_bundle(database)))["events"]
     event = next(e for e in stored if e["dedupe_key"] == dump["events"][0]["dedupe_key"])
     assert (len(event["title"]), event["summary"], event["content_hash"]) == (1000, "ab", None)
+
+
+@pytest.mark.parametrize("column", ["rationale", "question_title"])
+def test_a_ten_megabyte_csv_cell_is_refused_by_line_and_column(column: str) -> None:
+    header = [
+        "question_uid",
+        "question_title",
+        "opens_at",
+        "forecaster",
+        "made_at",
+        "probability",
+        "rationale",
+    ]
+    row = ["q1", "Will it happen?", "2016-12-01T00:00:00Z", "ana", "2016-12-02T00:00:00Z", "0.6", "why"]
+    good = ",".join(["q0", *row[1:]])
+    row[header.index(column)] = "x" * 10_000_000
+    text = ",".join(header) + "\n" + good + "\n" + ",".join(row) + "\n"
+    with pytest.raises(ImportRefused, match=f"line 3, {column}: a cell of 10,000,000 characters"):
+        read_file(text.encode(), "big.csv")

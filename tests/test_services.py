@@ -200,3 +200,12 @@ def test_pickers_offer_only_open_yes_no_questions(database: Database) -> None:
     titles = questions.question_titles
     assert [i for i, _ in titles(database, open_yes_no=True, now=NOW)] == [open_one]
     assert {i for i, _ in titles(database)} == {open_one, closed, settled, choice}
+
+
+def test_a_question_cannot_open_after_its_first_forecast(database: Database) -> None:
+    q = Q(database, opens=0)
+    F(database, q, 0.3, at=5)
+    with pytest.raises(Invalid, match="is after the question's first forecast") as caught:
+        questions.edit_question(database, q, opens_at=day(6))
+    assert caught.value.field == "opens_at"
+    assert questions.edit_question(database, q, opens_at=day(5)).opens_at == day(5)

@@ -144,10 +144,11 @@ class BundleBuilder:
             items[i] = (items[i][0], (record._replace(probability=p, option_probabilities=values), line))
         return [item for i, item in enumerate(items) if i not in dropped]
 
-    def _check_when(self, made_at: datetime, resolved_at: datetime | None) -> None:
-        """Not in the future, not after the resolution. (A question's window may have been edited
-        after its forecasts were made, so a stored history can hold forecasts outside it: an
-        export of it must import.)"""
+    def _check_when(self, made_at: datetime, uid: str, resolved_at: datetime | None) -> None:
+        """Made once its question opened, not in the future, not before the resolution. (Not
+        bounded by the close: a question's close may be moved before forecasts already made, and
+        an export of that history must import.)"""
+        rules.check_made_after_opening(made_at, self.questions[uid].opens_at)
         rules.check_not_in_future(made_at, self.now)
         if resolved_at is not None:
             rules.check_not_after_resolution(made_at, resolved_at)
@@ -185,7 +186,7 @@ class BundleBuilder:
                 settled.resolved_at if settled is not None and settled.outcome != "unresolved" else None
             )
             try:
-                self._check_when(made_at, resolved_at)
+                self._check_when(made_at, uid, resolved_at)
             except Invalid as error:
                 self.forecast_error(line, error.field, error.message)
                 refused_on.add(uid)

@@ -57,6 +57,14 @@ def no_escaped_cells(columns: CsvColumns) -> None:
             require(not pc.any(pc.starts_with(column, "'")).as_py())
 
 
+def no_huge_cells(columns: CsvColumns) -> None:
+    """No cell over the longest a cell may be: the row reader refuses such a file by line and column.
+    (Bytes bound characters from above, so a column within the limit in bytes is within it.)"""
+    for name in columns.names:
+        longest = pc.max(pc.binary_length(columns.text(name))).as_py()
+        require(longest is None or longest <= rules.MAX_CELL_LENGTH)
+
+
 def micros(column: pa.StringArray) -> NDArray[np.int64]:
     micros, ok = iso_microseconds(stripped(column))
     require(bool(ok.all()))
@@ -114,8 +122,10 @@ def no_repeats_or_late_forecasts(builder: BundleBuilder, forecasts: ForecastColu
         if settled is not None and settled.outcome != "unresolved" and settled.resolved_at is not None:
             limit[code] = micros_of(settled.resolved_at)
     require(not np.any(made > limit[question]))  # a late forecast is the row reader's to report
-    # a forecast from the future is the row reader's to report too
+    # so is a forecast from the future, or from before its question opened
     require(not np.any(made > micros_of(builder.now + rules.CLOCK_SLACK)))
+    opens = np.array([micros_of(builder.questions[uid].opens_at) for uid in forecasts.question_uids])
+    require(not np.any(made < opens[question]))
 
 
 _MIXER = np.int64(-7046029254386353131)  # 2**64 / golden ratio, as a signed 64-bit number

@@ -42,6 +42,7 @@ from services.transfer.columns import (
     bundled,
     filled,
     first_rows,
+    no_huge_cells,
     no_repeats_or_late_forecasts,
     require,
     rows_of,
@@ -134,6 +135,7 @@ class _Collected:
         return columns.text(self.layout.columns.get(name, "\x00 not in the file"))
 
     def take(self, columns: CsvColumns) -> None:
+        no_huge_cells(columns)
         title = self.text(columns, "title")
         require(bool(filled(title).all()) and all_plain(title))
         require(not filled(self.text(columns, "option")).any())  # multiple choice: the row reader's

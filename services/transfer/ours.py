@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from forecasts.errors import Invalid
-from forecasts.rules import LINK_ORIGINS
+from forecasts.rules import LINK_ORIGINS, MAX_CELL_LENGTH
 from services.sources import check_imported_source, known_kind
 from services.transfer.builder import BundleBuilder
 from services.transfer.cells import (
@@ -212,10 +212,14 @@ class _Item(Row):
         if value is None:
             return ""
         if isinstance(value, list | dict):
-            return json.dumps(value)
-        if isinstance(value, bool):
+            text = json.dumps(value)
+        elif isinstance(value, bool):
             return "true" if value else "false"
-        return str(value) if not isinstance(value, float) else repr(value)
+        else:
+            text = str(value) if not isinstance(value, float) else repr(value)
+        if len(text) > MAX_CELL_LENGTH:
+            raise RowProblem(name, f"{len(text):,} characters; a field holds at most {MAX_CELL_LENGTH:,}")
+        return text
 
 
 def _each(

@@ -46,6 +46,7 @@ from services.transfer.columns import (
     first_rows,
     micros,
     no_escaped_cells,
+    no_huge_cells,
     no_repeats_or_late_forecasts,
     require,
     rows_of,
@@ -88,6 +89,7 @@ def _check_plain(columns: CsvColumns) -> None:
     forecaster = columns.text("forecaster")
     require(bool(pc.all(pc.equal(forecaster, stripped(forecaster))).as_py()))
     no_escaped_cells(columns)
+    no_huge_cells(columns)
 
 
 def _origins(columns: CsvColumns) -> NDArray[np.int8]:

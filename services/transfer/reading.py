@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from typing import TypeVar
 
 from forecasts.errors import Invalid
+from forecasts.rules import MAX_CELL_LENGTH
 from services.transfer.cells import CellError
 from services.transfer.records import ImportRefused
 
@@ -57,6 +58,20 @@ def sniffed_dialect(sample: str) -> type[csv.Dialect]:
     )
 
 
+# Python's csv module refuses cells over 128 KB with a bare csv.Error: read them, so that the
+# rule below names the line and the column.
+csv.field_size_limit(max(csv.field_size_limit(), 64 * 1024 * 1024))
+
+
+def _refuse_huge_cell(header: list[str], row: list[str], line: int) -> None:
+    position = max(range(len(row)), key=lambda i: len(row[i]))
+    column = header[position] if position < len(header) else f"column {position + 1}"
+    raise ImportRefused(
+        f"line {line}, {column}: a cell of {len(row[position]):,} characters; "
+        f"a cell holds at most {MAX_CELL_LENGTH:,}"
+    )
+
+
 def csv_table(text: str) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
     """The header and the rows, each with the line it ends on; ',' ';' or tab as found."""
     reader = csv.reader(io.StringIO(text, newline=""), sniffed_dialect(text[:SNIFFED_SAMPLE]))
@@ -66,9 +81,14 @@ def csv_table(text: str) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
         raise ImportRefused("the file is empty") from None
 
     def rows() -> Iterator[tuple[int, list[str]]]:
-        for row in reader:
-            if any(row):  # skip blank lines
-                yield reader.line_num, row
+        try:
+            for row in reader:
+                if any(row):  # skip blank lines
+                    if len(max(row, key=len)) > MAX_CELL_LENGTH:
+                        _refuse_huge_cell(header, row, reader.line_num)
+                    yield reader.line_num, row
+        except csv.Error as error:  # a cell over 64 MB, a NUL where csv allows none
+            raise ImportRefused(f"line {reader.line_num + 1}: cannot be read as CSV ({error})") from None
 
     return header, rows()
 
