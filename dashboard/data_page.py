@@ -49,7 +49,7 @@ st.subheader("Backup")
 try:
     path = backups.sqlite_file(get_database())
 except Refused as error:
-    st.info(error.message)
+    st.info(plain(error.message))
 else:
     st.caption(
         f"A consistent copy of {plain(path.name)}, taken with SQLite's online backup "
