@@ -67,7 +67,36 @@ def backup(database: Database, target: Path, *, force: bool = False) -> BackupRe
     if not target.parent.exists():
         raise BackupError(f"the folder {target.parent} does not exist")
     partial = target.with_name(f".{target.name}.partial")
-    partial.unlink(missing_ok=True)
+    _remove_with_sidecars(partial)  # left by a backup that was killed
+    try:
+        pages = _copy(database, partial)
+        verdict = integrity(partial)
+        if verdict != "ok":
+            raise BackupError(
+                f"the copy failed its integrity check ({verdict}); nothing was written to {target}"
+            )
+        os.replace(partial, target)
+    except OSError as error:  # a full disk, a read-only folder: no half file stays behind
+        _remove_with_sidecars(partial)
+        reason = error.strerror or str(error)
+        raise BackupError(f"could not write the backup to {target}: {reason}; nothing was written") from None
+    except BaseException:  # a failed check, Ctrl-C: no half file either
+        _remove_with_sidecars(partial)
+        raise
+    return BackupResult(target, target.stat().st_size, pages)
+
+
+SIDECARS = ("-wal", "-shm", "-journal")
+
+
+def _remove_with_sidecars(path: Path) -> None:
+    for name in (path.name, *(path.name + suffix for suffix in SIDECARS)):
+        path.with_name(name).unlink(missing_ok=True)
+
+
+def _copy(database: Database, partial: Path) -> int:
+    """The live database copied into ``partial`` as one file: the copy is switched from WAL to a
+    rollback journal, so opening it (the integrity check, a restore) leaves no -wal/-shm beside it."""
     raw = database.engine.raw_connection()
     try:
         destination = sqlite3.connect(partial)
@@ -76,17 +105,12 @@ def backup(database: Database, target: Path, *, force: bool = False) -> BackupRe
             if not isinstance(live, sqlite3.Connection):
                 raise BackupError("only a SQLite database can be copied this way")
             live.backup(destination)  # one step: one consistent snapshot
-            pages = destination.execute("PRAGMA page_count").fetchone()[0]
+            destination.execute("PRAGMA journal_mode = DELETE")
+            return int(destination.execute("PRAGMA page_count").fetchone()[0])
         finally:
             destination.close()
     finally:
         raw.close()
-    verdict = integrity(partial)
-    if verdict != "ok":
-        partial.unlink(missing_ok=True)
-        raise BackupError(f"the copy failed its integrity check ({verdict}); nothing was written to {target}")
-    os.replace(partial, target)
-    return BackupResult(target, target.stat().st_size, int(pages))
 
 
 def _is_summit_watch(path: Path) -> bool:

@@ -52,7 +52,7 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
-JOB_STATUSES = ("running", "ok", "error", "skipped")
+JOB_STATUSES = ("running", "ok", "error", "skipped", "interrupted")
 
 
 def _one_of(column: str, values: tuple[str, ...]) -> str:
@@ -340,6 +340,9 @@ class JobRun(Base):
     error: Mapped[str | None] = mapped_column(Text)
     # Item-level problems (rejected or adjusted items), one per line; the run itself may be ok.
     notes: Mapped[str | None] = mapped_column(Text)
+    # Who ran it: a run left "running" by a process that is gone was interrupted.
+    host: Mapped[str | None] = mapped_column(String(255))
+    pid: Mapped[int | None]
 
 
 class Heartbeat(Base):

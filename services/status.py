@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import socket
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -65,12 +66,25 @@ def worker_status(database: Database, now: datetime | None = None) -> WorkerStat
 # --- the lease and the heartbeat, written by the worker ---------------------------------------
 
 
+def lease_holder() -> str:
+    """This process's name on the lease: host, process id, and a nonce for a reused id."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def _holder_is_gone(holder: str) -> bool:
+    """A holder on this host whose process has died: its lease is stale before it expires."""
+    host, _, rest = holder.partition(":")
+    pid = rest.partition(":")[0]
+    return host == socket.gethostname() and pid.isdigit() and not process_alive(int(pid))
+
+
 def acquire_lease(database: Database, holder: str, seconds: float, *, now: datetime | None = None) -> None:
     now = now or datetime.now(UTC)
     expires = now + timedelta(seconds=seconds)
     with database.write_session() as session:
         lease = session.get(WorkerLease, LEASE_NAME)
-        if lease is not None and lease.holder != holder and lease.expires_at > now:
+        live = lease is not None and lease.expires_at > now and not _holder_is_gone(lease.holder)
+        if lease is not None and lease.holder != holder and live:
             raise LeaseHeld(
                 f"another scheduler ({lease.holder}) is running on this database "
                 f"(lease until {lease.expires_at:%H:%M:%S} UTC); stop it first, "
@@ -124,7 +138,14 @@ class RunCounts:
 
 
 def start_run(session: Session, job: str, *, source_id: int | None, now: datetime) -> int:
-    run = JobRun(job=job, source_id=source_id, started_at=now, status="running")
+    run = JobRun(
+        job=job,
+        source_id=source_id,
+        started_at=now,
+        status="running",
+        host=socket.gethostname(),
+        pid=os.getpid(),
+    )
     session.add(run)
     session.flush()
     return run.id
@@ -155,16 +176,44 @@ def record_run(
         finish_run(session, run_id, "ok", counts, error=None, notes=[notes] if notes else [])
 
 
-def close_abandoned_runs(database: Database, now: datetime | None = None) -> int:
-    """Runs left "running" by a worker that died are closed as errors, so the dashboard doesn't wait."""
+def process_alive(pid: int) -> bool:
+    """Is a process with this id running on this machine? (Signal 0 checks without sending.)"""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
+
+
+def close_interrupted_runs(database: Database, now: datetime | None = None) -> int:
+    """Close the runs a killed process left "running", as ``interrupted``: at once when it ran on
+    this host and its process is gone, else once ABANDONED_AFTER has passed (a run on another
+    host, or from before runs recorded their process). Returns how many were closed."""
     now = now or datetime.now(UTC)
+    here = socket.gethostname()
     with database.write_session() as session:
-        result = session.execute(
-            update(JobRun)
-            .where(JobRun.status == "running", JobRun.started_at < now - ABANDONED_AFTER)
-            .values(status="error", finished_at=now, error="the worker stopped during this run")
-        )
-        return int(getattr(result, "rowcount", 0) or 0)
+        running = session.execute(
+            select(JobRun.id, JobRun.host, JobRun.pid, JobRun.started_at).where(JobRun.status == "running")
+        ).all()
+        gone = [
+            run_id
+            for run_id, host, pid, started_at in running
+            if (host == here and pid is not None and pid != os.getpid() and not process_alive(pid))
+            or started_at < now - ABANDONED_AFTER
+        ]
+        if gone:
+            session.execute(
+                update(JobRun)
+                .where(JobRun.id.in_(gone), JobRun.status == "running")
+                .values(
+                    status="interrupted",
+                    finished_at=now,
+                    error="interrupted: the process running it stopped before it finished",
+                )
+            )
+        return len(gone)
 
 
 RUN_COLUMNS = {

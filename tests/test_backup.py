@@ -162,3 +162,37 @@ def test_restore_waits_for_the_worker_to_stop(sqlite_database: Database, tmp_pat
         session.add(Heartbeat(worker="scheduler", pid=1, hostname="h", started_at=now, beat_at=now))
     with pytest.raises(BackupError, match="the worker is running on this database; stop it first"):
         restore(sqlite_database, saved, force=True)
+
+
+def _beside(path: Path) -> list[str]:
+    return sorted(p.name for p in path.parent.iterdir())
+
+
+def test_a_good_backup_is_one_file_with_nothing_beside_it(sqlite_database: Database, tmp_path: Path) -> None:
+    load_demo(sqlite_database)
+    target = tmp_path / "backups" / "summit.db"
+    target.parent.mkdir()
+    backup(sqlite_database, target)
+    assert integrity(target) == "ok"
+    assert _beside(target) == ["summit.db"]  # no -wal, no -shm, no .partial
+
+
+def test_a_failed_backup_leaves_no_partial_file(sqlite_database: Database, tmp_path: Path) -> None:
+    load_demo(sqlite_database)
+    target = tmp_path / "backups" / "summit.db"
+    target.mkdir(parents=True)  # a folder where the file should go: the last step fails
+    (target / "keep").write_text("x")
+    with pytest.raises(BackupError, match=r"could not write the backup to .*summit\.db"):
+        backup(sqlite_database, target, force=True)
+    assert _beside(target) == ["summit.db"]
+    assert (target / "keep").read_text() == "x"
+
+
+def test_a_killed_backups_partial_file_is_cleared_by_the_next(
+    sqlite_database: Database, tmp_path: Path
+) -> None:
+    target = tmp_path / "summit.db"
+    for leftover in (".summit.db.partial", ".summit.db.partial-wal", ".summit.db.partial-shm"):
+        (tmp_path / leftover).write_bytes(b"half a copy")  # what SIGKILL mid-copy leaves
+    backup(sqlite_database, target)
+    assert [n for n in _beside(target) if n.startswith((".summit", "summit"))] == ["summit.db"]

@@ -7,7 +7,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -19,6 +18,7 @@ from db.models import Command, Heartbeat, JobRun, Source, WorkerLease
 from services import sources
 from tests.factories import S
 from tests.loopback import Loopback
+from tests.waiting import wait_for
 
 
 def start_worker(database_url: str) -> subprocess.Popen[str]:
@@ -42,16 +42,6 @@ def start_worker(database_url: str) -> subprocess.Popen[str]:
         stderr=subprocess.PIPE,
         text=True,
     )
-
-
-def wait_for(condition: Callable[[], object], timeout: float = 20.0, what: str = "condition") -> object:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.fixture

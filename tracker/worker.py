@@ -11,12 +11,9 @@ within ten seconds.
 from __future__ import annotations
 
 import logging
-import os
 import signal
-import socket
 import threading
 import time
-import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -59,7 +56,7 @@ class Worker:
         self.reminder_seconds = reminder_seconds
         self.score_seconds = score_seconds
         self.lease_seconds = max(3 * heartbeat_seconds, 10.0)
-        self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.holder = status.lease_holder()
         self.started_at = _now()
         self.stopping = threading.Event()
         self.lost_lease = threading.Event()
@@ -76,7 +73,7 @@ class Worker:
 
     def start(self) -> None:
         status.acquire_lease(self.database, self.holder, self.lease_seconds)
-        status.close_abandoned_runs(self.database)
+        status.close_interrupted_runs(self.database)
         status.beat(self.database, "running", self.started_at)
         now = _now()
         housekeeping: list[tuple[str, Callable[[], None], float]] = [

@@ -7,6 +7,7 @@ import logging
 import click
 
 from services import sources as source_service
+from services import status as status_service
 from services.sources import NewSource
 from tracker import exit_codes
 from tracker.cli.common import FLAGS, echo_json, opened, speaking
@@ -209,6 +210,9 @@ def ingest(ctx: click.Context, source_name: str | None) -> None:
                 "No enabled sources. Add one with `sources add`, or enable one with `sources enable NAME`."
             )
             return
+        interrupted = status_service.close_interrupted_runs(database)
+        if interrupted:
+            click.echo(f"Closed {interrupted} run(s) left running by a process that stopped, as interrupted.")
         failed = 0
         for source_id in targets:
             report = ingest_source(database, source_id)
