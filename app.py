@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from dashboard.components.database import open_or_stop
 from dashboard.components.worker_panel import show_worker_status
 
 st.set_page_config(page_title="Summit Watch", page_icon="🗾", layout="wide")
@@ -16,6 +17,7 @@ navigation = st.navigation(
         st.Page("dashboard/data_page.py", title="Import & export", url_path="data"),
     ]
 )
+open_or_stop()
 with st.sidebar:
     show_worker_status()
 navigation.run()

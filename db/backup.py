@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from db import restore_checks
 from db.engine import Database
+from db.migrate import upgrade_to_head
 from forecasts.errors import Refused
 
 PG_DUMP_HINT = (
@@ -147,6 +150,39 @@ def restore(
         raise BackupError(f"{source} is a SQLite file but not a Summit Watch database")
     if source.resolve() == target.resolve():
         raise BackupError("that backup is the database itself")
+    with tempfile.TemporaryDirectory(dir=target.parent, prefix=".restore-") as folder:
+        staged = _staged(source, Path(folder) / "staged.db")
+        safety = _replace(database, staged, target, force=force, holds_data=holds_data)
+    database.engine.dispose()  # pooled connections may hold pages of the old file
+    return safety
+
+
+def _staged(source: Path, staged: Path) -> Path:
+    """The backup copied aside, upgraded to the newest schema and vetted: only this copy is ever put
+    in place, so a refused file leaves the database as it was."""
+    try:
+        restore_checks.check_revision(source)
+        origin = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+        copy = sqlite3.connect(staged)
+        try:
+            origin.backup(copy)
+        finally:
+            copy.close()
+            origin.close()
+        try:
+            upgrade_to_head(f"sqlite:///{staged}")
+        except Exception as error:  # a schema the migrations cannot take
+            raise BackupError(
+                f"{source} cannot be brought to the current schema ({error}); it cannot be restored"
+            ) from None
+        restore_checks.check_schema(staged)
+        restore_checks.check_rows(staged)
+    except restore_checks.UnsafeBackup as error:
+        raise BackupError(error.message) from None
+    return staged
+
+
+def _replace(database: Database, staged: Path, target: Path, *, force: bool, holds_data: bool) -> Path | None:
     safety = None
     if holds_data:
         if not force:
@@ -158,7 +194,7 @@ def restore(
         safety = backup(
             database, target.with_name(f"{target.stem}.before-restore-{stamp}{target.suffix}")
         ).path
-    origin = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    origin = sqlite3.connect(staged)
     raw = database.engine.raw_connection()
     try:
         live = raw.driver_connection
@@ -168,5 +204,4 @@ def restore(
     finally:
         raw.close()
         origin.close()
-    database.engine.dispose()  # pooled connections may hold pages of the old file
     return safety

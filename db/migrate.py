@@ -13,9 +13,12 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import inspect, make_url
+from sqlalchemy.exc import DBAPIError
 
 from db.config import resolve_database_url
 from db.engine import Database, connect, migration_engine
+from db.errors import NotOurDatabase, storage_failure
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ALEMBIC_INI = PROJECT_ROOT / "alembic.ini"
@@ -52,9 +55,67 @@ def open_database(url: str | None = None, *, upgrade: bool = True) -> Database:
     first brings the schema up to date and the others find nothing to do.
     """
     resolved = resolve_database_url(url)
+    check_is_ours(resolved)
     if upgrade:
         upgrade_to_head(resolved)
     return connect(resolved)
+
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def _sqlite_file(url: str) -> Path | None:
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return None
+    name = parsed.database.removeprefix("file:").split("?", 1)[0]
+    return Path(name)
+
+
+def check_is_ours(url: str) -> None:
+    """Refuse, before anything is written, a database Summit Watch must not touch: a file that is
+    not SQLite, another application's tables, a schema revision newer than this code."""
+    shown = make_url(url).render_as_string(hide_password=True)
+    path = _sqlite_file(url)
+    if path is not None:
+        if not path.exists() or path.stat().st_size == 0:
+            return  # a new database
+        with path.open("rb") as file:
+            if file.read(len(SQLITE_HEADER)) != SQLITE_HEADER:
+                raise NotOurDatabase(
+                    f"{path} is not a SQLite database; point --db at a Summit Watch database or a new file"
+                )
+    engine = migration_engine(url)
+    try:
+        with engine.connect() as connection:
+            tables = set(inspect(connection).get_table_names())
+            revision = MigrationContext.configure(connection).get_current_revision() if tables else None
+    except DBAPIError as error:
+        failure = storage_failure(error, shown)
+        if failure is None:
+            raise
+        raise failure from None
+    finally:
+        engine.dispose()
+    _check_tables(shown, tables, revision)
+
+
+def _check_tables(shown: str, tables: set[str], revision: str | None) -> None:
+    if tables and "alembic_version" not in tables:
+        listed = ", ".join(sorted(tables)[:5]) + ("…" if len(tables) > 5 else "")
+        raise NotOurDatabase(
+            f"{shown} is another application's database (its tables: {listed}); Summit Watch adds its "
+            "tables only to a new database or its own"
+        )
+    if revision is not None and revision not in known_revisions():
+        raise NotOurDatabase(
+            f"{shown} is at schema revision {revision}, which this Summit Watch does not know (its newest "
+            f"is {head_revision()}): it was written by a newer version; update Summit Watch to open it"
+        )
+
+
+def known_revisions() -> set[str]:
+    return {script.revision for script in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
 
 
 def current_revision(url: str | None = None) -> str | None:

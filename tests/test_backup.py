@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import threading
 from itertools import count as counter
@@ -196,3 +197,93 @@ def test_a_killed_backups_partial_file_is_cleared_by_the_next(
         (tmp_path / leftover).write_bytes(b"half a copy")  # what SIGKILL mid-copy leaves
     backup(sqlite_database, target)
     assert [n for n in _beside(target) if n.startswith((".summit", "summit"))] == ["summit.db"]
+
+
+# --- crafted backups: refused before anything is replaced --------------------------------------
+
+
+def _crafted(sqlite_database: Database, tmp_path: Path, *statements: str) -> Path:
+    """A real backup of the demo, then changed by hand as an attacker would."""
+    path = backup(sqlite_database, tmp_path / "crafted.db").path
+    connection = sqlite3.connect(path)
+    connection.execute("PRAGMA foreign_keys = OFF")
+    connection.execute("PRAGMA ignore_check_constraints = ON")
+    for statement in statements:
+        connection.execute(statement)
+    connection.commit()
+    connection.close()
+    return path
+
+
+CRAFTED = {
+    "a trigger that deletes every resolution": (
+        ["CREATE TRIGGER wipe AFTER INSERT ON forecast BEGIN DELETE FROM resolution; END"],
+        "an extra trigger 'wipe'",
+    ),
+    "a view over the resolutions": (
+        ["CREATE VIEW hidden AS SELECT * FROM resolution WHERE 0"],
+        "an extra view 'hidden'",
+    ),
+    "an extra table": (["CREATE TABLE payload (x)"], "an extra table 'payload'"),
+    "a search trigger rewritten": (
+        [
+            "DROP TRIGGER event_search_insert",
+            "CREATE TRIGGER event_search_insert AFTER INSERT ON event BEGIN DELETE FROM forecast; END",
+        ],
+        "a changed 'event_search_insert'",
+    ),
+    "an index dropped": (
+        ["DROP INDEX ix_job_run_source_started_at"],
+        "no index 'ix_job_run_source_started_at'",
+    ),
+    "a column added": (["ALTER TABLE question ADD COLUMN secret TEXT"], "column question.secret differs"),
+    "a forecast of a missing question": (
+        ["UPDATE forecast SET question_id = 99999 WHERE id = (SELECT min(id) FROM forecast)"],
+        "refers to a missing question",
+    ),
+    "a row that breaks a CHECK": (
+        ["UPDATE forecaster SET kind = 'robot' WHERE id = (SELECT min(id) FROM forecaster)"],
+        "forecaster row(s) break",
+    ),
+    "a row that breaks a row rule": (
+        ["UPDATE question SET title = 'x' WHERE id = (SELECT min(id) FROM question)"],
+        "title: write the whole question",
+    ),
+    "a revision from a newer Summit Watch": (
+        ["UPDATE alembic_version SET version_num = 'ffffffffffff'"],
+        "from a newer Summit Watch (schema revision ffffffffffff); this one reads up to revision",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(CRAFTED), ids=list(CRAFTED))
+def test_a_crafted_backup_is_refused_and_the_database_left_as_it_was(
+    sqlite_database: Database, tmp_path: Path, case: str
+) -> None:
+    load_demo(sqlite_database)
+    statements, message = CRAFTED[case]
+    crafted = _crafted(sqlite_database, tmp_path, *statements)
+    before = dump(sqlite_database)
+    with pytest.raises(BackupError, match=re.escape(message)):
+        restore(sqlite_database, crafted, force=True)
+    assert dump(sqlite_database) == before
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith((".restore-", "tracker.before-restore"))]
+    assert CliRunner().invoke(cli, ["--db", sqlite_database.url, "questions", "list"]).exit_code == 0
+
+
+def test_a_backup_from_an_older_schema_is_upgraded_as_it_is_restored(
+    sqlite_database: Database, tmp_path: Path
+) -> None:
+    from alembic import command
+
+    from db.migrate import alembic_config, head_revision
+
+    load_demo(sqlite_database)
+    before = dump(sqlite_database)
+    old = backup(sqlite_database, tmp_path / "old.db").path
+    command.downgrade(alembic_config(f"sqlite:///{old}"), "-1")
+    restore(sqlite_database, old, force=True)
+    assert dump(sqlite_database) == before
+    from services.database import schema_revisions
+
+    assert schema_revisions(sqlite_database) == (head_revision(), head_revision())

@@ -7,8 +7,10 @@ is written by the factories, so nothing here depends on the demo's contents.
 from __future__ import annotations
 
 import re
+import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 
 import pytest
 import streamlit as st
@@ -534,3 +536,20 @@ def test_the_calibration_page_says_how_each_forecaster_updates(app_env: Database
     assert "How many documents will be signed during Putin's December 2016 visit to Japan?" in set(
         choices["title"]
     )
+
+
+def test_a_database_that_is_not_ours_is_said_in_one_line_and_nothing_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    foreign = tmp_path / "notes.db"
+    connection = sqlite3.connect(foreign)
+    connection.execute("CREATE TABLE notes (text TEXT)")
+    connection.commit()
+    connection.close()
+    monkeypatch.setenv("TRACKER_DATABASE_URL", f"sqlite:///{foreign}")
+    st.cache_resource.clear()
+    app = AppTest.from_file(APP, default_timeout=60).run()
+    assert not app.exception
+    assert "is another application's database (its tables: notes)" in text(app.error[0].value)
+    assert not app.sidebar.markdown  # no page, no worker panel: nothing reads the database
+    st.cache_resource.clear()

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
+from dashboard.components.text import plain
 from db import Database
+from forecasts.errors import SummitWatchError
 from services import demo, status
 from services.database import open_database
 
@@ -29,3 +31,14 @@ def data_version() -> tuple[int, ...]:
 def refresh() -> None:
     """After a write: drop cached reads so every page shows it."""
     st.cache_data.clear()
+
+
+def open_or_stop() -> None:
+    """Open the database before any page draws; one that cannot be opened (not ours, read-only,
+    damaged, unreachable) is said in one line, and nothing else runs."""
+    try:
+        get_database()
+    except SummitWatchError as error:
+        st.error(plain(error.message), icon=":material/database:")
+        st.caption("Set TRACKER_DATABASE_URL to a Summit Watch database (or a new file) and restart.")
+        st.stop()

@@ -64,7 +64,8 @@ def worded(error: SummitWatchError, flags: Mapping[str, str] = FLAGS) -> click.C
         example = f" (e.g. {flag.replace('…', error.allowed)})" if error.allowed and "…" in flag else ""
         return click.ClickException(f"{flag}: {error.message}{example}")
     if isinstance(error, DatabaseUnavailable):
-        return click.ClickException(f"{error.message}. Check --db or ${DATABASE_URL_ENV}.")
+        stop = "" if error.message.endswith(("?", "!")) else "."
+        return click.ClickException(f"{error.message}{stop} Check --db or ${DATABASE_URL_ENV}.")
     if isinstance(error, ConfirmationNeeded):
         return click.ClickException(f"{error.message}. {CONFIRM_HINT}")
     if isinstance(error, MappingNeeded):
