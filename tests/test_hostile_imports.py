@@ -187,3 +187,30 @@ def test_a_ten_megabyte_csv_cell_is_refused_by_line_and_column(column: str) -> N
     text = ",".join(header) + "\n" + good + "\n" + ",".join(row) + "\n"
     with pytest.raises(ImportRefused, match=f"line 3, {column}: a cell of 10,000,000 characters"):
         read_file(text.encode(), "big.csv")
+
+
+CSV_HEADER = "question_uid,question_title,opens_at,forecaster,made_at,probability\n"
+
+
+def test_a_forecaster_name_with_spaces_around_it_is_the_same_forecaster(database: Database) -> None:
+    text = (
+        CSV_HEADER
+        + "q1,Will Abe visit Moscow in 2017?,2016-12-01T00:00:00Z,alice ,2016-12-02T00:00:00Z,0.6\n"
+        + "q1,Will Abe visit Moscow in 2017?,2016-12-01T00:00:00Z, alice,2016-12-03T00:00:00Z,0.7\n"
+    )
+    parsed = read_file(text.encode(), "forecasts.csv")
+    assert parsed.errors == []
+    import_bundle(database, parsed.bundle)
+    exported = json.loads(bundle_json(export_bundle(database)))
+    assert [f["name"] for f in exported["forecasters"]] == ["alice"]
+    assert len(exported["forecasts"]) == 2
+
+
+@pytest.mark.parametrize(
+    "when", ["0001-01-01T00:00:00+01:00", "0000-06-01T00:00:00Z", "10000-01-01T00:00:00Z"]
+)
+def test_a_time_outside_the_calendar_is_a_row_error(when: str) -> None:
+    text = CSV_HEADER + f"q1,Will Abe visit Moscow in 2017?,2016-12-01T00:00:00Z,ana,{when},0.6\n"
+    parsed = read_file(text.encode(), "forecasts.csv")
+    assert [(e.line, e.field) for e in parsed.errors] == [(2, "made_at")]
+    assert parsed.bundle.questions == []  # its only forecast refused: no empty question either
