@@ -8,7 +8,6 @@ from typing import Any
 
 from forecasts.errors import Invalid
 from forecasts.rules import LINK_ORIGINS, MAX_CELL_LENGTH
-from services.sources import check_imported_source, known_kind
 from services.transfer.builder import BundleBuilder
 from services.transfer.cells import (
     parse_bool,
@@ -46,6 +45,14 @@ REQUIRED_FORECAST_COLUMNS = (
     "probability",
 )
 REQUIRED_EVENT_COLUMNS = ("source", "dedupe_key", "occurred_at", "title")
+
+
+def _known_kind(kind: str) -> None:
+    """Imported only when a file has sources: the kinds load httpx and feedparser, 0.1 s that a
+    forecasts-only import need not wait for."""
+    from services.sources import known_kind
+
+    known_kind(kind)
 
 
 def _options(text: str) -> tuple[str, ...] | None:
@@ -183,7 +190,7 @@ def parse_events_csv(header: list[str], rows: Iterator[tuple[int, list[str]]]) -
         seen.add((record.source, record.dedupe_key))
         if name not in sources:
             try:
-                known_kind(row.text("source_kind").strip() or "manual")
+                _known_kind(row.text("source_kind").strip() or "manual")
             except Invalid as error:
                 parsed.errors.append(RowError(line, "source_kind", error.message))
                 continue
@@ -364,6 +371,8 @@ def _source_item(item: Any) -> SourceRecord:
     settings = item.get("settings") or {}
     if not isinstance(settings, dict):
         raise RowProblem("settings", "must be an object")
+    from services.sources import check_imported_source  # see _known_kind
+
     try:
         checked = check_imported_source(
             row.required("name"),
