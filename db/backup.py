@@ -79,12 +79,13 @@ def backup(database: Database, target: Path, *, force: bool = False) -> BackupRe
                 f"the copy failed its integrity check ({verdict}); nothing was written to {target}"
             )
         os.replace(partial, target)
-    except OSError as error:  # a full disk, a read-only folder: no half file stays behind
+    except BaseException as error:  # a full disk, a failed check, Ctrl-C: no half file stays behind
         _remove_with_sidecars(partial)
-        reason = error.strerror or str(error)
-        raise BackupError(f"could not write the backup to {target}: {reason}; nothing was written") from None
-    except BaseException:  # a failed check, Ctrl-C: no half file either
-        _remove_with_sidecars(partial)
+        if isinstance(error, OSError):
+            reason = error.strerror or str(error)
+            raise BackupError(
+                f"could not write the backup to {target}: {reason}; nothing was written"
+            ) from None
         raise
     return BackupResult(target, target.stat().st_size, pages)
 

@@ -13,18 +13,17 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
 import db.rules  # noqa: F401  (registers the before-flush row rules)
 from db.config import ensure_sqlite_parent, resolve_database_url
-from db.errors import storage_failure
+from db.errors import storage_failures
 from forecasts.search_text import fold_case
 
 # How long a SQLite writer waits for the lock before giving up. Ingest batches
@@ -115,16 +114,8 @@ class Database:
         with self._storage_failures(), self._write_sessions.begin() as session:
             yield session
 
-    @contextmanager
-    def _storage_failures(self) -> Iterator[None]:
-        """A read-only file, a full disk or a damaged file becomes one line (StorageFailed)."""
-        try:
-            yield
-        except (DBAPIError, OSError) as error:
-            failure = storage_failure(error, self.engine.url.render_as_string(hide_password=True))
-            if failure is None:
-                raise
-            raise failure from error
+    def _storage_failures(self) -> AbstractContextManager[None]:
+        return storage_failures(self.engine.url.render_as_string(hide_password=True))
 
     def dispose(self) -> None:
         self.engine.dispose()

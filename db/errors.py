@@ -4,6 +4,10 @@ store that failed, a database that is not ours."""
 from __future__ import annotations
 
 import errno
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy.exc import DBAPIError
 
 from forecasts.errors import Invalid, Refused
 
@@ -59,3 +63,16 @@ def storage_failure(error: BaseException, where: str) -> StorageFailed | None:
         if any(sign in text for sign in signs):
             return StorageFailed(f"the database {where} {meaning}")
     return None
+
+
+@contextmanager
+def storage_failures(where: str) -> Iterator[None]:
+    """Inside, a read-only file, a full disk or a damaged file becomes one StorageFailed line
+    naming ``where``; any other error passes through unchanged."""
+    try:
+        yield
+    except (DBAPIError, OSError) as error:
+        failure = storage_failure(error, where)
+        if failure is None:
+            raise
+        raise failure from error

@@ -7,6 +7,7 @@ migrations.
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
 from alembic import command
@@ -14,11 +15,10 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, make_url
-from sqlalchemy.exc import DBAPIError
 
 from db.config import resolve_database_url
 from db.engine import Database, connect, migration_engine
-from db.errors import NotOurDatabase, storage_failure
+from db.errors import NotOurDatabase, storage_failures
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ALEMBIC_INI = PROJECT_ROOT / "alembic.ini"
@@ -87,14 +87,9 @@ def check_is_ours(url: str) -> None:
                 )
     engine = migration_engine(url)
     try:
-        with engine.connect() as connection:
+        with storage_failures(shown), engine.connect() as connection:
             tables = set(inspect(connection).get_table_names())
             revision = MigrationContext.configure(connection).get_current_revision() if tables else None
-    except DBAPIError as error:
-        failure = storage_failure(error, shown)
-        if failure is None:
-            raise
-        raise failure from None
     finally:
         engine.dispose()
     _check_tables(shown, tables, revision)
@@ -114,8 +109,11 @@ def _check_tables(shown: str, tables: set[str], revision: str | None) -> None:
         )
 
 
-def known_revisions() -> set[str]:
-    return {script.revision for script in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
+@cache
+def known_revisions() -> frozenset[str]:
+    """Every revision this code has (the scripts do not change while a process runs)."""
+    scripts = ScriptDirectory.from_config(alembic_config()).walk_revisions()
+    return frozenset(script.revision for script in scripts)
 
 
 def current_revision(url: str | None = None) -> str | None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import sqlite3
 import tempfile
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -22,7 +23,7 @@ from sqlalchemy import CheckConstraint, select
 
 from db.engine import connect
 from db.errors import InvalidRow
-from db.migrate import known_revisions, upgrade_to_head
+from db.migrate import head_revision, known_revisions, upgrade_to_head
 from db.models import Base, Forecast, Forecaster, Question, Resolution
 from db.rules import check_forecast, check_forecaster, check_question, check_resolution
 from forecasts.errors import Refused
@@ -41,9 +42,17 @@ class Schema:
     code: frozenset[tuple[str, str]]  # triggers and views: (name, their SQL)
 
 
-def schema_of(path: Path) -> Schema:
+@contextmanager
+def _reading(path: Path) -> Iterator[sqlite3.Connection]:
     connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
+        yield connection
+    finally:
+        connection.close()
+
+
+def schema_of(path: Path) -> Schema:
+    with _reading(path) as connection:
         rows = connection.execute("SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'")
         master = [(str(kind), str(name), sql or "") for kind, name, sql in rows]
         columns = {
@@ -52,8 +61,6 @@ def schema_of(path: Path) -> Schema:
             if kind == "table"
             for c in connection.execute(f'PRAGMA table_info("{table}")')  # names from sqlite_master
         }
-    finally:
-        connection.close()
     objects = frozenset((kind, name) for kind, name, _ in master)
     code = frozenset(
         (name, " ".join(sql.split())) for kind, name, sql in master if kind in ("trigger", "view")
@@ -72,14 +79,9 @@ def fresh_schema() -> Schema:
 
 def check_revision(path: Path) -> None:
     """A backup from a newer Summit Watch is refused before anything is copied."""
-    connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
+    with _reading(path) as connection:
         (revision,) = connection.execute("SELECT version_num FROM alembic_version").fetchone() or (None,)
-    finally:
-        connection.close()
     if revision is not None and revision not in known_revisions():
-        from db.migrate import head_revision
-
         raise UnsafeBackup(
             f"{path} is from a newer Summit Watch (schema revision {revision}); this one reads up to "
             f"revision {head_revision()}: update Summit Watch to restore it"
@@ -115,27 +117,24 @@ def _first(problems: list[str]) -> list[str]:
 
 
 def _foreign_key_problems(path: Path) -> Iterator[str]:
-    connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
+    with _reading(path) as connection:
         for table, rowid, parent, _ in connection.execute("PRAGMA foreign_key_check"):
             yield f"{table} row {rowid} refers to a missing {parent}"
-    finally:
-        connection.close()
 
 
 def _check_constraint_problems(path: Path) -> Iterator[str]:
-    connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        for table in Base.metadata.sorted_tables:
-            for constraint in table.constraints:
-                if isinstance(constraint, CheckConstraint):
-                    rule = str(constraint.sqltext)
-                    sql = f'SELECT count(*) FROM "{table.name}" WHERE NOT ({rule})'  # our own schema's text
-                    (broken,) = connection.execute(sql).fetchone()
-                    if broken:
-                        yield f"{broken} {table.name} row(s) break {rule}"
-    finally:
-        connection.close()
+    checks = [
+        (table.name, str(constraint.sqltext))
+        for table in Base.metadata.sorted_tables
+        for constraint in table.constraints
+        if isinstance(constraint, CheckConstraint)
+    ]
+    with _reading(path) as connection:
+        for table, rule in checks:
+            sql = f'SELECT count(*) FROM "{table}" WHERE NOT ({rule})'  # our own schema's text
+            (broken,) = connection.execute(sql).fetchone()
+            if broken:
+                yield f"{broken} {table} row(s) break {rule}"
 
 
 def _row_rule_problems(path: Path) -> Iterator[str]:

@@ -46,6 +46,7 @@ MAX_UID_LENGTH = 64
 # characters is a short book; a 10 MB cell is a broken or hostile file, not a forecast.
 MAX_CELL_LENGTH = 100_000
 MAX_RESOLUTION_SOURCE_LENGTH = 200
+MAX_CONTENT_HASH_LENGTH = 64
 MIN_EVERY_SECONDS = 10  # polite polling is the user's call, but not a busy loop
 _SOURCE_NAME = re.compile(r"[\w.:-]{1,120}")
 
@@ -87,6 +88,13 @@ def check_uid(uid: str) -> str:
             "uid", f"must be 1 to {MAX_UID_LENGTH} characters without surrounding spaces", value=uid
         )
     return uid
+
+
+def check_resolution_source(source: str) -> str:
+    """Who or what settled a question ("manual", a source's name)."""
+    if len(source) > MAX_RESOLUTION_SOURCE_LENGTH:
+        raise Invalid("source", f"is longer than {MAX_RESOLUTION_SOURCE_LENGTH} characters", value=source)
+    return source
 
 
 def check_question_type(question_type: str) -> str:
@@ -402,6 +410,14 @@ def event_key(key: str) -> str:
 def event_title(title: str) -> str:
     """An item's title as stored: a feed's title longer than the column is cut, not refused."""
     return stored_text(title)[:MAX_EVENT_TITLE_LENGTH]
+
+
+def event_content_hash(content_hash: str | None) -> str | None:
+    """An item's content hash as stored: ours are SHA-256 hex; one longer than the column is not
+    ours, and is dropped (it only saves re-reading an unchanged item)."""
+    if content_hash is None or len(content_hash) > MAX_CONTENT_HASH_LENGTH:
+        return None
+    return content_hash
 
 
 def event_tags(tags: Iterable[str]) -> tuple[str, ...]:

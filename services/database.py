@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from sqlalchemy import make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
+from sqlalchemy.exc import ArgumentError, OperationalError
 
 from db import Database, resolve_database_url
 from db import open_database as _open_upgraded
-from db.errors import storage_failure
+from db.errors import storage_failures
 from db.migrate import current_revision, head_revision
 from forecasts.errors import Refused
 
@@ -48,17 +48,10 @@ def open_database(url: str | None = None) -> Database:
     resolved = resolve_database_url(url)
     _check_url(resolved)
     try:
-        return _open_upgraded(resolved)
-    except OperationalError as error:
-        failure = storage_failure(error, shown_url(resolved))
-        if failure is not None:
-            raise failure from None
+        with storage_failures(shown_url(resolved)):  # a read-only, full or damaged store
+            return _open_upgraded(resolved)
+    except OperationalError as error:  # any other reason it cannot be opened
         raise DatabaseUnavailable(shown_url(resolved), str(error.orig)) from error
-    except (DBAPIError, OSError) as error:
-        failure = storage_failure(error, shown_url(resolved))
-        if failure is None:
-            raise
-        raise failure from None
 
 
 def describe(database: Database) -> str:

@@ -102,8 +102,7 @@ class BundleBuilder:
 
     def resolution(self, record: ResolutionRecord, line: int) -> None:
         question = self.questions[record.question_uid]
-        if len(record.source) > rules.MAX_RESOLUTION_SOURCE_LENGTH:
-            raise RowProblem("source", f"is longer than {rules.MAX_RESOLUTION_SOURCE_LENGTH} characters")
+        _checked(lambda: rules.check_resolution_source(record.source))
         _checked(lambda: rules.check_outcome(question.type, question.options, record.outcome, record.option))
         _checked(
             lambda: rules.check_resolved_at(

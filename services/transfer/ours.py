@@ -373,13 +373,14 @@ def _source_item(item: Any) -> SourceRecord:
         raise RowProblem("settings", "must be an object")
     from services.sources import check_imported_source  # see _known_kind
 
+    every_seconds = _every_seconds(item)
     try:
         checked = check_imported_source(
             row.required("name"),
             row.required("kind"),
             row.text("url") or None,
             settings,
-            _every_seconds(item),
+            every_seconds,
             row.text("match_rule") or None,
         )
     except Invalid as error:
@@ -389,7 +390,7 @@ def _source_item(item: Any) -> SourceRecord:
         checked.kind,
         checked.url,
         checked.settings,
-        _every_seconds(item),
+        every_seconds,
         row.get("enabled", parse_bool),
         checked.match_rule,
         row.get("created_at", parse_time),

@@ -518,7 +518,7 @@ def _events(session: Session, bundle: Bundle, sources: dict[str, int], counts: I
             rules.event_title(e.title),
             rules.stored_text(e.summary),
             rules.event_link(e.url),
-            e.content_hash if e.content_hash is None or len(e.content_hash) <= 64 else None,
+            rules.event_content_hash(e.content_hash),
             rules.event_tags(e.tags),
             linked,
             e.created_at,
