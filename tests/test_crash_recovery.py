@@ -146,7 +146,12 @@ def test_a_worker_killed_with_sigkill_is_replaced_at_once(database: Database, lo
 
         wait_for(holder, timeout=20, what="the new worker to hold the lease")
         assert second.poll() is None
-        assert next(r.status for r in runs(database) if r.job == hanging) == "interrupted"
+
+        # it closes the dead worker's run just after it takes the lease
+        def first_run_closed() -> bool:
+            return next(r.status for r in runs(database) if r.job == hanging) == "interrupted"
+
+        wait_for(first_run_closed, timeout=20, what="the dead worker's run to be closed")
     finally:
         second.send_signal(signal.SIGTERM)
         finished(second, timeout=30)
