@@ -26,5 +26,7 @@ def ensure_sqlite_parent(url: str) -> None:
     if not url.startswith(prefix):
         return
     path = url[len(prefix) :].split("?", 1)[0]
-    if path and path != ":memory:":
+    # A ``file:`` URI names an existing file (often read-only): creating its
+    # folder would leave a stray ``file:/…`` tree in the working directory.
+    if path and path != ":memory:" and not path.startswith("file:"):
         Path(path).parent.mkdir(parents=True, exist_ok=True)

@@ -109,13 +109,19 @@ def test_a_url_that_cannot_be_opened_is_one_line(url: str, message: str) -> None
     refused_in_one_line(run(url, "questions", "list"), message)
 
 
-def test_a_read_only_database_says_so_and_keeps_what_it_holds(summit_file: Path) -> None:
+def test_a_read_only_database_says_so_and_keeps_what_it_holds(
+    summit_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    working_folder = tmp_path / "cwd"
+    working_folder.mkdir()
+    monkeypatch.chdir(working_folder)
     assert run(f"sqlite:///{summit_file}", "questions", "add", "Will it rain in Nagato?").exit_code == 0
     read_only = f"sqlite:///file:{summit_file}?mode=ro&uri=true"
     refused_in_one_line(
         run(read_only, "forecast", "1", "0.4", "--by", "ana"), "is read-only: nothing was changed"
     )
     assert "Will it rain in Nagato?" in run(read_only, "questions", "list").output
+    assert list(working_folder.iterdir()) == [], "a file: URI must not create folders here"
 
 
 @pytest.fixture
