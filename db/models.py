@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     Float,
@@ -505,3 +506,29 @@ class ResolutionProposal(Base):
     proposed_at: Mapped[datetime] = mapped_column(default=utc_now)
     status: Mapped[str] = mapped_column(String(16), default="pending")
     detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class ChangeCounter(Base):
+    """One row, whose number goes up whenever a row that an import reads is updated or deleted
+    (database triggers, so every writer counts: this code, the worker, a sqlite3 shell).
+    With each such table's row count, it tells that nothing an import depends on has changed."""
+
+    __tablename__ = "change_counter"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    changes: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class ImportReceipt(Base):
+    """A file imported without a skipped row, and the state of the database just after: importing
+    the same file (same bytes, same options) into that same state again changes nothing."""
+
+    __tablename__ = "import_receipt"
+
+    file_key: Mapped[str] = mapped_column(String(64), primary_key=True)  # SHA-256 of options and bytes
+    file_size: Mapped[int] = mapped_column(BigInteger, index=True)  # bytes: most files need no hash
+    format: Mapped[str] = mapped_column(String(40))
+    totals: Mapped[dict[str, int]] = mapped_column(JSON)  # records of each kind in the file
+    notes: Mapped[list[str]] = mapped_column(JSON)  # what reading it said about how it was read
+    database_state: Mapped[str] = mapped_column(Text)  # db.changes.database_state after the import
+    recorded_at: Mapped[datetime] = mapped_column(default=utc_now)

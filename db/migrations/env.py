@@ -55,6 +55,10 @@ def run_migrations_online() -> None:
                 render_as_batch=True,
                 compare_type=True,
                 include_object=_include_object,
+                # Alembic commits after each migration on SQLite by default, which lets a second
+                # process read a half-done upgrade between them; SQLite's DDL is transactional,
+                # so the whole upgrade is one BEGIN IMMEDIATE transaction instead.
+                transactional_ddl=True,
             )
             with context.begin_transaction():
                 if connection.dialect.name == "postgresql":

@@ -21,6 +21,7 @@ from db.forecast_keys import StoredLookup, stored_forecasts_ahead
 from services.csv_columns import ArrowCannotRead
 from services.csv_columns import head as csv_head
 from services.csv_columns import header as csv_header
+from services.transfer import receipts
 from services.transfer.export import (
     EVENT_COLUMNS,
     FORMAT_NAME,
@@ -40,6 +41,7 @@ from services.transfer.foreign_columns import fatebook_layout, mapped_layout, pa
 from services.transfer.ours import parse_events_csv, parse_forecasts_csv, parse_json_dump
 from services.transfer.ours_columns import comma_separated, parse_forecasts_columns
 from services.transfer.reading import csv_table, decode
+from services.transfer.receipts import AlreadyImported, ReadFile, already_imported, file_key_meanwhile
 from services.transfer.records import Bundle, ForecastColumns, ImportRefused, MappingNeeded, Parsed, RowError
 from services.transfer.writer import ImportCounts, Progress, write_bundle
 
@@ -188,6 +190,7 @@ def _read(
 
 __all__ = [
     "IMPORT_FORMATS",
+    "AlreadyImported",
     "Bundle",
     "ForecastColumns",
     "ImportCounts",
@@ -196,11 +199,14 @@ __all__ = [
     "MappingNeeded",
     "Parsed",
     "Progress",
+    "ReadFile",
     "RowError",
+    "already_imported",
     "bundle_json",
     "csv_header_of",
     "events_csv",
     "export_bundle",
+    "file_key_meanwhile",
     "forecasts_csv",
     "import_bundle",
     "read_bundle",
@@ -240,11 +246,14 @@ def import_bundle(
     progress: Progress | None = None,
     only_missing: bool = False,
     stored_ahead: StoredLookup | None = None,
+    receipt_for: ReadFile | None = None,
 ) -> ImportCounts:
     """Store ``bundle`` in one write transaction; with ``dry_run``, count what would change and roll back.
 
     ``only_missing`` adds what is not there and changes nothing already stored (the demo's way);
-    ``stored_ahead`` is what :func:`stored_read_ahead` yielded around reading the file.
+    ``stored_ahead`` is what :func:`stored_read_ahead` yielded around reading the file;
+    ``receipt_for`` (the file the bundle was read from, without a skipped row) records
+    the import, so that :func:`already_imported` knows it while nothing changes.
     """
     counts = ImportCounts()
     try:
@@ -254,6 +263,8 @@ def import_bundle(
             )
             if dry_run:
                 raise _Rollback
+            if receipt_for is not None and not only_missing and not counts.refused:
+                receipts.record(session.connection(), receipt_for, counts)
     except _Rollback:
         pass
     return counts

@@ -19,7 +19,14 @@ from numpy.typing import NDArray
 from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
-from db.bulk import ForecastColumnRows, QuestionShape, insert_forecast_columns, insert_forecasts
+from db.bulk import (
+    FORECAST_TABLE,
+    ForecastColumnRows,
+    QuestionShape,
+    indexes_rebuilt_after,
+    insert_forecast_columns,
+    insert_forecasts,
+)
 from db.events import EventValues, event_ids, upsert_events
 from db.forecast_keys import StoredForecasts, StoredLookup, exact_probabilities, stored_forecasts
 from db.links import cite, remember_unlinks
@@ -399,20 +406,21 @@ def _insert_columns(
     """Insert these rows of the columns in batches; ``more`` rows follow (for the progress)."""
     shapes = _shapes(connection, np.unique(question_id[rows]).tolist())
     rationale = forecasts.rationale
-    for start in range(0, rows.size, BATCH):
-        batch = rows[start : start + BATCH]
-        columns = ForecastColumnRows(
-            question_id=question_id[batch],
-            forecaster_id=forecaster_id[batch],
-            made_at=forecasts.made_at[batch],
-            probability=forecasts.probability[batch],
-            rationale=[rationale[i] for i in batch.tolist()],
-            origin=forecasts.origin[batch],
-            recorded_at=forecasts.recorded_at[batch],
-        )
-        insert_forecast_columns(connection, columns, shapes)
-        if progress:
-            progress(start + batch.size, rows.size + more)
+    with indexes_rebuilt_after(connection, FORECAST_TABLE, rows.size):
+        for start in range(0, rows.size, BATCH):
+            batch = rows[start : start + BATCH]
+            columns = ForecastColumnRows(
+                question_id=question_id[batch],
+                forecaster_id=forecaster_id[batch],
+                made_at=forecasts.made_at[batch],
+                probability=forecasts.probability[batch],
+                rationale=[rationale[i] for i in batch.tolist()],
+                origin=forecasts.origin[batch],
+                recorded_at=forecasts.recorded_at[batch],
+            )
+            insert_forecast_columns(connection, columns, shapes)
+            if progress:
+                progress(start + batch.size, rows.size + more)
 
 
 def _forecast_columns(

@@ -125,18 +125,32 @@ def import_command(
     any row was skipped), or nothing does with --strict. A file that cannot be
     read at all changes nothing.
     """
-    with opened(ctx) as database, speaking(), transfer.stored_read_ahead(database, file) as stored_ahead:
-        parsed = transfer.read_file(file, file.name, fmt, mapping, all_responders=all_responders)
-        click.echo(f"Read {file} as {parsed.format}.")
-        _report_unreadable_rows(parsed)
-        if strict and parsed.errors:
-            unread = len(parsed.errors)
-            click.echo(f"--strict: {unread} rows cannot be read, so nothing was imported.", err=True)
-            raise SystemExit(exit_codes.ROWS_SKIPPED)
-        with _progress_bar(len(parsed.bundle.forecasts)) as advance:
-            counts = transfer.import_bundle(
-                database, parsed.bundle, dry_run=dry_run, progress=advance, stored_ahead=stored_ahead
-            )
+    with opened(ctx) as database, speaking():
+        options = (fmt, mapping, all_responders)
+        if (again := transfer.already_imported(database, file, options)) is not None:
+            _report_already_imported(file, again, dry_run)
+            return
+        with (
+            transfer.stored_read_ahead(database, file) as stored_ahead,
+            transfer.file_key_meanwhile(file, options) as key,
+        ):
+            parsed = transfer.read_file(file, file.name, fmt, mapping, all_responders=all_responders)
+            click.echo(f"Read {file} as {parsed.format}.")
+            _report_unreadable_rows(parsed)
+            if strict and parsed.errors:
+                unread = len(parsed.errors)
+                click.echo(f"--strict: {unread} rows cannot be read, so nothing was imported.", err=True)
+                raise SystemExit(exit_codes.ROWS_SKIPPED)
+            receipt_for = transfer.ReadFile(key(), parsed.format, parsed.notes) if not parsed.errors else None
+            with _progress_bar(len(parsed.bundle.forecasts)) as advance:
+                counts = transfer.import_bundle(
+                    database,
+                    parsed.bundle,
+                    dry_run=dry_run,
+                    progress=advance,
+                    stored_ahead=stored_ahead,
+                    receipt_for=receipt_for,
+                )
     for refused in counts.refused[:SHOWN_ROW_ERRORS]:
         click.echo(f"  skipped {refused}", err=True)
     click.echo(("Would import: " if dry_run else "Imported: ") + counts.summary() + ".")
@@ -144,6 +158,18 @@ def import_command(
         click.echo("Dry run: nothing was written.")
     if parsed.errors or counts.refused:
         raise SystemExit(exit_codes.ROWS_SKIPPED)
+
+
+def _report_already_imported(file: Path, again: transfer.AlreadyImported, dry_run: bool) -> None:
+    click.echo(
+        f"{file} ({again.format}) was imported before, and neither it nor anything it touches "
+        "has changed since: it was not read again."
+    )
+    for note in again.notes:
+        click.echo(f"  note: {note}")
+    click.echo(("Would import: " if dry_run else "Imported: ") + again.counts.summary() + ".")
+    if dry_run:
+        click.echo("Dry run: nothing was written.")
 
 
 def _report_unreadable_rows(parsed: transfer.Parsed) -> None:
