@@ -19,6 +19,7 @@ import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -29,6 +30,44 @@ from numpy.typing import NDArray
 from forecasts.iso_columns import Cells, Times, iso_micros, iso_seconds
 
 ASCII_SPACE = " \t\n\r\x0b\x0c"  # what str.strip() removes among ASCII; other spaces are checked below
+
+
+# Arrow's fixed-width types and numpy's; anything else goes through pyarrow's to_numpy.
+_NUMPY_TYPES = {
+    pa.int8(): np.int8,
+    pa.int16(): np.int16,
+    pa.int32(): np.int32,
+    pa.int64(): np.int64,
+    pa.float64(): np.float64,
+}
+
+
+def numpy_of(values: pa.Array | pa.ChunkedArray) -> NDArray[Any]:
+    """An Arrow column as a numpy array, read from its buffers: pyarrow's ``to_numpy`` imports
+    pandas on first use (0.1-0.15 s of every ``score`` run). Columns with nulls take that path."""
+    chunks = values.chunks if isinstance(values, pa.ChunkedArray) else [values]
+    parts = [_chunk_as_numpy(chunk) for chunk in chunks]
+    if len(parts) == 1:
+        return parts[0]
+    if not parts:
+        return np.empty(0, dtype=_NUMPY_TYPES.get(values.type, np.bool_))
+    return np.concatenate(parts)
+
+
+def _chunk_as_numpy(chunk: pa.Array) -> NDArray[Any]:
+    start, stop = chunk.offset, chunk.offset + len(chunk)
+    dtype = _NUMPY_TYPES.get(chunk.type)
+    if chunk.null_count or (dtype is None and chunk.type != pa.bool_()):
+        return np.asarray(chunk.to_numpy(zero_copy_only=False))
+    data = chunk.buffers()[1]
+    if chunk.type == pa.bool_():
+        if data is None:
+            return np.zeros(0, dtype=bool)
+        bits = np.unpackbits(np.frombuffer(data, dtype=np.uint8), bitorder="little")
+        return bits[start:stop].astype(bool)
+    if data is None:
+        return np.zeros(0, dtype=dtype)
+    return np.frombuffer(data, dtype=dtype)[start:stop]
 
 
 class ArrowCannotRead(ValueError):
@@ -209,9 +248,9 @@ def decimals(column: pa.StringArray) -> tuple[NDArray[np.float64], NDArray[np.bo
     float() accepts (no spaces, underscores or non-ASCII digits), with the same value."""
     try:
         values = pc.cast(column, pa.float64())  # the usual column: a number in every cell
-        return values.to_numpy(zero_copy_only=False), np.ones(len(column), dtype=bool)
+        return numpy_of(values), np.ones(len(column), dtype=bool)
     except pa.ArrowInvalid:
         pass
     plain = pc.match_substring_regex(column, r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$")
     values = pc.cast(pc.if_else(plain, column, "0"), pa.float64())
-    return values.to_numpy(zero_copy_only=False), plain.to_numpy(zero_copy_only=False)
+    return numpy_of(values), numpy_of(plain)

@@ -37,6 +37,7 @@ from services.csv_columns import (
     CsvColumns,
     decimals,
     iso_times,
+    numpy_of,
     read_csv_columns,
 )
 
@@ -196,14 +197,14 @@ class _Checked:
 def _outcomes(column: pa.StringArray) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
     encoded = pc.dictionary_encode(pc.utf8_lower(column))  # a handful of distinct words
     value_of = np.array([_OUTCOMES.get(str(word), np.nan) for word in encoded.dictionary.to_pylist()])
-    values = value_of[encoded.indices.to_numpy(zero_copy_only=False)] if len(value_of) else np.empty(0)
+    values = value_of[numpy_of(encoded.indices)] if len(value_of) else np.empty(0)
     known = ~np.isnan(values)
     return values, known
 
 
 def _probabilities(column: pa.StringArray) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
     """As ``_probability`` reads each cell: 0.7 or 70% (rows outside the fast shapes: not ok)."""
-    percent = pc.ends_with(column, "%").to_numpy(zero_copy_only=False)
+    percent = numpy_of(pc.ends_with(column, "%"))
     if percent.any():
         column = pc.utf8_trim(pc.utf8_rtrim(column, characters="%"), characters=ASCII_SPACE)
     values, ok = decimals(column)
@@ -213,9 +214,7 @@ def _probabilities(column: pa.StringArray) -> tuple[NDArray[np.float64], NDArray
 
 def _check_columns(columns: CsvColumns) -> _Checked:
     text = {name: columns.text(name) for name in (*REQUIRED, *OPTIONAL)}
-    filled = {
-        name: pc.binary_length(column).to_numpy(zero_copy_only=False) > 0 for name, column in text.items()
-    }
+    filled = {name: numpy_of(pc.binary_length(column)) > 0 for name, column in text.items()}
     outcome, outcome_known = _outcomes(text["outcome"])
     probability, probability_ok = _probabilities(text["probability"])
     made = iso_times(text["made_at"])
@@ -251,13 +250,13 @@ def _read_columns(columns: CsvColumns) -> ScoreFile:
                 numbers[name][i] = value
             good[i] = True
     questions = pc.dictionary_encode(columns.text("question_id"))
-    question_index = questions.indices.to_numpy(zero_copy_only=False)
+    question_index = numpy_of(questions.indices)
     _contradictions(question_index, numbers["outcome"], good, questions.dictionary, skipped)
     for i in skipped:
         good[i] = False
     forecasters = pc.dictionary_encode(columns.text("forecaster"))
     question_labels, question_codes = _labels(questions.dictionary, question_index[good])
-    forecaster_index = forecasters.indices.to_numpy(zero_copy_only=False)
+    forecaster_index = numpy_of(forecasters.indices)
     forecaster_labels, forecaster_codes = _labels(forecasters.dictionary, forecaster_index[good])
     everything = bool(good.all())  # the usual file: no copies
     kept = {name: numbers[name] if everything else numbers[name][good] for name in _NUMBERS}

@@ -16,7 +16,7 @@ from numpy.typing import NDArray
 
 from forecasts import rules
 from forecasts.iso_columns import datetimes_of, micros_of
-from services.csv_columns import ASCII_SPACE, CsvColumns, cells, iso_microseconds
+from services.csv_columns import ASCII_SPACE, CsvColumns, cells, iso_microseconds, numpy_of
 from services.transfer.builder import BundleBuilder
 from services.transfer.reading import Row
 from services.transfer.records import ForecastColumns, ForecasterRecord, Parsed
@@ -36,7 +36,7 @@ def stripped(column: pa.StringArray) -> pa.StringArray:
 
 
 def filled(column: pa.StringArray) -> NDArray[np.bool_]:
-    filled: NDArray[np.bool_] = pc.binary_length(stripped(column)).to_numpy(zero_copy_only=False) > 0
+    filled: NDArray[np.bool_] = numpy_of(pc.binary_length(stripped(column))) > 0
     return filled
 
 
@@ -103,7 +103,7 @@ class Codes:
                 code = self.code[name] = len(self.names)
                 self.names.append(str(name))
             mapping.append(code)
-        codes = np.asarray(mapping, dtype=np.int32)[encoded.indices.to_numpy(zero_copy_only=False)]
+        codes = np.asarray(mapping, dtype=np.int32)[numpy_of(encoded.indices)]
         return codes, set(range(known, len(self.names)))
 
 

@@ -33,6 +33,7 @@ from services.csv_columns import (
     csv_batches,
     decimals,
     head,
+    numpy_of,
 )
 from services.csv_columns import header as csv_header
 from services.transfer import ours
@@ -101,7 +102,7 @@ def _origins(columns: CsvColumns) -> NDArray[np.int8]:
         pc.if_else(pc.equal(origin, ""), "import", origin), value_set=pa.array(FORECAST_ORIGINS)
     )
     require(codes.null_count == 0)
-    origins: NDArray[np.int8] = codes.to_numpy(zero_copy_only=False).astype(np.int8)
+    origins: NDArray[np.int8] = numpy_of(codes).astype(np.int8)
     return origins
 
 
@@ -110,7 +111,7 @@ def _recorded(columns: CsvColumns, made: NDArray[np.int64]) -> NDArray[np.int64]
     if "recorded_at" not in columns.columns:
         return made
     recorded_text = columns.text("recorded_at")
-    same = pc.equal(recorded_text, columns.text("made_at")).to_numpy(zero_copy_only=False)
+    same = numpy_of(pc.equal(recorded_text, columns.text("made_at")))
     later = ~same & filled(recorded_text)
     if not later.any():
         return made
