@@ -10,7 +10,7 @@ forecasters, 1,000,000 forecasts, 80 % resolved) to /tmp once, then in one proce
   forecaster, time, probability) into tables with no index or constraint;
 - ours: ``read_file`` (every cell checked, every rule of the services) and
   ``import_bundle`` (upserts keyed on stable ids) into another new database, as
-  the command does them (the file hashed beside the parse, a receipt recorded);
+  the command does them (the file hashed beside the write, a receipt recorded);
   then the same file again, answered by its receipt as the command is, and once
   more read in full (what a re-import costs when something changed; it must
   change nothing here);
@@ -209,11 +209,10 @@ def ours(path: Path, database: Path) -> tuple[float, float, float, float, str]:
     command does (its receipt answers) and read in full (which must change nothing)."""
     from db import open_database
     from services.transfer import (
-        ReadFile,
         already_imported,
-        file_key_meanwhile,
         import_bundle,
         read_file,
+        receipt_meanwhile,
         stored_read_ahead,
     )
 
@@ -222,11 +221,10 @@ def ours(path: Path, database: Path) -> tuple[float, float, float, float, str]:
     options = ("auto", "", False)
     started = time.perf_counter()
     assert already_imported(target, path, options) is None
-    with file_key_meanwhile(path, options) as key:
-        parsed = read_file(path, path.name)
-        parsed_at = time.perf_counter()
-        receipt = ReadFile(key(), parsed.format, parsed.notes)
-    counts = import_bundle(target, parsed.bundle, receipt_for=receipt)
+    parsed = read_file(path, path.name)
+    parsed_at = time.perf_counter()
+    with receipt_meanwhile(path, options, parsed) as receipt:
+        counts = import_bundle(target, parsed.bundle, receipt_for=receipt)
     finished = time.perf_counter()
     assert not parsed.errors, parsed.errors[:3]
     again = already_imported(target, path, options)

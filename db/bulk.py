@@ -84,6 +84,35 @@ def insert_rows(
     _driver_insert(connection, table, columns, rows)
 
 
+def insert_dicts(connection: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """INSERT rows given as dicts (all with the same keys), each missing column taking its
+    Python-side default as an ORM insert would; on SQLite straight to the driver (an ORM bulk
+    insert of 10,000 questions with their tags and resolutions spends 0.4 s converting values)."""
+    if not rows:
+        return
+    names = list(rows[0])
+    if any(len(row) != len(names) or row.keys() != rows[0].keys() for row in rows):
+        raise ValueError(f"rows for {table.name} do not all have the same columns")
+    defaults = {
+        column.name: column.default
+        for column in table.columns
+        if column.name not in rows[0] and column.default is not None and not column.primary_key
+    }
+    filled = [
+        (*(row[name] for name in names), *(_default_value(default) for default in defaults.values()))
+        for row in rows
+    ]
+    insert_rows(connection, table, [*names, *defaults], filled)
+
+
+def _default_value(default: Any) -> Any:
+    if default.is_scalar:
+        return default.arg
+    if default.is_callable:
+        return default.arg(None)  # SQLAlchemy wraps a no-argument function to take a context
+    raise ValueError(f"column default {default!r} is not a Python value or function")
+
+
 def _driver_insert(
     connection: Connection, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]
 ) -> None:

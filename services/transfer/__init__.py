@@ -41,7 +41,7 @@ from services.transfer.foreign_columns import fatebook_layout, mapped_layout, pa
 from services.transfer.ours import parse_events_csv, parse_forecasts_csv, parse_json_dump
 from services.transfer.ours_columns import comma_separated, parse_forecasts_columns
 from services.transfer.reading import csv_table, decode
-from services.transfer.receipts import AlreadyImported, ReadFile, already_imported, file_key_meanwhile
+from services.transfer.receipts import AlreadyImported, ReadFile, already_imported, receipt_meanwhile
 from services.transfer.records import Bundle, ForecastColumns, ImportRefused, MappingNeeded, Parsed, RowError
 from services.transfer.writer import ImportCounts, Progress, write_bundle
 
@@ -206,11 +206,11 @@ __all__ = [
     "csv_header_of",
     "events_csv",
     "export_bundle",
-    "file_key_meanwhile",
     "forecasts_csv",
     "import_bundle",
     "read_bundle",
     "read_file",
+    "receipt_meanwhile",
     "stored_read_ahead",
     "write_bundle",
 ]

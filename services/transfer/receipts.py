@@ -2,7 +2,7 @@
 nothing it touches has changed since (:mod:`db.changes`), is answered without reading it.
 
 A file is hashed up front only when a receipt of a file that size exists; otherwise its key is
-worked out in a thread while the file is parsed (hashing releases the GIL), so a first import
+worked out in a thread while its rows are written (both release the GIL), so a first import
 does not wait for it.
 """
 
@@ -20,6 +20,7 @@ from sqlalchemy import Connection
 
 from db import Database
 from db.changes import Receipt, any_receipt_of_size, record_receipt, unchanged_receipt
+from services.transfer.records import Parsed
 from services.transfer.writer import ImportCounts
 
 # What an import is asked to do with a file besides its bytes: format, mapping, all_responders.
@@ -48,20 +49,27 @@ def file_key(data: bytes | Path, options: ReadOptions) -> FileKey:
     return FileKey(digest.hexdigest(), _size(data))
 
 
-@contextmanager
-def file_key_meanwhile(data: bytes | Path, options: ReadOptions) -> Iterator[Callable[[], FileKey]]:
-    """Hash the file in a thread while the caller reads it; call what this yields for the key."""
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="file-key") as pool:
-        future = pool.submit(file_key, data, options)
-        yield future.result
-
-
 class ReadFile(NamedTuple):
     """The file a bundle was read from, without a skipped row: what its receipt records."""
 
-    key: FileKey
+    key: Callable[[], FileKey]  # called once the import's rows are written
     format: str  # Parsed.format
     notes: list[str]  # Parsed.notes
+
+
+@contextmanager
+def receipt_meanwhile(
+    data: bytes | Path, options: ReadOptions, parsed: Parsed, *, dry_run: bool = False
+) -> Iterator[ReadFile | None]:
+    """Around importing what was read from ``data``: what to pass to ``import_bundle`` as
+    ``receipt_for`` (None for a dry run or a file with rows it could not read). The file is hashed
+    in a thread meanwhile: SQLite writes without holding the GIL, so the second core is free then."""
+    if parsed.errors or dry_run:
+        yield None
+        return
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="file-key") as pool:
+        future = pool.submit(file_key, data, options)
+        yield ReadFile(future.result, parsed.format, parsed.notes)
 
 
 class AlreadyImported(NamedTuple):
@@ -93,4 +101,5 @@ def record(connection: Connection, read: ReadFile, counts: ImportCounts) -> None
         kind: counts.new.get(kind, 0) + counts.updated.get(kind, 0) + counts.unchanged.get(kind, 0)
         for kind in sorted(kinds)
     }
-    record_receipt(connection, read.key.digest, read.key.size, Receipt(read.format, totals, read.notes))
+    key = read.key()
+    record_receipt(connection, key.digest, key.size, Receipt(read.format, totals, read.notes))

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from db.bulk import (
@@ -24,6 +24,7 @@ from db.bulk import (
     ForecastColumnRows,
     QuestionShape,
     indexes_rebuilt_after,
+    insert_dicts,
     insert_forecast_columns,
     insert_forecasts,
 )
@@ -69,11 +70,6 @@ class ImportCounts:
             if n or u or same:
                 parts.append(f"{kind}: {n} new, {u} updated, {same} unchanged")
         return "; ".join(parts) or "nothing to import"
-
-
-def _batches(rows: list[dict[str, Any]]) -> Iterable[list[dict[str, Any]]]:
-    for start in range(0, len(rows), BATCH):
-        yield rows[start : start + BATCH]
 
 
 def _forecasters(session: Session, bundle: Bundle, counts: ImportCounts) -> dict[str, int]:
@@ -162,8 +158,7 @@ def _questions(session: Session, bundle: Bundle, counts: ImportCounts, only_miss
         if stored[1] != values or stored[2] != tuple(sorted(record.tags)):
             _update_question(session, stored[0], record, now)
             updated += 1
-    for batch in _batches(new_rows):
-        session.execute(insert(Question), batch)
+    insert_dicts(session.connection(), QUESTION_TABLE, new_rows)
     ids = (
         dict(
             session.execute(
@@ -179,8 +174,7 @@ def _questions(session: Session, bundle: Bundle, counts: ImportCounts, only_miss
         if record.uid in ids
         for tag in record.tags
     ]
-    for batch in _batches(tag_rows):
-        session.execute(insert(QuestionTag), batch)
+    insert_dicts(session.connection(), QUESTION_TAG_TABLE, tag_rows)
     session.flush()
     counts.add(
         "questions",
@@ -191,6 +185,9 @@ def _questions(session: Session, bundle: Bundle, counts: ImportCounts, only_miss
     return {**{uid: stored[0] for uid, stored in known.items()}, **ids}
 
 
+QUESTION_TABLE: Table = Question.__table__  # type: ignore[assignment]  # a mapped class's table is a Table
+QUESTION_TAG_TABLE: Table = QuestionTag.__table__  # type: ignore[assignment]
+RESOLUTION_TABLE: Table = Resolution.__table__  # type: ignore[assignment]
 FORECAST_FIELDS = ("probability", "option_probabilities", "rationale", "origin", "recorded_at")
 CHUNK = 5_000  # question ids per IN (...) lookup
 
@@ -349,6 +346,8 @@ def _matches(
     reader refuses repeats, the table's unique constraint the stored ones).
     """
     n = keys[0].size
+    if stored_keys[0].size == 0:  # a first import: nothing to sort against
+        return np.empty(0, dtype=np.intp), np.empty(0, dtype=np.intp)
     if stored_keys[0].size == n and all(map(np.array_equal, keys, stored_keys)):
         same_order = np.arange(n)  # the file is what was stored, in the order it was stored: a re-import
         return same_order, same_order
@@ -493,8 +492,7 @@ def _resolutions(
         row = {**record._asdict(), "question_id": question_id}
         del row["question_uid"]
         new_rows.append(row)
-    for batch in _batches(new_rows):
-        session.execute(insert(Resolution), batch)
+    insert_dicts(session.connection(), RESOLUTION_TABLE, new_rows)
     counts.add("resolutions", new=len(new_rows), unchanged=len(bundle.resolutions) - len(new_rows))
 
 

@@ -130,10 +130,7 @@ def import_command(
         if (again := transfer.already_imported(database, file, options)) is not None:
             _report_already_imported(file, again, dry_run)
             return
-        with (
-            transfer.stored_read_ahead(database, file) as stored_ahead,
-            transfer.file_key_meanwhile(file, options) as key,
-        ):
+        with transfer.stored_read_ahead(database, file) as stored_ahead:
             parsed = transfer.read_file(file, file.name, fmt, mapping, all_responders=all_responders)
             click.echo(f"Read {file} as {parsed.format}.")
             _report_unreadable_rows(parsed)
@@ -141,8 +138,10 @@ def import_command(
                 unread = len(parsed.errors)
                 click.echo(f"--strict: {unread} rows cannot be read, so nothing was imported.", err=True)
                 raise SystemExit(exit_codes.ROWS_SKIPPED)
-            receipt_for = transfer.ReadFile(key(), parsed.format, parsed.notes) if not parsed.errors else None
-            with _progress_bar(len(parsed.bundle.forecasts)) as advance:
+            with (
+                transfer.receipt_meanwhile(file, options, parsed, dry_run=dry_run) as receipt_for,
+                _progress_bar(len(parsed.bundle.forecasts)) as advance,
+            ):
                 counts = transfer.import_bundle(
                     database,
                     parsed.bundle,
