@@ -157,3 +157,48 @@ def parse_time(text: str, field: str = "time") -> datetime:
         return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
     except OverflowError:  # 0001-01-01T00:00+01:00 is before year 1 in UTC
         raise Invalid(field, f"{text!r} falls outside the years 1–9999 in UTC", value=text) from None
+
+
+# A number as people type it for a quantity: a sign (ASCII or the minus sign), digits, a fraction,
+# thousands separated by commas.
+_QUANTITY = r"[-−+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"
+_MEDIAN_AND_INTERVAL = re.compile(
+    rf"^({_QUANTITY})\s*\(\s*({_QUANTITY})\s*(?:–|—|to|-)\s*({_QUANTITY})\s*\)$", re.IGNORECASE
+)
+_ONE_QUANTILE = re.compile(
+    rf"^(?:q\s*(\d{{1,2}})|(\d{{1,2}}(?:\.\d+)?)\s*%)\s*[:=]?\s*({_QUANTITY})$", re.IGNORECASE
+)
+DISTRIBUTION_HELP = (
+    "write a median and a 90% interval, 55 (48–62), or three or more quantiles, "
+    "5%: 48, 50%: 55, 95%: 62 (or q05=48 q50=55 q95=62)"
+)
+
+
+def _quantity(text: str) -> float:
+    return float(text.replace(",", "").replace("−", "-"))
+
+
+def parse_distribution(text: str, field: str = "forecast") -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """``55 (48–62)`` → levels (0.05, 0.5, 0.95) and values (48, 55, 62); ``5%: 48, 50%: 55, 95%: 62``
+    or ``q05=48 q50=55 q95=62`` → those. Returns (levels, values) in the order given; the
+    caller's :class:`~forecasts.scoring.numeric.Quantiles` checks that both rise."""
+    cleaned = (text or "").strip()
+    if match := _MEDIAN_AND_INTERVAL.match(cleaned):
+        median, low, high = (_quantity(group) for group in match.groups())
+        if not low < median < high:
+            raise Invalid(
+                field, f"in {cleaned!r} the median must lie inside its interval; {DISTRIBUTION_HELP}"
+            )
+        return (0.05, 0.5, 0.95), (low, median, high)
+    parts = [part.strip() for part in re.split(r"[;,]\s+|\s+(?=q\s*\d)", cleaned) if part.strip()]
+    levels, values = [], []
+    for part in parts:
+        found = _ONE_QUANTILE.match(part)
+        if found is None:
+            raise Invalid(field, f"{part!r} in {cleaned!r} is not a quantile; {DISTRIBUTION_HELP}")
+        level = float(found.group(1) or found.group(2)) / 100
+        levels.append(level)
+        values.append(_quantity(found.group(3)))
+    if len(levels) < 3:
+        raise Invalid(field, f"{cleaned!r} gives {len(levels)} quantiles, not 3 or more; {DISTRIBUTION_HELP}")
+    return tuple(levels), tuple(values)
