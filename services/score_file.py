@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -282,6 +283,7 @@ def _contradictions(
     good: NDArray[np.bool_],
     labels: pa.StringArray,
     skipped: dict[int, str],
+    describe: Callable[[float, int, str], str] = _contradiction,
 ) -> None:
     """A good row whose outcome differs from the first good row of its question is skipped, naming
     that line."""
@@ -291,7 +293,7 @@ def _contradictions(
     expected = outcome[first[question[rows]]]
     for i in rows[outcome[rows] != expected].tolist():
         line = int(first[question[i]]) + 2
-        skipped[i] = _contradiction(outcome[i], line, str(labels[question[i]].as_py()))
+        skipped[i] = describe(outcome[i], line, str(labels[question[i]].as_py()))
 
 
 def _labels(dictionary: pa.StringArray, index: NDArray[np.intp]) -> tuple[NDArray[np.str_], NDArray[np.intp]]:

@@ -145,13 +145,23 @@ def _binomial_quantile(n: int, p: float, q: float) -> int:
 def test_pit_histogram_counts_tenths_with_the_binomial_band() -> None:
     pit = [0.0, 0.05, 0.1, 0.15, 0.999, 1.0, 0.5]
     histogram = pit_histogram(pit)
-    assert histogram.counts.tolist() == [2, 2, 0, 0, 0, 1, 0, 0, 0, 2]
+    assert histogram.counts == (2, 2, 0, 0, 0, 1, 0, 0, 0, 2)
     big = pit_histogram(np.linspace(0, 1, 200, endpoint=False))
-    assert big.counts.tolist() == [20] * 10
+    assert big.counts == (20,) * 10
     assert (big.band_low, big.band_high) == (
         _binomial_quantile(200, 0.1, 0.025),
         _binomial_quantile(200, 0.1, 0.975),
     )
+
+
+def test_a_weighted_pit_histogram_sums_weights_and_sizes_its_band_by_their_total() -> None:
+    weighted = pit_histogram([0.05, 0.05, 0.95], weights=[0.25, 0.75, 1.0])
+    assert weighted.counts == (1, 0, 0, 0, 0, 0, 0, 0, 0, 1)  # whole weights print as counts
+    two = pit_histogram([0.1, 0.2])
+    assert (weighted.band_low, weighted.band_high) == (two.band_low, two.band_high)
+    fractional = pit_histogram([0.05, 0.95], weights=[0.5, 1.0])
+    assert fractional.counts[0] == 0.5
+    assert fractional.counts[-1] == 1.0
 
 
 def test_coverage_counts_outcomes_inside_the_central_intervals() -> None:

@@ -161,17 +161,21 @@ def log_density_score(cdf: Cdf, outcome: float) -> float:
 
 @dataclass(frozen=True)
 class PitHistogram:
-    counts: NDArray[np.int64]  # outcomes whose F(outcome) fell in each tenth
+    counts: tuple[float, ...]  # the weight of the outcomes whose F(outcome) fell in each tenth
     band_low: int  # a bin's count under a uniform PIT lies in [band_low, band_high] 95 % of the time
     band_high: int
 
 
-def pit_histogram(pit: ArrayLike, bins: int = PIT_BINS) -> PitHistogram:
+def pit_histogram(pit: ArrayLike, weights: ArrayLike | None = None, bins: int = PIT_BINS) -> PitHistogram:
+    """Counts of F(outcome) in ``bins`` equal bins (weighted: each sample's weight); the band is
+    for as many samples as the weights add up to."""
     values = np.asarray(pit, dtype=np.float64)
+    weight = np.ones_like(values) if weights is None else np.asarray(weights, dtype=np.float64)
     index = np.minimum((values * bins).astype(np.intp), bins - 1)
-    counts = np.bincount(index, minlength=bins).astype(np.int64)
-    low, high = _binomial_band(values.size, 1 / bins)
-    return PitHistogram(counts, low, high)
+    counts = np.bincount(index, weights=weight, minlength=bins)
+    low, high = _binomial_band(round(float(weight.sum())), 1 / bins)
+    whole = bool(np.all(counts == np.round(counts)))
+    return PitHistogram(tuple(int(c) if whole else float(c) for c in counts), low, high)
 
 
 def _binomial_band(n: int, p: float, confidence: float = 0.95) -> tuple[int, int]:
@@ -187,8 +191,8 @@ def _binomial_band(n: int, p: float, confidence: float = 0.95) -> tuple[int, int
 @dataclass(frozen=True)
 class Coverage:
     level: float  # 0.5 or 0.9: the central interval's nominal coverage
-    inside: int
-    n: int
+    inside: float  # a count, or with time-weighted samples a weight
+    n: float
     low: float  # Wilson interval of the share inside
     high: float
 

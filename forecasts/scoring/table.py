@@ -10,6 +10,15 @@ from numpy.typing import NDArray
 Floats = NDArray[np.float64]
 
 
+def derive_codes(table: object) -> None:
+    """Fill a frozen table's ``question_codes`` and ``forecaster_codes`` from its labels where the
+    reader gave none."""
+    for labels, codes in (("question", "question_codes"), ("forecaster", "forecaster_codes")):
+        if getattr(table, codes) is None:
+            inverse = np.unique(getattr(table, labels), return_inverse=True)[1].reshape(-1)
+            object.__setattr__(table, codes, inverse)  # the frozen-dataclass idiom for derived fields
+
+
 @dataclass(frozen=True)
 class ForecastTable:
     """Resolved binary forecasts, one row each. Times are seconds since the epoch (UTC).
@@ -38,10 +47,7 @@ class ForecastTable:
         no_close = np.isnan(self.closes_at)
         if np.any(no_close):
             object.__setattr__(self, "closes_at", np.where(no_close, self.resolved_at, self.closes_at))
-        for labels, codes in (("question", "question_codes"), ("forecaster", "forecaster_codes")):
-            if getattr(self, codes) is None:
-                inverse = np.unique(getattr(self, labels), return_inverse=True)[1].reshape(-1)
-                object.__setattr__(self, codes, inverse)  # the frozen-dataclass idiom for derived fields
+        derive_codes(self)
 
     def __len__(self) -> int:
         return int(self.probability.size)

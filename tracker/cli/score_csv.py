@@ -11,8 +11,10 @@ import click
 from forecasts.errors import Refused
 from forecasts.scoring.samples import SAMPLE_MODES, SampleMode
 from forecasts.scoring.scorecard import Scorecard
-from services.score_file import ScoreFileError, score_file
+from services.numeric_score_file import ScoredNumericFile, is_numeric_file, score_numeric_file
+from services.score_file import ScoredFile, ScoreFileError, SkippedRow, score_file
 from tracker import exit_codes
+from tracker.cli.numeric_output import numeric_card_json, print_numeric_card
 from tracker.cli.output import echo_json, number, plain
 
 BRIER_SCALE = "0-1 (half form; double it for the 0-2 scale of GJ Open and Fatebook)"
@@ -115,36 +117,57 @@ def card_json(card: Scorecard, **extra: Any) -> dict[str, Any]:
     "every forecast weighted by how long it stood, or every forecast.",
 )
 def score(file: Path, as_json: bool, samples: SampleMode) -> None:
-    """Score a CSV of resolved binary forecasts; needs no database.
+    """Score a CSV of resolved forecasts, yes/no or numeric; needs no database.
 
-    Columns: question_id, forecaster, made_at, probability, outcome (1 or 0;
-    blank = unresolved, left out), and optionally opens_at, closes_at,
+    Yes/no columns: question_id, forecaster, made_at, probability, outcome (1
+    or 0; blank = unresolved, left out), and optionally opens_at, closes_at,
     resolved_at (ISO-8601; no zone means UTC). With the window columns you also
     get time-averaged scores per question (exact-time and daily, coverage,
     Brier against the daily median, Metaculus peer score).
+
+    Numeric columns: question_id, forecaster, made_at, outcome (a number) and
+    at least three quantile columns qNN (q05, q25, q50, q75, q95, or any
+    others such as q2.5), optionally lower and upper (the question's closed
+    range; blank = open) and the window columns. You get CRPS, interval and
+    log-density scores, the PIT histogram and interval coverage.
 
     Bad rows are reported with their line number and skipped; the rest is still
     scored, and the exit code is 3 when any row was skipped.
     """
     try:
-        scored = score_file(file, samples)
+        numeric = is_numeric_file(file)
+        scored = score_numeric_file(file, samples) if numeric else score_file(file, samples)
     except ScoreFileError as error:
-        for row in error.skipped:
-            click.echo(f"{file}:{row.line}: skipped: {row.reason}", err=True)
+        _report_skipped(file, error.skipped)
         raise click.ClickException(error.message) from error
     except Refused as error:
         raise click.ClickException(error.message) from error
-    for row in scored.skipped:
-        click.echo(f"{file}:{row.line}: skipped: {row.reason}", err=True)
-    if as_json:
-        echo_json(card_json(scored.card, n_unresolved=scored.n_unresolved, skipped=scored.skipped))
-    else:
-        print_scorecard(scored.card)
-        if scored.n_unresolved:
-            click.echo(f"\n{scored.n_unresolved} unresolved rows left out.")
+    _report_skipped(file, scored.skipped)
+    _print(scored, as_json)
     if scored.skipped:
         click.echo(f"{len(scored.skipped)} rows skipped (see above); the rest was scored.", err=True)
         raise SystemExit(exit_codes.ROWS_SKIPPED)
+
+
+def _report_skipped(file: Path, skipped: list[SkippedRow]) -> None:
+    for row in skipped:
+        click.echo(f"{file}:{row.line}: skipped: {row.reason}", err=True)
+
+
+def _print(scored: ScoredFile | ScoredNumericFile, as_json: bool) -> None:
+    if as_json:
+        extra = {"n_unresolved": scored.n_unresolved, "skipped": scored.skipped}
+        if isinstance(scored, ScoredNumericFile):
+            echo_json(numeric_card_json(scored.card, **extra))
+        else:
+            echo_json(card_json(scored.card, **extra))
+        return
+    if isinstance(scored, ScoredNumericFile):
+        print_numeric_card(scored.card)
+    else:
+        print_scorecard(scored.card)
+    if scored.n_unresolved:
+        click.echo(f"\n{scored.n_unresolved} unresolved rows left out.")
 
 
 COMMANDS = (score,)
