@@ -39,6 +39,7 @@ from forecasts.rules import (
     FORECAST_ORIGINS,
     FORECASTER_KINDS,
     LINK_ORIGINS,
+    PROPOSED_OUTCOMES,
     QUESTION_TYPES,
     RESOLUTION_OUTCOMES,
 )
@@ -60,6 +61,21 @@ def _one_of(column: str, values: tuple[str, ...]) -> str:
     # ORs, not IN (…): SQLite builds an index for an IN list each time an INSERT runs (once per row
     # of an executemany), which cost 2-3 s of a million-row import.
     return " OR ".join(f"{column} = '{value}'" for value in values)
+
+
+# Each kind of question has its own fields: options for multiple choice, a range for numbers and dates.
+QUESTION_FIELDS_MATCH_TYPE = (
+    "(type = 'binary' AND options IS NULL AND range_lower IS NULL AND range_upper IS NULL)"
+    " OR (type = 'multiple_choice' AND options IS NOT NULL AND range_lower IS NULL AND range_upper IS NULL)"
+    " OR ((type = 'numeric' OR type = 'date') AND options IS NULL"
+    " AND range_lower IS NOT NULL AND range_upper IS NOT NULL AND range_lower < range_upper)"
+)
+# Exactly one of P(yes), the option probabilities and the quantiles.
+ONE_KIND_OF_FORECAST = (
+    "(CASE WHEN probability IS NULL THEN 0 ELSE 1 END)"
+    " + (CASE WHEN option_probabilities IS NULL THEN 0 ELSE 1 END)"
+    " + (CASE WHEN quantiles IS NULL THEN 0 ELSE 1 END) = 1"
+)
 
 
 def _new_uid() -> str:
@@ -97,15 +113,14 @@ class Forecaster(Base):
 
 
 class Question(Base):
-    """Something that will be settled: binary, or multiple choice with named options."""
+    """Something that will be settled: binary, multiple choice with named options, or a number or a
+    date within a range (a date as seconds since 1970, UTC)."""
 
     __tablename__ = "question"
     __table_args__ = (
         CheckConstraint(_one_of("type", QUESTION_TYPES), name="type"),
-        CheckConstraint(
-            "(type = 'binary' AND options IS NULL) OR (type = 'multiple_choice' AND options IS NOT NULL)",
-            name="options_match_type",
-        ),
+        CheckConstraint(QUESTION_FIELDS_MATCH_TYPE, name="fields_match_type"),
+        CheckConstraint("NOT log_scale OR range_lower > 0", name="log_scale_above_zero"),
         CheckConstraint("closes_at IS NULL OR closes_at >= opens_at", name="closes_after_opens"),
         CheckConstraint("resolve_by IS NULL OR resolve_by >= opens_at", name="resolve_by_after_opens"),
     )
@@ -120,6 +135,13 @@ class Question(Base):
     options: Mapped[list[str] | None] = mapped_column(JSON(none_as_null=True), default=None)
     # The options are in order (counts, ranges, dates): the ranked probability score applies.
     options_ordered: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
+    # Numeric and date questions: what the outcome may be, and in what unit.
+    unit: Mapped[str] = mapped_column(String(40), default="", server_default="")
+    range_lower: Mapped[float | None] = mapped_column(Float)
+    range_upper: Mapped[float | None] = mapped_column(Float)
+    lower_open: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
+    upper_open: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
+    log_scale: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
     opens_at: Mapped[datetime] = mapped_column(default=utc_now)
     closes_at: Mapped[datetime | None]
@@ -159,7 +181,7 @@ class QuestionTag(Base):
 
 
 class Forecast(Base):
-    """One stated belief: P(yes) for a binary question, or one probability per option."""
+    """One stated belief: P(yes) for a binary question, one probability per option, or quantiles."""
 
     __tablename__ = "forecast"
     __table_args__ = (
@@ -169,10 +191,7 @@ class Forecast(Base):
             "probability IS NULL OR (probability >= 0 AND probability <= 1)",
             name="probability_range",
         ),
-        CheckConstraint(
-            "(probability IS NULL) <> (option_probabilities IS NULL)",
-            name="one_kind_of_probability",
-        ),
+        CheckConstraint(ONE_KIND_OF_FORECAST, name="one_kind_of_forecast"),
         CheckConstraint(_one_of("origin", FORECAST_ORIGINS), name="origin"),
         Index("ix_forecast_question_made_at", "question_id", "made_at"),
     )
@@ -183,6 +202,8 @@ class Forecast(Base):
     made_at: Mapped[datetime]
     probability: Mapped[float | None] = mapped_column(Float)
     option_probabilities: Mapped[list[float] | None] = mapped_column(JSON(none_as_null=True), default=None)
+    # Numeric and date questions: [[level, value], ...], levels and values rising.
+    quantiles: Mapped[list[list[float]] | None] = mapped_column(JSON(none_as_null=True), default=None)
     rationale: Mapped[str] = mapped_column(Text, default="")
     origin: Mapped[str] = mapped_column(String(16), default="manual")
     recorded_at: Mapped[datetime] = mapped_column(default=utc_now)
@@ -213,6 +234,10 @@ class Resolution(Base):
             "(outcome = 'option' AND option IS NOT NULL) OR (outcome <> 'option' AND option IS NULL)",
             name="option_only_for_option_outcome",
         ),
+        CheckConstraint(
+            "(outcome = 'value' AND value IS NOT NULL) OR (outcome <> 'value' AND value IS NULL)",
+            name="value_only_for_value_outcome",
+        ),
         CheckConstraint("outcome = 'unresolved' OR resolved_at IS NOT NULL", name="resolved_at_required"),
         Index("ix_resolution_question_recorded_at", "question_id", "recorded_at"),
     )
@@ -221,6 +246,7 @@ class Resolution(Base):
     question_id: Mapped[int] = mapped_column(ForeignKey("question.id", ondelete="CASCADE"))
     outcome: Mapped[str] = mapped_column(String(16))
     option: Mapped[str | None] = mapped_column(String(200))
+    value: Mapped[float | None] = mapped_column(Float)  # numeric and date questions (a date in seconds)
     resolved_at: Mapped[datetime | None]  # when the world settled it
     recorded_at: Mapped[datetime] = mapped_column(default=utc_now)  # when it was entered
     note: Mapped[str] = mapped_column(Text, default="")
@@ -493,7 +519,7 @@ class ResolutionProposal(Base):
     __tablename__ = "resolution_proposal"
     __table_args__ = (
         UniqueConstraint("question_id", "source_id", "outcome"),
-        CheckConstraint(_one_of("outcome", RESOLUTION_OUTCOMES), name="outcome"),
+        CheckConstraint(_one_of("outcome", PROPOSED_OUTCOMES), name="outcome"),
         CheckConstraint(_one_of("status", PROPOSAL_STATUSES), name="status"),
     )
 

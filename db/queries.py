@@ -17,6 +17,7 @@ def latest_resolutions() -> Subquery:
         Resolution.question_id,
         Resolution.outcome,
         Resolution.option,
+        Resolution.value,
         Resolution.resolved_at,
         func.row_number()
         .over(

@@ -20,6 +20,7 @@ from db.errors import InvalidRow
 from db.models import Forecast, Forecaster, Question, Resolution
 from forecasts import rules
 from forecasts.errors import Invalid
+from forecasts.scoring.numeric import NumericRange
 
 
 def _value(row: Any, name: str) -> Any:
@@ -50,8 +51,23 @@ def check_question(question: Question) -> None:
             raise Invalid("options", "options are stored trimmed", value=stored)
         if question.opens_at is not None:
             rules.check_window(question.opens_at, question.closes_at, question.resolve_by)
+        scale_of(question)
+        if rules.check_unit(question.unit) != (question.unit or ""):
+            raise Invalid("unit", "the unit is stored trimmed", value=question.unit)
 
     _as_row("question", checks)
+
+
+def scale_of(question: Question) -> NumericRange | None:
+    """A numeric or date question's range (None for the other kinds)."""
+    return rules.check_range(
+        _value(question, "type"),
+        question.range_lower,
+        question.range_upper,
+        lower_open=bool(_value(question, "lower_open")),
+        upper_open=bool(_value(question, "upper_open")),
+        log_scale=bool(_value(question, "log_scale")),
+    )
 
 
 def check_forecast(forecast: Forecast, question: Question) -> None:
@@ -62,13 +78,25 @@ def check_forecast(forecast: Forecast, question: Question) -> None:
         rules.check_forecast_values(
             _value(question, "type"), question.options, forecast.probability, forecast.option_probabilities
         )
+        scale = scale_of(question)
+        if scale is not None:
+            rules.check_quantiles(forecast.quantiles, scale)
+        elif forecast.quantiles is not None:
+            raise Invalid("quantiles", "only a numeric or date question takes quantiles")
 
     _as_row("forecast", checks)
 
 
 def check_resolution(resolution: Resolution, question: Question) -> None:
     def checks() -> None:
-        rules.check_outcome(_value(question, "type"), question.options, resolution.outcome, resolution.option)
+        rules.check_outcome(
+            _value(question, "type"),
+            question.options,
+            resolution.outcome,
+            resolution.option,
+            resolution.value,
+            scale_of(question),
+        )
         if resolution.outcome != "unresolved" and resolution.resolved_at is None:
             raise Invalid("resolved_at", "is required: when the world settled the question")
 

@@ -8,6 +8,7 @@ a probability. Every rejection says which field and what is allowed.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
@@ -176,6 +177,18 @@ DISTRIBUTION_HELP = (
 
 def _quantity(text: str) -> float:
     return float(text.replace(",", "").replace("−", "-"))
+
+
+def parse_number(text: str, field: str = "value") -> float:
+    """``56.82``, ``1,200``, ``−3`` → a finite number, or :class:`Invalid` saying what to write."""
+    cleaned = (text or "").strip()
+    try:
+        number = _quantity(cleaned)
+    except ValueError:
+        raise Invalid(field, f"{cleaned!r} is not a number (write e.g. 56.82)", value=text) from None
+    if not math.isfinite(number):
+        raise Invalid(field, f"{cleaned!r} is not a finite number", value=text)
+    return number
 
 
 def parse_distribution(text: str, field: str = "forecast") -> tuple[tuple[float, ...], tuple[float, ...]]:

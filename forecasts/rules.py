@@ -19,18 +19,22 @@ import numpy as np
 from numpy.typing import NDArray
 
 from forecasts.errors import Invalid
+from forecasts.scoring.numeric import NumericRange, Quantiles, cdf_of
 from forecasts.topic_rules import RuleError, compile_rule
 
 # --- the vocabulary ------------------------------------------------------------------------
 
-QUESTION_TYPES = ("binary", "multiple_choice")
+QUESTION_TYPES = ("binary", "multiple_choice", "numeric", "date")
+RANGED_TYPES = ("numeric", "date")  # a range, a unit; forecasts are quantiles, outcomes values
 FORECASTER_KINDS = ("person", "crowd")
 FORECAST_ORIGINS = ("manual", "import", "crowd")
 # Why an event is linked to a question: its source is tied to the question, the question's
 # watch rule matched it, a person linked it, or a forecast on the question cites it.
 LINK_ORIGINS = ("source", "rule", "manual", "cited")
 # "unresolved" is the row an undo appends: the latest row wins, so it reopens the question.
-RESOLUTION_OUTCOMES = ("yes", "no", "option", "annulled", "unresolved")
+RESOLUTION_OUTCOMES = ("yes", "no", "option", "value", "annulled", "unresolved")
+# What a crowd platform may propose: never a value (a number is entered, and checked, by the user).
+PROPOSED_OUTCOMES = ("yes", "no", "option", "annulled", "unresolved")
 
 # Tolerance for "sums to 1": six decimals, enough for hand-typed percentages like 33.3333%.
 SUM_TOLERANCE = 1e-6
@@ -41,6 +45,7 @@ MAX_TITLE_LENGTH = 500
 MAX_OPTION_LENGTH = 200
 MAX_NAME_LENGTH = 120
 MAX_TAG_LENGTH = 64
+MAX_UNIT_LENGTH = 40
 MAX_UID_LENGTH = 64
 # The longest text a file's cell may hold (a rationale, a description, a note): 100,000
 # characters is a short book; a 10 MB cell is a broken or hostile file, not a forecast.
@@ -104,9 +109,10 @@ def check_question_type(question_type: str) -> str:
 def check_options(question_type: str, options: Sequence[str] | None) -> tuple[str, ...] | None:
     """None for a yes/no question; two or more distinct, named options for multiple choice."""
     check_question_type(question_type)
-    if question_type == "binary":
+    if question_type == "binary" or question_type in RANGED_TYPES:
         if options:
-            raise Invalid("options", "a yes/no question has no options", value=options)
+            kind = "yes/no" if question_type == "binary" else question_type
+            raise Invalid("options", f"a {kind} question has no options", value=options)
         return None
     values: list[object] = list(options or [])  # stored JSON may hold anything
     names = [option.strip() for option in values if isinstance(option, str)]
@@ -210,7 +216,12 @@ def check_forecast_values(
     probability: object,
     option_probabilities: Sequence[object] | None,
 ) -> tuple[float | None, tuple[float, ...] | None]:
-    """A yes/no question takes one probability; a multiple-choice question one per option."""
+    """A yes/no question takes one probability; a multiple-choice question one per option; a numeric
+    or date question neither (its quantiles are checked by :func:`check_quantiles`)."""
+    if question_type in RANGED_TYPES:
+        if probability is not None or option_probabilities is not None:
+            raise Invalid("quantiles", f"a {question_type} question takes quantiles, not probabilities")
+        return None, None
     if question_type == "binary":
         if option_probabilities is not None:
             raise Invalid("probability", "a yes/no question takes one probability, not one per option")
@@ -309,21 +320,79 @@ def check_open_for_forecasts(settled_as: str | None) -> None:
         )
 
 
+# --- numeric and date questions -------------------------------------------------------------
+
+
+def check_unit(unit: str | None) -> str:
+    clean = (unit or "").strip()
+    if len(clean) > MAX_UNIT_LENGTH:
+        raise Invalid("unit", f"is at most {MAX_UNIT_LENGTH} characters, got {len(clean)}", value=unit)
+    return clean
+
+
+def check_range(
+    question_type: str,
+    lower: float | None,
+    upper: float | None,
+    *,
+    lower_open: bool = False,
+    upper_open: bool = False,
+    log_scale: bool = False,
+) -> NumericRange | None:
+    """None for yes/no and multiple choice (which have no range); for a numeric or date question
+    the range, lower below upper, above 0 on a log scale."""
+    if question_type not in RANGED_TYPES:
+        if lower is not None or upper is not None or log_scale:
+            raise Invalid("range", f"a {question_type} question has no range")
+        return None
+    if lower is None or upper is None:
+        raise Invalid("range", f"a {question_type} question needs a range: its lower and upper bounds")
+    return NumericRange(float(lower), float(upper), bool(lower_open), bool(upper_open), bool(log_scale))
+
+
+def check_quantiles(pairs: object, scale: NumericRange) -> tuple[tuple[float, float], ...]:
+    """A numeric forecast: at least 3 (level, value) pairs, levels rising inside (0, 1) and values
+    rising, inside the range where it is closed."""
+    if not isinstance(pairs, list | tuple) or not all(
+        isinstance(pair, list | tuple) and len(pair) == 2 for pair in pairs
+    ):
+        example = "[[0.05, 48], [0.5, 55], [0.95, 62]]"
+        raise Invalid("quantiles", f"give them as (level, value) pairs, e.g. {example}")
+    try:
+        levels = tuple(float(level) for level, _ in pairs)
+        values = tuple(float(value) for _, value in pairs)
+    except (TypeError, ValueError):
+        raise Invalid("quantiles", "every level and value must be a number", value=pairs) from None
+    forecast = Quantiles(levels, values)
+    cdf_of(forecast, scale)  # refuses values outside a closed range
+    return tuple(zip(levels, values, strict=True))
+
+
 # --- resolutions ---------------------------------------------------------------------------
 
 
 def allowed_outcomes(question_type: str) -> tuple[str, ...]:
+    if question_type in RANGED_TYPES:
+        return ("value", "annulled")
     return ("yes", "no", "annulled") if question_type == "binary" else ("option", "annulled")
 
 
 def check_outcome(
-    question_type: str, options: Sequence[str] | None, outcome: str, option: str | None
+    question_type: str,
+    options: Sequence[str] | None,
+    outcome: str,
+    option: str | None,
+    value: float | None = None,
+    scale: NumericRange | None = None,
 ) -> None:
-    """yes / no / annulled for a yes/no question; one of its options or annulled for multiple choice.
+    """yes / no / annulled for a yes/no question; one of its options or annulled for multiple choice;
+    a value (inside the range where it is closed) or annulled for a numeric or date question.
     ``unresolved`` is the row an undo appends, and always allowed."""
     if outcome != "unresolved" and outcome not in allowed_outcomes(question_type):
         if question_type == "binary":
             allowed = "one of yes, no, annulled"
+        elif question_type in RANGED_TYPES:
+            allowed = "a value or annulled"
         else:
             allowed = f"an option ({', '.join(options or [])}) or annulled"
         message = f"must be {allowed} for this question, got {outcome!r}"
@@ -332,6 +401,25 @@ def check_outcome(
         raise Invalid("option", f"must be one of {', '.join(options or [])}, got {option!r}", value=option)
     if outcome != "option" and option is not None:
         raise Invalid("option", f"is only set when the outcome is an option, not {outcome!r}", value=option)
+    if outcome == "value":
+        check_outcome_value(value, scale)
+    elif value is not None:
+        raise Invalid("value", f"is only set when the outcome is a value, not {outcome!r}", value=value)
+
+
+def check_outcome_value(value: object, scale: NumericRange | None) -> float:
+    """A finite number; below (above) the range only where the range is open on that side."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise Invalid("value", f"must be a finite number, got {value!r}", value=value)
+    number = float(value)
+    if scale is not None:
+        if number < scale.lower and not scale.lower_open:
+            raise Invalid("value", f"{number:g} is below the closed range, which starts at {scale.lower:g}")
+        if number > scale.upper and not scale.upper_open:
+            raise Invalid("value", f"{number:g} is above the closed range, which ends at {scale.upper:g}")
+        if scale.log_scale and number <= 0:
+            raise Invalid("value", f"{number:g} is not above 0, as a log-scale question needs")
+    return number
 
 
 def check_resolved_at(

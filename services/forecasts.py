@@ -19,8 +19,11 @@ from sqlalchemy.orm import Session
 from db import Database
 from db.links import cite
 from db.models import AppSetting, Event, Forecast, Forecaster, Question
+from db.rules import scale_of
 from forecasts import rules
-from forecasts.errors import NotFound
+from forecasts.errors import Invalid, NotFound
+from forecasts.quantities import shown_quantiles
+from forecasts.scoring.numeric import Quantiles, cdf_of, quantile_at
 from services.questions import NewQuestion, create_question_in, current_resolution, load_question, settled_as
 
 # A second identical forecast this soon after the first is a double submit, not an update.
@@ -38,6 +41,7 @@ class SavedForecast:
     option_probabilities: tuple[float, ...] | None
     duplicate: bool  # a double submit: this is the forecast stored the first time
     because: tuple[int, ...] = ()  # the events it cites
+    quantiles: tuple[tuple[float, float], ...] | None = None  # (level, value), numeric and date questions
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,7 @@ class ForecastInput:
     forecaster: str
     probability: float | None = None
     option_probabilities: Sequence[float] | None = None
+    quantiles: Sequence[tuple[float, float]] | None = None  # (level, value) pairs: numeric and date questions
     made_at: datetime | None = None  # None: now
     rationale: str = ""
     origin: str = "manual"
@@ -77,11 +82,20 @@ def _saved(forecast: Forecast, duplicate: bool) -> SavedForecast:
         option_probabilities=tuple(options) if options is not None else None,
         duplicate=duplicate,
         because=tuple(sorted(c.event_id for c in forecast.citations)),
+        quantiles=_pairs(forecast.quantiles),
     )
 
 
+def _pairs(stored: list[list[float]] | None) -> tuple[tuple[float, float], ...] | None:
+    return tuple((float(level), float(value)) for level, value in stored) if stored is not None else None
+
+
 def _double_submit(
-    session: Session, question: Question, person: Forecaster, made_at: datetime, values: tuple[object, object]
+    session: Session,
+    question: Question,
+    person: Forecaster,
+    made_at: datetime,
+    values: tuple[object, object, object],
 ) -> Forecast | None:
     previous = session.scalar(
         select(Forecast)
@@ -91,7 +105,8 @@ def _double_submit(
     )
     if previous is None or abs(made_at - previous.made_at) > DOUBLE_SUBMIT_WINDOW:
         return None
-    stored = (previous.probability, tuple(previous.option_probabilities or ()) or None)
+    options = tuple(previous.option_probabilities or ()) or None
+    stored = (previous.probability, options, _pairs(previous.quantiles))
     return previous if stored == values else None
 
 
@@ -107,8 +122,9 @@ def add_forecast_in(
     probability, values = rules.check_forecast_values(
         question.type, question.options, given.probability, given.option_probabilities
     )
+    quantiles = _checked_quantiles(question, given.quantiles)
     person = forecaster_in(session, given.forecaster, given.forecaster_kind)
-    earlier = _double_submit(session, question, person, when, (probability, values))
+    earlier = _double_submit(session, question, person, when, (probability, values, quantiles))
     if earlier is not None:
         return _saved(earlier, duplicate=True)
     forecast = Forecast(
@@ -117,6 +133,7 @@ def add_forecast_in(
         made_at=when,
         probability=probability,
         option_probabilities=list(values) if values is not None else None,
+        quantiles=[list(pair) for pair in quantiles] if quantiles is not None else None,
         rationale=given.rationale.strip(),
         origin=rules.check_origin(given.origin),
         recorded_at=current,
@@ -128,6 +145,19 @@ def add_forecast_in(
         cite(session.connection(), forecast.id, question.id, cited, now=current)
         session.refresh(forecast, ["citations"])
     return _saved(forecast, duplicate=False)
+
+
+def _checked_quantiles(
+    question: Question, given: Sequence[tuple[float, float]] | None
+) -> tuple[tuple[float, float], ...] | None:
+    scale = scale_of(question)
+    if scale is None:
+        if given is not None:
+            raise Invalid("quantiles", "only a numeric or date question takes quantiles")
+        return None
+    if given is None:
+        raise Invalid("quantiles", f"a {question.type} question takes quantiles, e.g. 55 (48–62)")
+    return rules.check_quantiles(list(given), scale)
 
 
 def _known_events(session: Session, event_ids: Sequence[int]) -> list[int]:
@@ -172,7 +202,8 @@ def forecasters(database: Database) -> tuple[list[str], list[str]]:
 def latest_forecasts(database: Database, question_id: int, limit: int = 50) -> pd.DataFrame:
     """The newest forecasts on a question, newest first.
 
-    Columns: forecaster, made_at, probability, option_probabilities, rationale, recorded_at.
+    Columns: forecaster, made_at, probability, option_probabilities, quantiles ([[level, value],
+    ...] on numeric and date questions), rationale, recorded_at.
     """
     with database.read_session() as session:
         load_question(session, question_id)
@@ -182,6 +213,7 @@ def latest_forecasts(database: Database, question_id: int, limit: int = 50) -> p
                 Forecast.made_at,
                 Forecast.probability,
                 Forecast.option_probabilities,
+                Forecast.quantiles,
                 Forecast.rationale,
                 Forecast.recorded_at,
             )
@@ -190,7 +222,15 @@ def latest_forecasts(database: Database, question_id: int, limit: int = 50) -> p
             .order_by(Forecast.made_at.desc())
             .limit(limit)
         ).all()
-    columns = ["forecaster", "made_at", "probability", "option_probabilities", "rationale", "recorded_at"]
+    columns = [
+        "forecaster",
+        "made_at",
+        "probability",
+        "option_probabilities",
+        "quantiles",
+        "rationale",
+        "recorded_at",
+    ]
     return pd.DataFrame([tuple(row) for row in rows], columns=columns)
 
 
@@ -244,6 +284,51 @@ def trajectories(database: Database, question_ids: Sequence[int], now: datetime)
         }
     if frame.empty:
         return frame
+    frame["made_at"] = pd.to_datetime(frame["made_at"], utc=True)
+    return _extend_to_end(frame, ["question_id", "forecaster"], ends)
+
+
+FAN_LEVELS = {"q05": 0.05, "q25": 0.25, "q50": 0.5, "q75": 0.75, "q95": 0.95}
+
+
+def quantile_trajectories(database: Database, question_id: int, now: datetime) -> pd.DataFrame:
+    """A numeric or date question's history for its fan chart: one row per forecast with its
+    5, 25, 50, 75 and 95 % quantiles read off the forecast's CDF (so a forecast that states only
+    a median and a 90 % interval still has quartiles: interpolated, with the tails to the range),
+    plus a closing point per forecaster at the question's end. Columns: forecaster, kind, made_at,
+    q05 … q95, stated (the quantiles as given, as text), forecast_id, rationale, closing."""
+    with database.read_session() as session:
+        question = load_question(session, question_id)
+        scale = scale_of(question)
+        rows = session.execute(
+            select(
+                Forecaster.name,
+                Forecaster.kind,
+                Forecast.made_at,
+                Forecast.quantiles,
+                Forecast.id,
+                Forecast.rationale,
+            )
+            .join(Forecaster, Forecaster.id == Forecast.forecaster_id)
+            .where(Forecast.question_id == question_id, Forecast.quantiles.is_not(None))
+            .order_by(Forecaster.name, Forecast.made_at)
+        ).all()
+        ends = {question_id: _drawn_until(question, now)}
+        unit, question_type = question.unit, question.type
+    if scale is None or not rows:
+        return pd.DataFrame()
+    records = []
+    for name, kind, made_at, stored, forecast_id, rationale in rows:
+        pairs = stored or []  # the query kept only forecasts with quantiles
+        forecast = Quantiles(tuple(p[0] for p in pairs), tuple(p[1] for p in pairs))
+        read = quantile_at(cdf_of(forecast, scale), list(FAN_LEVELS.values()))
+        stated = shown_quantiles(question_type, pairs, unit)
+        records.append(
+            {"question_id": question_id, "forecaster": name, "kind": kind, "made_at": made_at}
+            | dict(zip(FAN_LEVELS, read.tolist(), strict=True))
+            | {"stated": stated, "forecast_id": forecast_id, "rationale": rationale}
+        )
+    frame = pd.DataFrame(records)
     frame["made_at"] = pd.to_datetime(frame["made_at"], utc=True)
     return _extend_to_end(frame, ["question_id", "forecaster"], ends)
 

@@ -18,9 +18,12 @@ from sqlalchemy.orm import Session
 from db import Database
 from db.models import Forecast, Question, QuestionTag, Reminder, Resolution
 from db.queries import latest_resolutions
+from db.rules import scale_of
 from db.types import utc_now
 from forecasts import rules
 from forecasts.errors import Invalid, NotFound
+from forecasts.quantities import shown_value
+from forecasts.scoring.numeric import NumericRange
 
 STATUSES = ("open", "closed", "resolved", "annulled")
 VIEWS = ("all", "ready", "soon", "recently_resolved")  # ready: past resolve-by, not resolved
@@ -73,6 +76,9 @@ class QuestionDetail:
     resolved_at: datetime | None
     watch_rule: str | None = None  # events matching it are linked as they arrive
     options_ordered: bool = False
+    unit: str = ""  # numeric questions
+    scale: NumericRange | None = None  # numeric and date questions: what the outcome may be
+    value: float | None = None  # the value it resolved to (a date in seconds since 1970)
 
     @property
     def is_resolved(self) -> bool:
@@ -108,11 +114,24 @@ def current_resolution(question: Question) -> Resolution | None:
 
 
 def settled_as(question: Question) -> str | None:
-    """What the question resolved to (yes, no, annulled or the option's name), or None while open."""
+    """What the question resolved to (yes, no, annulled, the option's name or the value as read),
+    or None while open."""
     resolution = current_resolution(question)
     if resolution is None:
         return None
-    return resolution.option if resolution.outcome == "option" else resolution.outcome
+    return shown_outcome(
+        question.type, question.unit, resolution.outcome, resolution.option, resolution.value
+    )
+
+
+def shown_outcome(
+    question_type: str, unit: str, outcome: str, option: str | None, value: float | None
+) -> str:
+    if outcome == "option" and option is not None:
+        return option
+    if outcome == "value" and value is not None:
+        return shown_value(question_type, value, unit)
+    return outcome
 
 
 def load_question(session: Session, question_id: int) -> Question:
@@ -145,6 +164,9 @@ def _detail(question: Question, now: datetime) -> QuestionDetail:
         resolved_at=resolution.resolved_at if resolution else None,
         watch_rule=question.watch_rule,
         options_ordered=question.options_ordered,
+        unit=question.unit,
+        scale=scale_of(question),
+        value=resolution.value if resolution else None,
     )
 
 
@@ -173,14 +195,14 @@ def _summaries(session: Session, now: datetime) -> list[QuestionSummary]:
         )
     )
     rows = session.execute(
-        select(Question, latest.c.outcome, latest.c.option, latest.c.resolved_at, counts.c.n)
+        select(Question, latest.c.outcome, latest.c.option, latest.c.value, latest.c.resolved_at, counts.c.n)
         .outerjoin(latest, latest.c.question_id == Question.id)
         .outerjoin(counts, counts.c.question_id == Question.id)
         .order_by(Question.opens_at.desc(), Question.id.desc())
     ).all()
     tags = _tags_by_question(session)
     summaries = []
-    for question, outcome, option, resolved_at, n_forecasts in rows:
+    for question, outcome, option, value, resolved_at, n_forecasts in rows:
         status = question_status(outcome, question.closes_at, now)
         settled = status in ("resolved", "annulled")
         summaries.append(
@@ -190,7 +212,9 @@ def _summaries(session: Session, now: datetime) -> list[QuestionSummary]:
                 title=question.title,
                 type=question.type,
                 status=status,
-                outcome=(option if outcome == "option" else outcome) if settled else None,
+                outcome=shown_outcome(question.type, question.unit, outcome, option, value)
+                if settled
+                else None,
                 opens_at=question.opens_at,
                 closes_at=question.closes_at,
                 resolve_by=question.resolve_by,
@@ -275,6 +299,8 @@ class NewQuestion:
     type: str = "binary"
     options: Sequence[str] | None = None
     options_ordered: bool = False  # counts, ranges or dates in order: scored with RPS too
+    scale: NumericRange | None = None  # numeric and date questions: the range, each side open or closed
+    unit: str = ""  # numeric questions: USD, % of GDP, documents
     opens_at: datetime | None = None  # None: now
     closes_at: datetime | None = None
     resolve_by: datetime | None = None  # None: when it closes
@@ -287,6 +313,7 @@ def create_question_in(session: Session, new: NewQuestion, *, now: datetime | No
     resolve_by = new.resolve_by if new.resolve_by is not None else new.closes_at
     rules.check_window(opens, new.closes_at, resolve_by)
     options = rules.check_options(new.type, new.options)
+    scale = _checked_scale(new.type, new.scale)
     question = Question(
         title=rules.check_title(new.title),
         description=new.description.strip(),
@@ -294,6 +321,12 @@ def create_question_in(session: Session, new: NewQuestion, *, now: datetime | No
         type=new.type,
         options=list(options) if options is not None else None,
         options_ordered=bool(new.options_ordered and options is not None),
+        unit=rules.check_unit(new.unit),
+        range_lower=scale.lower if scale else None,
+        range_upper=scale.upper if scale else None,
+        lower_open=bool(scale and scale.lower_open),
+        upper_open=bool(scale and scale.upper_open),
+        log_scale=bool(scale and scale.log_scale),
         created_at=current,
         opens_at=opens,
         closes_at=new.closes_at,
@@ -303,6 +336,19 @@ def create_question_in(session: Session, new: NewQuestion, *, now: datetime | No
     session.add(question)
     session.flush()
     return question
+
+
+def _checked_scale(question_type: str, scale: NumericRange | None) -> NumericRange | None:
+    if scale is None:
+        return rules.check_range(question_type, None, None)  # refuses a ranged type without one
+    return rules.check_range(
+        question_type,
+        scale.lower,
+        scale.upper,
+        lower_open=scale.lower_open,
+        upper_open=scale.upper_open,
+        log_scale=scale.log_scale,
+    )
 
 
 def create_question(database: Database, new: NewQuestion, *, now: datetime | None = None) -> QuestionDetail:

@@ -9,28 +9,30 @@ from sqlalchemy.orm import Session
 
 from db import Database
 from db.models import Forecast, Resolution
+from db.rules import scale_of
 from forecasts import rules
 from forecasts.errors import Invalid
-from services.questions import load_question, settled_as
+from forecasts.scoring.numeric import NumericRange, Quantiles, cdf_at, cdf_of, crps_quantile
+from services.questions import load_question, settled_as, shown_outcome
 
 
 @dataclass(frozen=True)
 class RecordedResolution:
     question_id: int
-    outcome: str  # yes | no | option | annulled | unresolved (an undo)
+    outcome: str  # yes | no | option | value | annulled | unresolved (an undo)
     option: str | None
     resolved_at: datetime | None
     recorded_at: datetime
     note: str
-
-    @property
-    def shown(self) -> str:
-        return self.option if self.outcome == "option" and self.option else self.outcome
+    value: float | None = None  # numeric and date questions (a date in seconds since 1970)
+    shown: str = ""  # what it resolved to, as read: yes, the option's name, 56.82 USD, 2017-03-18
 
 
 def _recorded(row: Resolution) -> RecordedResolution:
+    question = row.question
+    shown = shown_outcome(question.type, question.unit, row.outcome, row.option, row.value)
     return RecordedResolution(
-        row.question_id, row.outcome, row.option, row.resolved_at, row.recorded_at, row.note
+        row.question_id, row.outcome, row.option, row.resolved_at, row.recorded_at, row.note, row.value, shown
     )
 
 
@@ -41,23 +43,33 @@ def resolve_in(
     outcome: str,
     resolved_at: datetime,
     option: str | None = None,
+    value: float | None = None,
     note: str = "",
     source: str = "manual",
     now: datetime | None = None,
 ) -> RecordedResolution:
-    """Resolve yes / no / option / annulled inside the caller's transaction; ``resolved_at`` is
-    when the world settled it."""
+    """Resolve yes / no / option / value / annulled inside the caller's transaction; ``resolved_at``
+    is when the world settled it."""
     question = load_question(session, question_id)
     current = now or datetime.now(UTC)
     if outcome == "unresolved":
         raise Invalid("outcome", "to reopen a question, undo its resolution")
-    rules.check_outcome(question.type, question.options, outcome, option if outcome == "option" else None)
+    given_value = value if outcome == "value" else None
+    rules.check_outcome(
+        question.type,
+        question.options,
+        outcome,
+        option if outcome == "option" else None,
+        given_value,
+        scale_of(question),
+    )
     rules.check_resolved_at(resolved_at, outcome, opens_at=question.opens_at, now=current)
     rules.check_can_resolve(settled_as(question))
     resolution = Resolution(
         question=question,
         outcome=outcome,
         option=option if outcome == "option" else None,
+        value=given_value,
         resolved_at=resolved_at,
         recorded_at=current,
         note=note.strip(),
@@ -75,12 +87,20 @@ def resolve(
     outcome: str,
     resolved_at: datetime,
     option: str | None = None,
+    value: float | None = None,
     note: str = "",
     now: datetime | None = None,
 ) -> RecordedResolution:
     with database.write_session() as session:
         return resolve_in(
-            session, question_id, outcome=outcome, resolved_at=resolved_at, option=option, note=note, now=now
+            session,
+            question_id,
+            outcome=outcome,
+            resolved_at=resolved_at,
+            option=option,
+            value=value,
+            note=note,
+            now=now,
         )
 
 
@@ -109,8 +129,9 @@ class ScoredForecaster:
 
     forecaster: str
     made_at: datetime
-    probability: float
+    probability: float  # numeric and date questions: F(value), where the value fell in the forecast
     brier: float | None
+    crps: float | None = None  # numeric and date questions: of the quantiles, as scoringrules'
 
 
 @dataclass(frozen=True)
@@ -131,6 +152,7 @@ def preview(
     outcome: str,
     resolved_at: datetime,
     option: str | None = None,
+    value: float | None = None,
     now: datetime | None = None,
 ) -> ResolutionPreview:
     """What ``resolve`` with these values would score, without writing; raises as it would."""
@@ -138,7 +160,16 @@ def preview(
         question = load_question(session, question_id)
         if outcome == "unresolved":
             raise Invalid("outcome", "to reopen a question, undo its resolution")
-        rules.check_outcome(question.type, question.options, outcome, option if outcome == "option" else None)
+        given_value = value if outcome == "value" else None
+        scale = scale_of(question)
+        rules.check_outcome(
+            question.type,
+            question.options,
+            outcome,
+            option if outcome == "option" else None,
+            given_value,
+            scale,
+        )
         rules.check_resolved_at(
             resolved_at, outcome, opens_at=question.opens_at, now=now or datetime.now(UTC)
         )
@@ -149,13 +180,22 @@ def preview(
             []
             if outcome == "annulled"
             else [
-                _scored(name, f, question.type, question.options, outcome, option)
+                _scored_value(name, f, scale, given_value)
+                if scale is not None and given_value is not None
+                else _scored(name, f, question.type, question.options, outcome, option)
                 for name, f in sorted(last.items())
             ]
         )
-        shown = option if outcome == "option" and option else outcome
+        shown = shown_outcome(question.type, question.unit, outcome, option, given_value)
         n_later = len(question.forecasts) - len(counted)
     return ResolutionPreview(shown, resolved_at, scored, len(counted), n_later)
+
+
+def _scored_value(name: str, forecast: Forecast, scale: NumericRange, value: float) -> ScoredForecaster:
+    pairs = forecast.quantiles or []
+    quantiles = Quantiles(tuple(p[0] for p in pairs), tuple(p[1] for p in pairs))
+    pit = float(cdf_at(cdf_of(quantiles, scale), value))
+    return ScoredForecaster(name, forecast.made_at, pit, None, crps_quantile(quantiles, value))
 
 
 def _scored(

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from db import Database
 from db.events import EventValues, upsert_events
 from db.models import Event
+from forecasts.scoring.numeric import NumericRange
 from services import forecasts, questions, resolutions, sources
 from services.forecasts import ForecastInput, SavedForecast
 from services.questions import NewQuestion
@@ -88,6 +89,49 @@ def R(  # noqa: N802
         resolved_at=day(at),
         note=note,
     )
+
+
+def NQ(  # noqa: N802
+    database: Database,
+    title: str = "Brent on 2016-12-30 (USD a barrel)",
+    *,
+    lower: float = 20.0,
+    upper: float = 120.0,
+    open_upper: bool = False,
+    unit: str = "USD",
+    opens: float = 0,
+    closes: float | None = 90,
+) -> int:
+    """A numeric question over [lower, upper]; returns its id."""
+    new = NewQuestion(
+        title=title,
+        type="numeric",
+        scale=NumericRange(lower, upper, upper_open=open_upper),
+        unit=unit,
+        opens_at=day(opens),
+        closes_at=day(closes) if closes is not None else None,
+    )
+    return questions.create_question(database, new).id
+
+
+def NF(  # noqa: N802
+    database: Database,
+    question_id: int,
+    median: float,
+    low: float,
+    high: float,
+    *,
+    by: str = "ana",
+    at: float = 1,
+) -> SavedForecast:
+    """A numeric forecast: a median and its 90 % interval, as quick entry writes ``55 (48–62)``."""
+    pairs = ((0.05, low), (0.5, median), (0.95, high))
+    return forecasts.add_forecast(database, question_id, ForecastInput(by, quantiles=pairs, made_at=day(at)))
+
+
+def NR(database: Database, question_id: int, value: float, *, at: float = 60) -> RecordedResolution:  # noqa: N802
+    """A numeric question resolved to ``value``."""
+    return resolutions.resolve(database, question_id, outcome="value", value=value, resolved_at=day(at))
 
 
 def S(  # noqa: N802

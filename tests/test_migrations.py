@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from datetime import datetime
+from datetime import UTC, datetime
 
 from alembic import command
 from alembic.script import ScriptDirectory
@@ -19,7 +19,7 @@ from db.migrate import (
     head_revision,
     upgrade_to_head,
 )
-from db.models import Base, Forecast, Question, Resolution
+from db.models import Base, Forecast, Forecaster, Question, Resolution
 
 FIRST_REVISION = "a850775d7eb3"
 
@@ -154,3 +154,35 @@ def test_allowed_values_are_checked_without_in_lists(empty_url: str) -> None:
             )
         )
     database.dispose()
+
+
+def test_a_downgrade_past_numeric_questions_takes_only_them(empty_url: str) -> None:
+    """The schema before numeric questions cannot hold them: they go with their forecasts and
+    resolutions, and everything else stays."""
+    upgrade_to_head(empty_url)
+    database = connect(empty_url)
+    at = datetime(2016, 12, 15, 6, 0, tzinfo=UTC)
+    with database.write_session() as session:
+        analyst = Forecaster(name="analyst")
+        treaty = Question(title="Treaty by 2016?", opens_at=at)
+        brent = Question(
+            title="Brent on 2016-12-30", type="numeric", range_lower=20.0, range_upper=120.0, opens_at=at
+        )
+        session.add_all([analyst, treaty, brent])
+        session.add(Forecast(question=treaty, forecaster=analyst, made_at=at, probability=0.07))
+        session.add(
+            Forecast(
+                question=brent, forecaster=analyst, made_at=at, quantiles=[[0.05, 44], [0.5, 53], [0.95, 62]]
+            )
+        )
+        session.add(Resolution(question=brent, outcome="value", value=56.82, resolved_at=at))
+    database.dispose()
+
+    command.downgrade(alembic_config(empty_url), "a2d4f6b8c0e1")
+    database = connect(empty_url)
+    with database.read_session() as session:
+        assert session.execute(text("SELECT title FROM question")).scalars().all() == ["Treaty by 2016?"]
+        assert session.execute(text("SELECT probability FROM forecast")).scalars().all() == [0.07]
+        assert session.execute(text("SELECT count(*) FROM resolution")).scalar_one() == 0
+    database.dispose()
+    upgrade_to_head(empty_url)

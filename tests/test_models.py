@@ -208,7 +208,12 @@ def test_closes_before_opens(database: Database) -> None:
         ({"type": "multiple_choice", "options": ["only one"]}, "options"),
         ({"type": "multiple_choice", "options": ["a", "a"]}, "options"),
         ({"options": ["yes", "no"]}, "options"),
-        ({"type": "numeric"}, "type"),
+        ({"type": "ranking"}, "type"),
+        ({"type": "numeric"}, "range"),
+        ({"type": "numeric", "range_lower": 120.0, "range_upper": 20.0}, "range"),
+        ({"type": "date", "range_lower": -5.0, "range_upper": 5.0, "log_scale": True}, "range"),
+        ({"range_lower": 0.0, "range_upper": 1.0}, "range"),
+        ({"type": "numeric", "range_lower": 0.0, "range_upper": 1.0, "options": ["a", "b"]}, "options"),
         ({"title": "  "}, "title"),
     ],
 )
@@ -317,3 +322,114 @@ def test_deleting_a_question_takes_its_history(database: Database, analyst: int)
     with database.read_session() as session:
         assert session.scalars(select(Forecast)).all() == []
         assert session.scalars(select(Resolution)).all() == []
+
+
+def brent_question(**overrides: object) -> Question:
+    fields = {
+        "title": "Brent on 2016-12-30 (USD a barrel)",
+        "type": "numeric",
+        "unit": "USD",
+        "range_lower": 20.0,
+        "range_upper": 120.0,
+        "opens_at": datetime(2016, 10, 15, tzinfo=UTC),
+    }
+    return Question(**(fields | overrides))
+
+
+def test_a_numeric_question_round_trips_with_quantiles_and_a_value(database: Database, analyst: int) -> None:
+    with database.write_session() as session:
+        question = brent_question(upper_open=True)
+        session.add(question)
+        session.flush()
+        quantiles = [[0.05, 44.0], [0.5, 53.0], [0.95, 62.5]]
+        session.add(Forecast(question=question, forecaster_id=analyst, made_at=NAGATO, quantiles=quantiles))
+        session.add(Resolution(question=question, outcome="value", value=56.82, resolved_at=NAGATO))
+    with database.read_session() as session:
+        stored = session.scalars(select(Question)).one()
+        assert (stored.type, stored.unit, stored.range_lower, stored.range_upper) == (
+            "numeric",
+            "USD",
+            20.0,
+            120.0,
+        )
+        assert (stored.lower_open, stored.upper_open, stored.log_scale) == (False, True, False)
+        assert stored.forecasts[0].quantiles == quantiles
+        assert stored.forecasts[0].probability is None
+        assert (stored.latest_resolution.outcome, stored.latest_resolution.value) == ("value", 56.82)
+
+
+@pytest.mark.parametrize(
+    ("row", "field"),
+    [
+        ({"probability": 0.5}, "quantiles"),
+        ({"quantiles": [[0.05, 10.0], [0.5, 53.0], [0.95, 62.5]]}, "quantiles"),  # below the closed range
+        ({"quantiles": [[0.5, 53.0], [0.95, 62.5]]}, "quantiles"),
+    ],
+)
+def test_numeric_forecasts_are_quantiles_inside_a_closed_range(
+    database: Database, analyst: int, row: dict[str, object], field: str
+) -> None:
+    with database.write_session() as session:
+        question = brent_question()
+        session.add(question)
+    with pytest.raises(InvalidRow) as caught, database.write_session() as session:
+        session.add(Forecast(question_id=question.id, forecaster_id=analyst, made_at=NAGATO, **row))
+    assert (caught.value.table, caught.value.field) == ("forecast", field)
+
+
+@pytest.mark.parametrize(
+    ("row", "field"),
+    [
+        ({"outcome": "yes"}, "outcome"),
+        ({"outcome": "value", "value": 130.0}, "value"),
+        ({"outcome": "value"}, "value"),
+        ({"outcome": "annulled", "value": 50.0}, "value"),
+    ],
+)
+def test_numeric_resolutions_are_values(database: Database, row: dict[str, object], field: str) -> None:
+    with database.write_session() as session:
+        question = brent_question()
+        session.add(question)
+    with pytest.raises(InvalidRow) as caught, database.write_session() as session:
+        session.add(Resolution(question_id=question.id, resolved_at=NAGATO, **row))
+    assert (caught.value.table, caught.value.field) == ("resolution", field)
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        # a numeric question without its range
+        "INSERT INTO question (uid, title, description, resolution_criteria, type, created_at, updated_at, "
+        "opens_at) VALUES ('raw', 'Raw number?', '', '', 'numeric', :at, :at, :at)",
+        # a yes/no question with a range
+        "INSERT INTO question (uid, title, description, resolution_criteria, type, range_lower, range_upper, "
+        "created_at, updated_at, opens_at) VALUES ('raw', 'Raw?', '', '', 'binary', 0, 1, :at, :at, :at)",
+        # a log scale through zero
+        "INSERT INTO question (uid, title, description, resolution_criteria, type, range_lower, range_upper, "
+        "log_scale, created_at, updated_at, opens_at) "
+        "VALUES ('raw', 'Raw?', '', '', 'numeric', -1, 1, TRUE, :at, :at, :at)",
+    ],
+    ids=["no range", "binary with a range", "log through zero"],
+)
+def test_the_database_itself_refuses_a_question_of_the_wrong_shape(
+    database: Database, statement: str
+) -> None:
+    with pytest.raises(IntegrityError, match=r"ck_question_|CHECK constraint failed"):
+        with database.write_session() as session:
+            session.execute(text(statement), {"at": datetime(2016, 12, 1)})
+
+
+def test_the_database_itself_refuses_a_forecast_of_two_kinds(database: Database, analyst: int) -> None:
+    with database.write_session() as session:
+        question = brent_question()
+        session.add(question)
+    with pytest.raises(IntegrityError, match=r"ck_forecast_one_kind_of_forecast|CHECK constraint failed"):
+        with database.write_session() as session:
+            session.execute(
+                text(
+                    "INSERT INTO forecast (question_id, forecaster_id, made_at, probability, quantiles, "
+                    "rationale, origin, recorded_at) "
+                    "VALUES (:q, :who, :at, 0.5, :quantiles, '', 'manual', :at)"
+                ),
+                {"q": question.id, "who": analyst, "at": datetime(2016, 12, 1), "quantiles": "[[0.5, 50]]"},
+            )

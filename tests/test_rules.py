@@ -8,6 +8,7 @@ import pytest
 
 from forecasts import rules
 from forecasts.errors import Invalid
+from forecasts.scoring.numeric import NumericRange
 
 T0 = datetime(2016, 12, 1, tzinfo=UTC)
 
@@ -67,7 +68,8 @@ def test_option_probabilities_allow_hand_typed_thirds() -> None:
         ("multiple_choice", ["a", "a"], "distinct"),
         ("multiple_choice", ["a", " "], "every option needs a name"),
         ("multiple_choice", ["a", 3], "every option needs a name"),
-        ("numeric", None, "must be one of binary, multiple_choice"),
+        ("ranking", None, "must be one of binary, multiple_choice, numeric, date"),
+        ("numeric", ["a", "b"], "a numeric question has no options"),
     ],
 )
 def test_question_shape(question_type: str, options: list[object] | None, message: str) -> None:
@@ -128,6 +130,74 @@ def test_no_forecast_after_resolution() -> None:
 def test_outcomes(question_type: str, outcome: str, option: str | None, field: str) -> None:
     options = ("a", "b") if question_type == "multiple_choice" else None
     assert fails(rules.check_outcome, question_type, options, outcome, option).field == field
+
+
+BRENT = NumericRange(20.0, 120.0)  # USD a barrel, closed on both sides
+DEFICIT = NumericRange(0.0, 10.0, upper_open=True)  # % of GDP: may exceed 10
+
+
+@pytest.mark.parametrize(
+    ("outcome", "value", "scale", "says"),
+    [
+        ("yes", None, BRENT, "must be a value or annulled for this question, got 'yes'"),
+        ("value", None, BRENT, "must be a finite number, got None"),
+        ("value", float("nan"), BRENT, "must be a finite number, got nan"),
+        ("value", 130.0, BRENT, "130 is above the closed range, which ends at 120"),
+        ("value", -1.0, DEFICIT, "-1 is below the closed range, which starts at 0"),
+        ("annulled", 55.0, BRENT, "is only set when the outcome is a value, not 'annulled'"),
+    ],
+)
+def test_numeric_outcomes(outcome: str, value: float | None, scale: NumericRange, says: str) -> None:
+    assert says in fails(rules.check_outcome, "numeric", None, outcome, None, value, scale).message
+
+
+def test_a_value_past_an_open_side_is_an_outcome() -> None:
+    rules.check_outcome("numeric", None, "value", None, 12.5, DEFICIT)
+    rules.check_outcome("numeric", None, "value", None, 120.0, BRENT)  # a closed bound is inside
+
+
+@pytest.mark.parametrize(
+    ("pairs", "says"),
+    [
+        ([[0.05, 48], [0.5, 55]], "give at least 3 quantiles"),
+        ([[0.05, 48], [0.5, 55], [0.5, 62]], "must rise strictly, each between 0 and 1"),
+        ([[0.05, 48], [0.5, 47], [0.95, 62]], "must rise strictly with their levels"),
+        ([[0.05, 10], [0.5, 55], [0.95, 62]], "must lie inside the closed range 20.0 to 120.0"),
+        ([[0.05, "48"], [0.5, "fifty"], [0.95, 62]], "every level and value must be a number"),
+        ({"0.5": 55}, "give them as (level, value) pairs"),
+    ],
+)
+def test_quantile_forecasts(pairs: object, says: str) -> None:
+    assert says in fails(rules.check_quantiles, pairs, BRENT).message
+
+
+def test_quantiles_come_back_as_numbers() -> None:
+    assert rules.check_quantiles([[0.05, 48], [0.5, "55"], [0.95, 62]], BRENT) == (
+        (0.05, 48.0),
+        (0.5, 55.0),
+        (0.95, 62.0),
+    )
+
+
+@pytest.mark.parametrize(
+    ("question_type", "bounds", "flags", "says"),
+    [
+        ("numeric", (None, 120.0), {}, "a numeric question needs a range"),
+        ("date", (5.0, 5.0), {}, "must run from a lower to a higher number"),
+        ("numeric", (0.0, 10.0), {"log_scale": True}, "a log scale needs a range above 0"),
+        ("binary", (0.0, 1.0), {}, "a binary question has no range"),
+    ],
+)
+def test_ranges(question_type: str, bounds: tuple, flags: dict, says: str) -> None:
+    assert says in fails(rules.check_range, question_type, *bounds, **flags).message
+
+
+def test_a_numeric_question_takes_quantiles_not_probabilities() -> None:
+    error = fails(rules.check_forecast_values, "numeric", None, 0.7, None)
+    assert (error.field, error.message) == (
+        "quantiles",
+        "a numeric question takes quantiles, not probabilities",
+    )
 
 
 def test_allowed_outcomes_are_named_for_the_question() -> None:

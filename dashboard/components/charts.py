@@ -169,6 +169,69 @@ def trajectory_chart(
     return layered
 
 
+def fan_chart(
+    paths: pd.DataFrame,
+    events: pd.DataFrame,
+    resolved: pd.DataFrame,
+    *,
+    y_title: str,
+    domain: tuple[pd.Timestamp, pd.Timestamp] | None = None,
+) -> Figure:
+    """A numeric question's forecasts over time, per forecaster: the 90 % band (5–95 %) faint, the
+    50 % band (25–75 %) darker, the median as a step line; linked events as rules; the resolved
+    value (``resolved``: value, resolved_at, outcome) as a dashed red line across."""
+    start, end = domain or _span(
+        paths["made_at"], events.get("occurred_at", pd.Series(dtype="datetime64[ns, UTC]"))
+    )
+    scale = alt.Scale(type="utc", domain=[start.isoformat(), end.isoformat()]) if domain else UTC_TIME
+    x_axis = alt.X("made_at:T", scale=scale, axis=time_axis(start, end))
+    colour = alt.Color("forecaster:N", title="Forecaster", scale=alt.Scale(scheme="tableau10"))
+    y_scale = alt.Scale(zero=False, nice=True)
+    base = alt.Chart(paths)
+    wide = base.mark_area(interpolate="step-after", opacity=0.12, clip=True).encode(
+        x=x_axis, y=alt.Y("q05:Q", title=y_title, scale=y_scale), y2="q95:Q", color=colour
+    )
+    middle = base.mark_area(interpolate="step-after", opacity=0.28, clip=True).encode(
+        x=x_axis, y=alt.Y("q25:Q", scale=y_scale), y2="q75:Q", color=colour
+    )
+    median = base.mark_line(interpolate="step-after", strokeWidth=2, clip=True).encode(
+        x=x_axis, y=alt.Y("q50:Q", scale=y_scale), color=colour
+    )
+    stated = paths[~paths["closing"]] if "closing" in paths else paths
+    tooltip = [
+        alt.Tooltip("forecaster:N"),
+        alt.Tooltip("made_at:T", title="when (UTC)", format=WHEN),
+        alt.Tooltip("stated:N", title="forecast"),
+        alt.Tooltip("q50:Q", title="median", format=",.4~g"),
+        alt.Tooltip("rationale:N", title="why"),
+    ]
+    points = (
+        alt.Chart(stated)
+        .mark_point(filled=True, size=50, clip=True)
+        .encode(x=x_axis, y=alt.Y("q50:Q", scale=y_scale), color=colour, tooltip=tooltip)
+    )
+    layers: list[alt.Chart] = []
+    if not events.empty:
+        layers += _event_layers(
+            events, alt.X("occurred_at:T", scale=scale), max(end - start, pd.Timedelta(hours=1))
+        )
+    layers += [wide, middle, median, points]
+    if not resolved.empty:
+        outcome_tip = [alt.Tooltip("outcome:N", title="resolved"), alt.Tooltip("resolved_at:T", format=WHEN)]
+        layers.append(
+            alt.Chart(resolved)
+            .mark_rule(color="#c0392b", strokeDash=[6, 4], strokeWidth=2)
+            .encode(y=alt.Y("value:Q", scale=y_scale), tooltip=outcome_tip)
+        )
+        layers.append(
+            alt.Chart(resolved)
+            .mark_rule(color="#c0392b", strokeDash=[6, 4], strokeWidth=1, opacity=0.6, clip=True)
+            .encode(x=alt.X("resolved_at:T", scale=scale), tooltip=outcome_tip)
+        )
+    layered: Figure = alt.layer(*layers).properties(height=360, padding={"top": 10})
+    return layered
+
+
 def event_timeline_chart(counts: pd.DataFrame, brush_name: str = "when") -> Figure:
     """Events per day and source, with an x-interval brush the page reads back."""
     brush = alt.selection_interval(name=brush_name, encodings=["x"])

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pandas as pd
 import streamlit as st
 
-from dashboard.components.charts import trajectory_chart
+from dashboard.components.charts import fan_chart, trajectory_chart
 from dashboard.components.text import http_link, plain
 from db import Database
 from services import event_links, forecasts, questions
@@ -90,6 +90,39 @@ def _options(
     st.caption(f"Step lines: {plain(whose)}'s standing probability for each option. {LEGEND}")
 
 
+FAN_LEGEND = (
+    "Bands: each forecaster's standing 90 % interval (faint, 5–95 %) and 50 % interval (darker, "
+    "25–75 %); the line is the median. Between stated quantiles the forecast is interpolated linearly; "
+    "beyond the outer ones it runs straight to a closed bound, or on at the same slope past an open one."
+)
+
+
+def _numeric(
+    database: Database,
+    detail: questions.QuestionDetail,
+    events: pd.DataFrame,
+    domain: tuple[pd.Timestamp, pd.Timestamp] | None,
+) -> None:
+    paths = forecasts.quantile_trajectories(database, detail.id, datetime.now(UTC))
+    if paths.empty:
+        st.caption("No forecasts on this question yet.")
+        return
+    resolved = (
+        pd.DataFrame(
+            {"value": [detail.value], "resolved_at": [detail.resolved_at], "outcome": [detail.outcome]}
+        )
+        if detail.value is not None
+        else pd.DataFrame()
+    )
+    title = detail.unit or "Value"  # chart text is text: Vega does not read Markdown
+    chart = fan_chart(paths, events, resolved, y_title=title, domain=domain)
+    st.altair_chart(chart, width="stretch")
+    events_legend = LEGEND.replace(
+        "Red dashes: the resolution.", "Red dashes: the resolved value and when it settled."
+    )
+    st.caption(f"{FAN_LEGEND} {events_legend}")
+
+
 def show_history(
     database: Database,
     detail: questions.QuestionDetail,
@@ -106,5 +139,7 @@ def show_history(
         st.markdown(f"**{plain(detail.title)}**")
     if detail.type == "binary":
         _binary(database, detail, events_frame(linked), domain)
+    elif detail.scale is not None:
+        _numeric(database, detail, events_frame(linked), domain)
     else:
         _options(database, detail, events_frame(linked), domain)

@@ -14,7 +14,7 @@ from dashboard.components.event_links import because_picker
 from dashboard.components.forms import FieldErrors, local, user_timezone
 from dashboard.components.me import forecaster_input, remember_me
 from dashboard.components.text import plain
-from forecasts.entry import parse_probability
+from forecasts.entry import parse_distribution, parse_number, parse_probability
 from forecasts.errors import Invalid, SummitWatchError
 from services import forecasts, resolutions
 from services.event_links import LinkedEvent
@@ -22,7 +22,16 @@ from services.forecasts import ForecastInput
 from services.questions import QuestionDetail
 from services.resolutions import ResolutionPreview
 
-FORECAST_LABELS = {"forecaster": "Forecaster", "probability": "Probability of yes", "made_at": "Time"}
+FORECAST_LABELS = {
+    "forecaster": "Forecaster",
+    "probability": "Probability of yes",
+    "quantiles": "Forecast",
+    "made_at": "Time",
+}
+QUANTILE_HELP = (
+    "A median and its 90% interval, 55 (48–62), or three or more quantiles, 5%: 48, 25%: 52, 50%: 55, "
+    "75%: 58, 95%: 62."
+)
 
 
 def _forecast_input(
@@ -32,6 +41,10 @@ def _forecast_input(
         return ForecastInput(
             name, probability=parse_probability(texts[0]), rationale=rationale, because=because
         )
+    if detail.scale is not None:
+        levels, stated = parse_distribution(texts[0], "quantiles")
+        pairs = tuple(zip(levels, stated, strict=True))
+        return ForecastInput(name, quantiles=pairs, rationale=rationale, because=because)
     values = [parse_probability(text, "option_probabilities") for text in texts]
     return ForecastInput(name, option_probabilities=values, rationale=rationale, because=because)
 
@@ -52,6 +65,14 @@ def forecast_form(detail: QuestionDetail, linked: Sequence[LinkedEvent] = ()) ->
                 )
             ]
             errors.slot("probability")
+        elif detail.scale is not None:
+            unit = f" ({plain(detail.unit)})" if detail.unit else ""
+            texts = [
+                st.text_input(
+                    f"Forecast{unit}", key=f"f-q-{detail.id}", placeholder="55 (48–62)", help=QUANTILE_HELP
+                )
+            ]
+            errors.slot("quantiles")
         else:
             texts = [
                 st.text_input(plain(option), key=f"f-o-{detail.id}-{i}", placeholder="%")
@@ -106,17 +127,26 @@ def resolution_form(detail: QuestionDetail) -> None:
     if pending is not None:
         _confirm_resolution(detail, *pending)
         return
-    choices = ["yes", "no", "annulled"] if detail.type == "binary" else [*detail.options, "annulled"]
+    if detail.scale is not None:
+        choices = ["the value", "annulled"]
+    else:
+        choices = ["yes", "no", "annulled"] if detail.type == "binary" else [*detail.options, "annulled"]
     zone = user_timezone()
     with st.form(f"resolve-{detail.id}", enter_to_submit=False):
         st.markdown("**Resolve**")
-        errors = FieldErrors({"outcome": "Outcome", "option": "Outcome", "resolved_at": "Settled"})
+        errors = FieldErrors(
+            {"outcome": "Outcome", "option": "Outcome", "value": "Value", "resolved_at": "Settled"}
+        )
         keys = {name: f"r-{name}-{detail.id}" for name in ("outcome", "day", "time")}
         now = datetime.now(zone).replace(second=0, microsecond=0)  # the form takes minutes: never ahead
         for name, default in (("outcome", None), ("day", now.date()), ("time", now.time())):
             st.session_state.setdefault(keys[name], default)  # nothing chosen for you; "Change" keeps it
         outcome = st.radio("Outcome", choices, horizontal=True, format_func=plain, key=keys["outcome"])
-        errors.slot("outcome", "option")
+        value_text = ""
+        if detail.scale is not None:
+            unit = f" ({plain(detail.unit)})" if detail.unit else ""
+            value_text = st.text_input(f"Value{unit}", key=f"r-value-{detail.id}", placeholder="56.82")
+        errors.slot("outcome", "option", "value")
         day = st.date_input(
             "Settled on (your time zone)",
             min_value=min(detail.opens_at.astimezone(zone).date(), now.date()),  # not 10 years back only
@@ -133,15 +163,18 @@ def resolution_form(detail: QuestionDetail) -> None:
     if outcome is None:
         errors.show(Invalid("outcome", "choose what happened (nothing is chosen for you)"))
         return
-    is_option = detail.type != "binary" and outcome != "annulled"
+    is_value = detail.scale is not None and outcome != "annulled"
+    is_option = detail.type == "multiple_choice" and outcome != "annulled"
     entered = datetime.combine(day, at, tzinfo=zone).astimezone(UTC)
     untouched = (day, at) == (now.date(), now.time())  # "now", to the second: the form shows minutes
     values: dict[str, Any] = {
-        "outcome": "option" if is_option else str(outcome),
+        "outcome": "option" if is_option else "value" if is_value else str(outcome),
         "option": str(outcome) if is_option else None,
         "resolved_at": datetime.now(UTC) if untouched else entered,
     }
     try:
+        if is_value:
+            values["value"] = parse_number(value_text, "value")
         preview = resolutions.preview(get_database(), detail.id, **values)
     except SummitWatchError as error:
         errors.show(error)
@@ -170,7 +203,10 @@ def _confirm_resolution(detail: QuestionDetail, values: dict[str, Any], preview:
     if changed:  # back to the form, as it was filled in
         st.session_state.pop(_pending_key(detail.id), None)
         settled = values["resolved_at"].astimezone(user_timezone())
-        st.session_state[f"r-outcome-{detail.id}"] = values["option"] or values["outcome"]
+        outcome = values["option"] or values["outcome"]
+        st.session_state[f"r-outcome-{detail.id}"] = "the value" if outcome == "value" else outcome
+        if values.get("value") is not None:
+            st.session_state[f"r-value-{detail.id}"] = f"{values['value']:.10g}"
         st.session_state[f"r-day-{detail.id}"] = settled.date()
         st.session_state[f"r-time-{detail.id}"] = settled.time().replace(tzinfo=None)
         st.session_state[f"r-note-{detail.id}"] = values["note"]
@@ -191,6 +227,15 @@ def _confirm_resolution(detail: QuestionDetail, values: dict[str, Any], preview:
 
 
 def _scored_table(preview: ResolutionPreview) -> pd.DataFrame:
+    if any(s.crps is not None for s in preview.scored):
+        return pd.DataFrame(
+            {
+                "Forecaster": [s.forecaster for s in preview.scored],
+                "Last forecast": [local(s.made_at) for s in preview.scored],
+                "Where it fell (PIT)": [f"{s.probability:.0%}" for s in preview.scored],
+                "CRPS": [None if s.crps is None else round(s.crps, 3) for s in preview.scored],
+            }
+        )
     return pd.DataFrame(
         {
             "Forecaster": [s.forecaster for s in preview.scored],

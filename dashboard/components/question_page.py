@@ -40,7 +40,7 @@ def _latest(detail: QuestionDetail) -> None:
     if latest.empty:
         st.info("No forecasts yet.")
     else:
-        show_latest_forecasts(latest, detail.type, detail.options)
+        show_latest_forecasts(latest, detail.type, detail.options, detail.unit)
 
 
 def show_question(selected: str) -> None:

@@ -8,6 +8,8 @@ from streamlit.elements.lib.column_types import ColumnConfig
 
 from dashboard.components.forms import local
 from dashboard.components.text import http_link
+from forecasts.quantities import shown_quantiles
+from forecasts.rules import RANGED_TYPES
 
 
 def show_events(frame: pd.DataFrame, *, with_tags: bool = False, key: str | None = None) -> list[int]:
@@ -39,9 +41,15 @@ def show_events(frame: pd.DataFrame, *, with_tags: bool = False, key: str | None
     return list(picked.selection.rows)
 
 
-def show_latest_forecasts(latest: pd.DataFrame, question_type: str, options: tuple[str, ...]) -> None:
+def show_latest_forecasts(
+    latest: pd.DataFrame, question_type: str, options: tuple[str, ...], unit: str = ""
+) -> None:
     shown = latest.rename(columns={"forecaster": "Forecaster", "made_at": "When", "rationale": "Why"})
-    if question_type != "binary":
+    if question_type in RANGED_TYPES:
+        shown["probability"] = shown["quantiles"].map(
+            lambda pairs: shown_quantiles(question_type, pairs or [], unit)
+        )
+    elif question_type != "binary":
         shown["probability"] = shown["option_probabilities"].map(
             lambda values: " / ".join(f"{o}: {p:.0%}" for o, p in zip(options, values or [], strict=False))
         )
@@ -52,13 +60,15 @@ def show_latest_forecasts(latest: pd.DataFrame, question_type: str, options: tup
         ~later, when + " (logged " + shown["recorded_at"].map(lambda t: local(t, "%Y-%m-%d")) + ")"
     )
     st.dataframe(
-        shown.drop(columns=["option_probabilities", "recorded_at"]),
+        shown.drop(columns=["option_probabilities", "quantiles", "recorded_at"]),
         hide_index=True,
         width="stretch",
         column_config={
             "probability": st.column_config.NumberColumn("P(yes)", format="percent")
             if question_type == "binary"
-            else st.column_config.TextColumn("Forecast")
+            else st.column_config.TextColumn(
+                "Forecast (quantiles)" if question_type in RANGED_TYPES else "Forecast"
+            )
         },
     )
 

@@ -7,11 +7,13 @@ from datetime import UTC, datetime
 
 import click
 
-from forecasts.entry import parse_probability, parse_time
+from forecasts.entry import parse_distribution, parse_number, parse_probability, parse_time
 from forecasts.errors import Invalid
+from forecasts.quantities import shown_quantiles
 from services import forecasts as forecast_service
 from services import questions, resolutions
-from services.forecasts import ForecastInput
+from services.forecasts import ForecastInput, SavedForecast
+from services.questions import QuestionDetail
 from tracker.cli.common import FLAGS, echo_json, opened, speaking
 
 FORECAST_FLAGS = {
@@ -19,10 +21,17 @@ FORECAST_FLAGS = {
     "question": "QUESTION",
     "probability": "PROBABILITY",
     "option_probabilities": "PROBABILITY",
+    "quantiles": "PROBABILITY",
     "forecaster": "--by",
     "event": "--because",
 }
-RESOLVE_FLAGS = {**FLAGS, "question": "QUESTION", "outcome": "OUTCOME", "option": "OUTCOME"}
+RESOLVE_FLAGS = {
+    **FLAGS,
+    "question": "QUESTION",
+    "outcome": "OUTCOME",
+    "option": "OUTCOME",
+    "value": "OUTCOME",
+}
 
 
 def _option_values(text: str, options: tuple[str, ...]) -> list[float]:
@@ -67,10 +76,12 @@ def forecast_command(
     because: tuple[int, ...],
     as_json: bool,
 ) -> None:
-    """Add a forecast on QUESTION: P(yes) in any notation, or one per option.
+    """Add a forecast on QUESTION: P(yes) in any notation, one per option, or quantiles.
 
     PROBABILITY is 70, 70%, 0.7, odds 7:3 or 1 in 20; for a multiple-choice
-    question, one per option in order (30%,50%,20%) or by name (A=30%,B=70%).
+    question, one per option in order (30%,50%,20%) or by name (A=30%,B=70%);
+    for a numeric question a median and 90% interval, "55 (48-62)", or three
+    or more quantiles, "5%: 48, 25%: 52, 50%: 55, 75%: 58, 95%: 62".
     The same value again within two minutes is a double submit and is stored once.
     """
     # Without --at the forecast is made now: a time that is refused is the question's, not an option's.
@@ -80,6 +91,10 @@ def forecast_command(
         when = parse_time(made_at, "made_at") if made_at else None
         if question.type == "binary":
             given = ForecastInput(forecaster, probability=parse_probability(probability), made_at=when)
+        elif question.scale is not None:
+            levels, stated = parse_distribution(probability, "quantiles")
+            pairs = tuple(zip(levels, stated, strict=True))
+            given = ForecastInput(forecaster, quantiles=pairs, made_at=when)
         else:
             values = _option_values(probability, question.options)
             given = ForecastInput(forecaster, option_probabilities=values, made_at=when)
@@ -88,17 +103,21 @@ def forecast_command(
     if as_json:
         echo_json(saved)
         return
-    shown = (
-        f"{saved.probability:.0%}"
-        if saved.probability is not None
-        else ", ".join(
-            f"{option} {p:.0%}"
-            for option, p in zip(question.options, saved.option_probabilities or (), strict=True)
-        )
-    )
+    shown = _shown_forecast(saved, question)
     again = " (already stored: a double submit)" if saved.duplicate else ""
     cites = f", citing event {', '.join(map(str, saved.because))}" if saved.because else ""
     click.echo(f"Saved {saved.forecaster}'s forecast of {shown} on question {question_id}{cites}{again}.")
+
+
+def _shown_forecast(saved: SavedForecast, question: QuestionDetail) -> str:
+    if saved.probability is not None:
+        return f"{saved.probability:.0%}"
+    if saved.quantiles is not None:
+        return shown_quantiles(question.type, saved.quantiles, question.unit)
+    return ", ".join(
+        f"{option} {p:.0%}"
+        for option, p in zip(question.options, saved.option_probabilities or (), strict=True)
+    )
 
 
 @click.command("resolve")
@@ -111,17 +130,20 @@ def forecast_command(
 def resolve_command(
     ctx: click.Context, question_id: int, outcome: str, resolved_at: str | None, note: str, as_json: bool
 ) -> None:
-    """Resolve QUESTION: yes, no or annulled, or the name of one of its options."""
+    """Resolve QUESTION: yes, no or annulled, the name of one of its options, or (numeric) the value."""
     with opened(ctx) as database, speaking(RESOLVE_FLAGS):
         question = questions.get_question(database, question_id)
         word = outcome.strip()
-        is_option = question.type != "binary" and word.lower() != "annulled"
+        annulled = word.lower() == "annulled"
+        is_option = question.type == "multiple_choice" and not annulled
+        is_value = question.scale is not None and not annulled
         when = parse_time(resolved_at, "resolved_at") if resolved_at else datetime.now(UTC)
         recorded = resolutions.resolve(
             database,
             question_id,
-            outcome="option" if is_option else word.lower(),
+            outcome="option" if is_option else "value" if is_value else word.lower(),
             option=word if is_option else None,
+            value=parse_number(word, "value") if is_value else None,
             resolved_at=when,
             note=note,
         )

@@ -3,17 +3,29 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import click
 import pandas as pd
 
-from forecasts.entry import END_OF_DAY, parse_time
+from forecasts.entry import END_OF_DAY, parse_number, parse_time
+from forecasts.errors import Invalid
+from forecasts.quantities import shown_quantiles, shown_value
+from forecasts.scoring.numeric import NumericRange
 from services import event_links, questions
 from services import forecasts as forecast_service
 from services.questions import STATUSES, VIEWS, NewQuestion, QuestionDetail, QuestionFilter
 from tracker.cli.common import FLAGS, echo_json, opened, speaking
 
-QUESTION_FLAGS = {**FLAGS, "title": "TITLE", "question": "QUESTION", "type": "--type", "view": "--view"}
+QUESTION_FLAGS = {
+    **FLAGS,
+    "title": "TITLE",
+    "question": "QUESTION",
+    "type": "--type",
+    "view": "--view",
+    "range": "--lower/--upper",
+    "unit": "--unit",
+}
 
 
 def _when(text: str | None, field: str, *, end_of_day: bool = False) -> datetime | None:
@@ -77,11 +89,25 @@ def list_command(
         )
 
 
+def _shape(detail: QuestionDetail) -> str:
+    """`` (a, b, c)`` for multiple choice; `` from 20 to 120 USD (open above)`` for a number."""
+    if detail.options:
+        return f" ({', '.join(detail.options)})"
+    scale = detail.scale
+    if scale is None:
+        return ""
+    low, high = (shown_value(detail.type, bound, detail.unit) for bound in (scale.lower, scale.upper))
+    open_sides = [
+        side for side, is_open in (("below", scale.lower_open), ("above", scale.upper_open)) if is_open
+    ]
+    opened = f", open {' and '.join(open_sides)}" if open_sides else ""
+    log = ", log scale" if scale.log_scale else ""
+    return f" from {low} to {high}{opened}{log}"
+
+
 def _print_detail(detail: QuestionDetail) -> None:
     click.echo(f"#{detail.id} {detail.title}")
-    click.echo(
-        f"  {detail.type}{' (' + ', '.join(detail.options) + ')' if detail.options else ''}, {detail.status}"
-    )
+    click.echo(f"  {detail.type}{_shape(detail)}, {detail.status}")
     if detail.outcome:
         click.echo(f"  resolved {detail.outcome} on {_shown(detail.resolved_at)}")
     click.echo(
@@ -94,6 +120,14 @@ def _print_detail(detail: QuestionDetail) -> None:
         click.echo(f"  criteria: {detail.resolution_criteria}")
     if detail.watch_rule:
         click.echo(f"  watches: {detail.watch_rule}")
+
+
+def _shown_forecast(record: dict[Any, Any], detail: QuestionDetail) -> str:
+    if record["probability"] is not None:
+        return f"{record['probability']:.0%}"
+    if record["quantiles"] is not None:
+        return shown_quantiles(detail.type, record["quantiles"], detail.unit)
+    return " / ".join(f"{p:.0%}" for p in record["option_probabilities"] or ())
 
 
 @questions_group.command("show")
@@ -116,12 +150,7 @@ def show_command(ctx: click.Context, question_id: int, as_json: bool) -> None:
         return
     _print_detail(detail)
     for record in records:
-        value = record["probability"]
-        shown = (
-            f"{value:.0%}"
-            if value is not None
-            else " / ".join(f"{p:.0%}" for p in record["option_probabilities"])
-        )
+        shown = _shown_forecast(record, detail)
         click.echo(
             f"  {_shown(record['made_at'])}  {record['forecaster']:<16} {shown}  {record['rationale']}"
         )
@@ -134,13 +163,21 @@ def show_command(ctx: click.Context, question_id: int, as_json: bool) -> None:
 )
 @click.option("--resolve-by", metavar="DATE", help="When it should be resolved (default: when it closes).")
 @click.option("--opens", metavar="TIME", help="When it opened (default: now).")
-@click.option("--type", "question_type", type=click.Choice(["binary", "multiple_choice"]), default="binary")
+@click.option(
+    "--type", "question_type", type=click.Choice(["binary", "multiple_choice", "numeric"]), default="binary"
+)
 @click.option(
     "--option", "options", multiple=True, metavar="NAME", help="An option (multiple choice; repeat)."
 )
 @click.option(
     "--ordered", is_flag=True, help="The options are in order (counts, ranges, dates): also scored by RPS."
 )
+@click.option("--lower", metavar="NUMBER", help="Numeric: the lowest value it may resolve to.")
+@click.option("--upper", metavar="NUMBER", help="Numeric: the highest value it may resolve to.")
+@click.option("--open-lower", is_flag=True, help="Numeric: it may also resolve below --lower.")
+@click.option("--open-upper", is_flag=True, help="Numeric: it may also resolve above --upper.")
+@click.option("--log-scale", is_flag=True, help="Numeric: forecasts interpolate in the log of the value.")
+@click.option("--unit", default="", metavar="TEXT", help="Numeric: the unit (USD, % of GDP, documents).")
 @click.option("--tag", "tags", multiple=True, help="A tag (repeat for more).")
 @click.option("--criteria", default="", help="How it will be resolved.")
 @click.option("--description", default="", help="Background.")
@@ -155,13 +192,26 @@ def add_command(
     question_type: str,
     options: tuple[str, ...],
     ordered: bool,
+    lower: str | None,
+    upper: str | None,
+    open_lower: bool,
+    open_upper: bool,
+    log_scale: bool,
+    unit: str,
     tags: tuple[str, ...],
     criteria: str,
     description: str,
     as_json: bool,
 ) -> None:
-    """Add a question called TITLE."""
+    """Add a question called TITLE: yes/no, multiple choice (--option, repeated) or numeric
+    (--lower and --upper, each side closed unless --open-lower / --open-upper)."""
     with opened(ctx) as database, speaking(QUESTION_FLAGS):
+        scale = None
+        if lower is not None or upper is not None:
+            if lower is None or upper is None:
+                raise Invalid("range", "give both --lower and --upper")
+            bounds = parse_number(lower, "range"), parse_number(upper, "range")
+            scale = NumericRange(*bounds, lower_open=open_lower, upper_open=open_upper, log_scale=log_scale)
         new = NewQuestion(
             title=title,
             description=description,
@@ -169,6 +219,8 @@ def add_command(
             type=question_type,
             options=options or None,
             options_ordered=ordered,
+            scale=scale,
+            unit=unit,
             opens_at=_when(opens, "opens_at"),
             closes_at=_when(closes, "closes_at", end_of_day=True),
             resolve_by=_when(resolve_by, "resolve_by", end_of_day=True),

@@ -1,0 +1,181 @@
+"""Numeric questions in the database (issue 16): created with a range and a unit, forecast as
+quantiles, resolved to a value, and safe on every page and command that lists questions."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from click.testing import CliRunner
+
+from db import Database
+from db.models import Forecast
+from forecasts.errors import Invalid
+from forecasts.scoring.numeric import Quantiles, crps_quantile
+from services import forecasts, questions
+from tests.factories import NF, NQ, NR, F, Q, R, day
+from tests.test_dashboard import PAGES, app_env, count, run_app, text  # noqa: F401 - app_env is a fixture
+from tracker.cli import cli
+
+
+def summit_with_numbers(database: Database) -> tuple[int, int]:
+    """A yes/no question, and Brent before and after the OPEC deal: one open, one resolved."""
+    treaty = Q(database, "Will Japan and Russia sign a peace treaty in 2016?")
+    F(database, treaty, 0.1, at=2)
+    R(database, treaty, "no", at=80)
+    brent = NQ(database)
+    NF(database, brent, 47, 40, 55, at=5)
+    NF(database, brent, 52, 46, 58, by="bo", at=6)
+    NF(database, brent, 54, 49, 59, at=40)  # after OPEC's 30 November deal
+    NR(database, brent, 56.82, at=91)
+    deficit = NQ(
+        database, "Russia's 2017 budget deficit (% of GDP)", lower=0, upper=10, open_upper=True, unit="%"
+    )
+    NF(database, deficit, 3.2, 2.1, 4.5, at=3)
+    return brent, deficit
+
+
+def test_a_numeric_question_keeps_its_range_unit_quantiles_and_value(database: Database) -> None:
+    brent, _ = summit_with_numbers(database)
+    detail = questions.get_question(database, brent)
+    assert (detail.type, detail.unit, detail.status, detail.outcome, detail.value) == (
+        "numeric",
+        "USD",
+        "resolved",
+        "56.82 USD",
+        56.82,
+    )
+    assert (detail.scale.lower, detail.scale.upper) == (20.0, 120.0)
+    latest = forecasts.latest_forecasts(database, brent)
+    assert latest["quantiles"].iloc[0] == [[0.05, 49.0], [0.5, 54.0], [0.95, 59.0]]
+    listed = {q.id: q for q in questions.list_questions(database)}
+    assert listed[brent].outcome == "56.82 USD"
+
+
+def test_numeric_forecasts_are_checked_against_the_range(database: Database) -> None:
+    brent = NQ(database)
+    with pytest.raises(Invalid, match=re.escape("must lie inside the closed range 20.0 to 120.0")):
+        NF(database, brent, 50, 10, 60)
+    with pytest.raises(Invalid, match="a numeric question takes quantiles, not probabilities"):
+        forecasts.add_forecast(
+            database, brent, forecasts.ForecastInput("ana", probability=0.5, made_at=day(2))
+        )
+    with pytest.raises(Invalid, match=re.escape("a numeric question takes quantiles, e.g. 55")):
+        forecasts.add_forecast(database, brent, forecasts.ForecastInput("ana", made_at=day(2)))
+    with pytest.raises(Invalid, match="is above the closed range, which ends at 120"):
+        NR(database, brent, 130)
+
+
+def test_the_command_line_adds_forecasts_and_resolves_a_numeric_question(database_url: str) -> None:
+    runner = CliRunner()
+
+    def run(*args: str) -> str:
+        result = runner.invoke(cli, ["--db", database_url, *args])
+        assert result.exit_code == 0, result.output
+        return result.stdout
+
+    run(
+        "questions",
+        "add",
+        "Brent on 2017-06-30 (USD)",
+        "--type",
+        "numeric",
+        "--lower",
+        "20",
+        "--upper",
+        "120",
+        "--unit",
+        "USD",
+        "--opens",
+        "2016-11-01",
+        "--closes",
+        "2017-06-29",
+    )
+    first = run("forecast", "1", "55 (48–62)", "--by", "analyst", "--at", "2016-12-01")
+    assert "Saved analyst's forecast of 55 USD (90%: 48–62) on question 1." in first
+    run(
+        "forecast", "1", "5%: 50, 25%: 54, 50%: 56, 75%: 58, 95%: 63", "--by", "analyst", "--at", "2016-12-15"
+    )
+    refused = runner.invoke(cli, ["--db", database_url, "forecast", "1", "70%", "--by", "analyst"])
+    assert refused.exit_code == 1
+    assert "is not a quantile; write a median and a 90% interval, 55 (48–62)" in refused.output
+    assert "Resolved question 1: 47.92 USD" in run("resolve", "1", "47.92", "--at", "2017-06-30")
+    shown = run("questions", "show", "1")
+    assert "numeric from 20 USD to 120 USD, resolved" in shown
+    assert "5%: 50 · 25%: 54 · 50%: 56 · 75%: 58 · 95%: 63 USD" in shown
+    data = json.loads(run("questions", "show", "1", "--json"))
+    assert data["question"]["scale"] == {
+        "lower": 20.0,
+        "upper": 120.0,
+        "lower_open": False,
+        "upper_open": False,
+        "log_scale": False,
+    }
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_runs_with_numeric_questions(app_env: Database, page: str) -> None:  # noqa: F811
+    summit_with_numbers(app_env)
+    app = run_app(page)
+    assert app.title[0].value
+
+
+@pytest.mark.parametrize("which", [0, 1])
+def test_a_numeric_question_page_runs(app_env: Database, which: int) -> None:  # noqa: F811
+    ids = summit_with_numbers(app_env)
+    app = run_app("questions", question=str(ids[which]))
+    assert app.header[0].value
+    assert len(app.get("vega_lite_chart")) == 1
+    latest = app.dataframe[0].value
+    assert latest["probability"].iloc[0] in ("54 USD (90%: 49–59)", "3.2 % (90%: 2.1–4.5)")
+
+
+def test_forecast_twice_and_resolve_on_the_question_page(app_env: Database) -> None:  # noqa: F811
+    """The issue's walk-through on the page: two forecasts, a refusal that says what to write, the
+    resolution reviewed with each forecaster's CRPS and PIT, then stored."""
+    brent = NQ(app_env, "Brent on 2017-06-30 (USD)", closes=None)
+    app = run_app("questions", question=str(brent))
+    save = f"FormSubmitter:forecast-{brent}-Save forecast"
+    app.text_input(key=f"f-name-{brent}").input("me")
+    app.text_input(key=f"f-q-{brent}").input("70%")
+    app.button(key=save).click().run()
+    assert "Forecast: '70%' in '70%' is not a quantile" in text(app.error[0].value)
+    app.text_input(key=f"f-q-{brent}").input("55 (48–62)")
+    app.button(key=save).click().run()
+    assert "Saved me's forecast" in app.success[0].value
+    app.text_input(key=f"f-q-{brent}").input("5%: 50, 25%: 54, 50%: 56, 75%: 58, 95%: 63")
+    app.button(key=save).click().run()
+    assert count(app_env, Forecast, Forecast.question_id == brent) == 2
+    specs = [str(chart.proto.spec) for chart in app.get("vega_lite_chart")]
+    assert len(specs) == 1  # the fan chart: its bands and median
+    assert all(field in specs[0] for field in ('"q05"', '"q25"', '"q50"', '"q75"', '"q95"'))
+    app.radio(key=f"r-outcome-{brent}").set_value("the value")
+    app.text_input(key=f"r-value-{brent}").input("130")
+    app.button(key=f"FormSubmitter:resolve-{brent}-Review the resolution").click().run()
+    assert "Value: 130 is above the closed range, which ends at 120" in text(app.error[0].value)
+    app.text_input(key=f"r-value-{brent}").input("47.92")
+    app.button(key=f"FormSubmitter:resolve-{brent}-Review the resolution").click().run()
+    scored = app.dataframe[-1].value
+    assert list(scored.columns) == ["Forecaster", "Last forecast", "Where it fell (PIT)", "CRPS"]
+    expected = crps_quantile(Quantiles((0.05, 0.25, 0.5, 0.75, 0.95), (50, 54, 56, 58, 63)), 47.92)
+    assert scored["CRPS"].iloc[0] == round(expected, 3)
+    app.button(key=f"r-confirm-{brent}").click().run()
+    assert questions.get_question(app_env, brent).outcome == "47.92 USD"
+
+
+def test_an_export_leaves_numeric_questions_out_and_says_so(database_url: str, tmp_path) -> None:
+    """Our files do not carry numbers yet: nothing half-written, the rest exported whole."""
+    from db.engine import connect
+
+    database = connect(database_url)
+    summit_with_numbers(database)
+    database.dispose()
+    out = tmp_path / "all.json"
+    result = CliRunner().invoke(cli, ["--db", database_url, "export", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "Exported 1 questions, 1 forecasts, 1 resolutions" in result.stdout
+    assert "2 numeric questions left out: our export files do not carry numeric" in result.stderr
+    bundle = json.loads(out.read_text())
+    assert [q["type"] for q in bundle["questions"]] == ["binary"]
+    assert [r["outcome"] for r in bundle["resolutions"]] == ["no"]
