@@ -35,7 +35,8 @@ def test_create_question_cleans_tags_and_defaults_resolve_by(database: Database)
     [
         ({"title": "Eh?"}, "title"),
         ({"closes_at": day(-1)}, "closes_at"),
-        ({"type": "numeric"}, "type"),
+        ({"type": "ranking"}, "type"),
+        ({"type": "numeric"}, "range"),
         ({"type": "multiple_choice", "options": ["only"]}, "options"),
         ({"options": ["yes", "no"]}, "options"),
         ({"opens_at": day(0).replace(tzinfo=None)}, "opens_at"),
