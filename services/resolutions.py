@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from sqlalchemy.orm import Session
 
 from db import Database
-from db.models import Forecast, Resolution
+from db.models import Forecast, Question, Resolution
 from db.rules import scale_of
 from forecasts import rules
 from forecasts.errors import Invalid
@@ -36,6 +36,18 @@ def _recorded(row: Resolution) -> RecordedResolution:
     )
 
 
+def _checked_outcome(
+    question: Question, outcome: str, option: str | None, value: float | None
+) -> float | None:
+    """The rules ``resolve`` and ``preview`` share; the value, when the outcome is one."""
+    if outcome == "unresolved":
+        raise Invalid("outcome", "to reopen a question, undo its resolution")
+    given_value = value if outcome == "value" else None
+    chosen = option if outcome == "option" else None
+    rules.check_outcome(question.type, question.options, outcome, chosen, given_value, scale_of(question))
+    return given_value
+
+
 def resolve_in(
     session: Session,
     question_id: int,
@@ -52,17 +64,7 @@ def resolve_in(
     is when the world settled it."""
     question = load_question(session, question_id)
     current = now or datetime.now(UTC)
-    if outcome == "unresolved":
-        raise Invalid("outcome", "to reopen a question, undo its resolution")
-    given_value = value if outcome == "value" else None
-    rules.check_outcome(
-        question.type,
-        question.options,
-        outcome,
-        option if outcome == "option" else None,
-        given_value,
-        scale_of(question),
-    )
+    given_value = _checked_outcome(question, outcome, option, value)
     rules.check_resolved_at(resolved_at, outcome, opens_at=question.opens_at, now=current)
     rules.check_can_resolve(settled_as(question))
     resolution = Resolution(
@@ -158,18 +160,8 @@ def preview(
     """What ``resolve`` with these values would score, without writing; raises as it would."""
     with database.read_session() as session:
         question = load_question(session, question_id)
-        if outcome == "unresolved":
-            raise Invalid("outcome", "to reopen a question, undo its resolution")
-        given_value = value if outcome == "value" else None
+        given_value = _checked_outcome(question, outcome, option, value)
         scale = scale_of(question)
-        rules.check_outcome(
-            question.type,
-            question.options,
-            outcome,
-            option if outcome == "option" else None,
-            given_value,
-            scale,
-        )
         rules.check_resolved_at(
             resolved_at, outcome, opens_at=question.opens_at, now=now or datetime.now(UTC)
         )
