@@ -9,8 +9,10 @@ import streamlit as st
 from dashboard.components import calibration as sections
 from dashboard.components.database import data_version, get_database
 from dashboard.components.forms import local
+from dashboard.components.numeric_calibration import numbers_and_dates
 from dashboard.components.updating import how_you_update
 from services import forecasts, questions, scores
+from services.numeric_scores import NumericReport, numeric_report
 from services.scores import CalibrationReport, ReportFilters
 from services.status import worker_status
 
@@ -21,6 +23,11 @@ def load_report(version: tuple[int, ...], filters: ReportFilters) -> Calibration
     would be slow and the worker is up, the kept one marked stale while the worker rescores."""
     database = get_database()
     return scores.report(database, filters, worker_alive=worker_status(database).alive)
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def load_numeric(version: tuple[int, ...], filters: ReportFilters) -> NumericReport | None:
+    return numeric_report(get_database(), filters)
 
 
 @st.fragment(run_every=3)
@@ -53,9 +60,13 @@ def chosen_filters(everyone: list[str], tags: list[str]) -> ReportFilters:
 st.title("Calibration & scores")
 version = data_version()
 people, crowds, all_tags = load_filter_options(version)
-report = load_report(version, chosen_filters(people + crowds, all_tags))
+filters = chosen_filters(people + crowds, all_tags)
+report = load_report(version, filters)
+numbers = load_numeric(version, filters)
 if report is None:
-    st.info("No resolved yes/no questions match these filters yet. Resolve a question to see scores here.")
+    if numbers is None:
+        st.info("No resolved questions match these filters yet. Resolve a question to see scores here.")
+    numbers_and_dates(numbers)
     st.stop()
 if report.stale:
     st.info(
@@ -72,3 +83,4 @@ sections.by_tag(report)
 sections.over_time(report)
 if crowds and people:
     sections.you_against_the_crowd(report, people, crowds)
+numbers_and_dates(numbers)

@@ -97,19 +97,24 @@ def NQ(  # noqa: N802
     *,
     lower: float = 20.0,
     upper: float = 120.0,
+    open_lower: bool = False,
     open_upper: bool = False,
+    log_scale: bool = False,
     unit: str = "USD",
     opens: float = 0,
     closes: float | None = 90,
+    tags: Sequence[str] = (),
 ) -> int:
     """A numeric question over [lower, upper]; returns its id."""
+    scale = NumericRange(lower, upper, lower_open=open_lower, upper_open=open_upper, log_scale=log_scale)
     new = NewQuestion(
         title=title,
         type="numeric",
-        scale=NumericRange(lower, upper, upper_open=open_upper),
+        scale=scale,
         unit=unit,
         opens_at=day(opens),
         closes_at=day(closes) if closes is not None else None,
+        tags=tags,
     )
     return questions.create_question(database, new).id
 

@@ -124,4 +124,4 @@ def test_mistakes_are_worded_with_the_commands_own_arguments(database_url: str) 
 def test_scores_with_nothing_resolved_says_so(database_url: str) -> None:
     result = run(database_url, "scores")
     assert result.exit_code == exit_codes.FAILED
-    assert "no resolved yes/no questions to score yet" in result.output
+    assert "no resolved questions to score yet" in result.output

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Any
 
 import click
 from click.testing import CliRunner
@@ -70,6 +71,20 @@ def _event(url: str) -> int:
         database.dispose()
 
 
+def _numeric_scores(url: str) -> dict[str, Any]:
+    """``scores --json``'s numeric section, after one numeric question is forecast and resolved."""
+    added = _json(
+        url, "questions", "add", "Brent", "--type", "numeric",
+        "--lower", "20", "--upper", "120", "--opens", "2016-10-01",
+    )  # fmt: skip
+    _json(url, "forecast", str(added["id"]), "55 (48-62)", "--by", "ana", "--at", "2016-10-02")
+    _json(url, "resolve", str(added["id"]), "56.82", "--at", "2016-10-03")
+    scores = _json(url, "scores")
+    assert isinstance(scores, dict)
+    numeric: dict[str, Any] = scores["numeric"]
+    return numeric
+
+
 def test_every_json_key_of_the_database_commands_is_documented(sqlite_url: str) -> None:
     added = _json(
         sqlite_url, "questions", "add", "Will the summit produce a treaty?", "--opens", "2016-10-01"
@@ -89,6 +104,8 @@ def test_every_json_key_of_the_database_commands_is_documented(sqlite_url: str) 
         "events search": _json(sqlite_url, "events", "search", "treaty")[0],
     }
     keys = {name: set(value) for name, value in outputs.items()}
+    numeric = _numeric_scores(sqlite_url)
+    keys["scores"] |= {"numeric", *numeric, *numeric["time_averaged"], *numeric["by_forecaster"]["ana"]}
     keys["questions show"] |= set(outputs["questions show"]["latest_forecasts"][0])
     keys["questions show"] |= set(added)
     for command, names in keys.items():

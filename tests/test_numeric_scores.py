@@ -1,228 +1,214 @@
-"""Scores of quantile forecasts on numeric and date questions, against scoringrules, properscoring
-and closed forms (issue 16: the domain; questions, entry forms and charts build on it)."""
+"""Scores and calibration of numeric questions from the database (issue 16): every forecast put on
+its question's range axis, checked against scoringrules and the scalar reference."""
 
 from __future__ import annotations
 
-import math
+import json
 
 import numpy as np
-import properscoring
 import pytest
 import scoringrules
-from scipy import integrate
+from click.testing import CliRunner
+from streamlit.testing.v1 import AppTest
 
-from forecasts.entry import parse_distribution
-from forecasts.errors import Invalid
-from forecasts.scoring.numeric import (
-    DENSITY_FLOOR,
-    NumericRange,
-    Quantiles,
-    cdf_at,
-    cdf_of,
-    coverage,
-    crps_cdf,
-    crps_quantile,
-    interval_score,
-    log_density_score,
-    pit_histogram,
-    quantile_at,
-)
+from db import Database
+from forecasts.scoring.numeric import NumericRange, Quantiles, cdf_at, cdf_of
+from services import questions
+from services.numeric_scores import numeric_report
+from services.score_report import ReportFilters
+from tests.factories import NF, NQ, NR, F, Q, R, day
+from tests.test_dashboard import app_env, run_app, text  # noqa: F401 - app_env is a fixture
+from tracker.cli import cli
 
-BRENT = NumericRange(20.0, 120.0)  # USD a barrel, closed: the question says so
-BRENT_OPEN = NumericRange(20.0, 120.0, lower_open=True, upper_open=True)
+LEVELS = np.array([0.05, 0.5, 0.95])
 
 
-def random_forecasts(seed: int, n: int) -> list[tuple[Quantiles, float]]:
-    rng = np.random.default_rng(seed)
-    cases = []
-    for _ in range(n):
-        k = int(rng.integers(3, 8))
-        levels = np.sort(rng.choice(np.arange(1, 100), size=k, replace=False)) / 100
-        values = np.sort(rng.uniform(25, 115, size=k))
-        if np.any(np.diff(values) <= 0):
-            continue
-        cases.append((Quantiles(tuple(levels), tuple(values)), float(rng.uniform(10, 130))))
-    return cases
+def three_questions(database: Database) -> dict[str, int]:
+    """Brent (closed range, USD), the deficit (open above, %), documents signed (log scale)."""
+    brent = NQ(database, "Brent on 2016-12-30 (USD)", lower=20, upper=120, tags=("oil",))
+    NF(database, brent, 47, 40, 55, at=5)
+    NF(database, brent, 54, 49, 59, at=40)
+    NF(database, brent, 52, 46, 58, by="bo", at=6)
+    NR(database, brent, 56.82, at=91)
+    deficit = NQ(database, "Deficit 2017 (% of GDP)", lower=0, upper=10, open_upper=True, unit="%")
+    NF(database, deficit, 3.2, 2.1, 4.5, at=3)
+    NF(database, deficit, 2.5, 1.5, 3.5, by="bo", at=3)
+    NR(database, deficit, 2.2, at=85)
+    papers = NQ(database, "Documents signed in Nagato", lower=1, upper=200, log_scale=True, unit="")
+    NF(database, papers, 30, 10, 60, at=7)
+    NF(database, papers, 70, 40, 120, by="bo", at=7)
+    NR(database, papers, 80, at=80)
+    return {"brent": brent, "deficit": deficit, "papers": papers}
 
 
-def test_quantile_crps_is_scoringrules_crps_quantile() -> None:
-    for forecast, outcome in random_forecasts(1, 300):
-        expected = scoringrules.crps_quantile(outcome, np.array(forecast.values), np.array(forecast.levels))
-        assert crps_quantile(forecast, outcome) == pytest.approx(float(expected), abs=1e-12)
+def test_nothing_resolved_is_no_report(database: Database) -> None:
+    brent = NQ(database)
+    NF(database, brent, 47, 40, 55)
+    assert numeric_report(database) is None
 
 
-# properscoring integrates without knowing the kinks (it warns, and agrees to 1e-4);
-# scipy's quad is told them and agrees to 1e-9.
-@pytest.mark.filterwarnings("ignore::scipy.integrate.IntegrationWarning")
-@pytest.mark.parametrize("scale", [BRENT, BRENT_OPEN], ids=["closed", "open"])
-def test_crps_of_the_cdf_is_its_integral(scale: NumericRange) -> None:
-    """Against properscoring's quadrature and scipy's, on the CDF we build."""
-    for forecast, outcome in random_forecasts(2, 60):
-        cdf = cdf_of(forecast, scale)
-        low, high = min(cdf.x[0], outcome) - 1, max(cdf.x[-1], outcome) + 1
-        by_properscoring = properscoring.crps_quadrature(
-            np.array([outcome]), lambda x, cdf=cdf: cdf_at(cdf, x), xmin=low, xmax=high, tol=1e-2
-        )[0]
-        points = sorted({*cdf.x.tolist(), outcome})
-        by_quad = integrate.quad(
-            lambda x, cdf=cdf, y=outcome: (float(cdf_at(cdf, x)) - (x >= y)) ** 2,
-            low,
-            high,
-            points=points,
-            limit=200,
-        )[0]
-        assert crps_cdf(cdf, outcome) == pytest.approx(by_quad, abs=1e-9)
-        assert crps_cdf(cdf, outcome) == pytest.approx(by_properscoring, abs=1e-4)  # no breakpoints there
+def test_each_last_forecast_is_scored_as_a_share_of_its_range(database: Database) -> None:
+    three_questions(database)
+    report = numeric_report(database)
+    assert report is not None
+    rows = report.questions.set_index(["question", "forecaster"])
+    brent = rows.xs("ana", level="forecaster").iloc[0]
+    assert brent["forecast"] == "54 USD (90%: 49–59)"
+    assert brent["outcome"] == "56.82 USD"
+    raw = scoringrules.crps_quantile(56.82, np.array([49.0, 54.0, 59.0]), LEVELS)
+    assert brent["crps"] == pytest.approx(raw / 100, abs=1e-12)
+    assert brent["pit"] == pytest.approx(0.5 + 0.45 * 2.82 / 5, abs=1e-12)
+    assert (bool(brent["in_50"]), bool(brent["in_90"])) == (False, True)
 
 
-@pytest.mark.parametrize("outcome", [20.0, 33.3, 70.0, 119.0, 120.0, 5.0, 150.0])
-def test_quartiles_of_a_uniform_forecast_score_as_the_uniform_distribution(outcome: float) -> None:
-    """Three quartiles evenly spread over a closed range are the uniform distribution exactly."""
-    forecast = Quantiles((0.25, 0.5, 0.75), (45.0, 70.0, 95.0))
-    cdf = cdf_of(forecast, BRENT)
-    assert crps_cdf(cdf, outcome) == pytest.approx(
-        float(scoringrules.crps_uniform(outcome, 20, 120)), abs=1e-12
-    )
-    assert float(cdf_at(cdf, outcome)) == pytest.approx(min(max((outcome - 20) / 100, 0), 1), abs=1e-15)
-    inside = 20 <= outcome <= 120
-    assert log_density_score(cdf, outcome) == pytest.approx(0.0 if inside else math.log(DENSITY_FLOOR))
+def test_a_log_scale_question_is_scored_on_the_log_axis(database: Database) -> None:
+    three_questions(database)
+    report = numeric_report(database)
+    assert report is not None
+    scale = NumericRange(1, 200, log_scale=True)
+    for name, values in (("ana", (10.0, 30.0, 60.0)), ("bo", (40.0, 70.0, 120.0))):
+        row = report.questions[
+            (report.questions.title == "Documents signed in Nagato") & (report.questions.forecaster == name)
+        ].iloc[0]
+        expected_pit = cdf_at(cdf_of(Quantiles(tuple(LEVELS), values), scale), 80.0)
+        assert row["pit"] == pytest.approx(float(expected_pit), abs=1e-12)
+        on_axis = np.log(np.array(values)) / np.log(200)
+        crps = scoringrules.crps_quantile(np.log(80) / np.log(200), on_axis, LEVELS)
+        assert row["crps"] == pytest.approx(crps, abs=1e-12)
 
 
-@pytest.mark.parametrize(
-    ("lower", "upper", "outcome", "level"),
-    [(48, 62, 55, 0.9), (48, 62, 40, 0.9), (48, 62, 70, 0.9), (52, 58, 59, 0.5), (52, 58, 52, 0.5)],
-)
-def test_interval_score_is_scoringrules(lower: float, upper: float, outcome: float, level: float) -> None:
-    expected = float(scoringrules.interval_score(outcome, lower, upper, 1 - level))
-    assert interval_score(lower, upper, outcome, level) == pytest.approx(expected, abs=1e-12)
-
-
-def test_the_cdf_passes_through_every_stated_quantile_and_back() -> None:
-    for forecast, _ in random_forecasts(3, 100):
-        for scale in (BRENT, BRENT_OPEN, NumericRange(20.0, 120.0, log_scale=True)):
-            cdf = cdf_of(forecast, scale)
-            np.testing.assert_allclose(cdf_at(cdf, forecast.values), forecast.levels, atol=1e-12)
-            np.testing.assert_allclose(quantile_at(cdf, forecast.levels), forecast.values, rtol=1e-12)
-            assert np.all(np.diff(cdf.f) > 0)
-            assert np.all(np.diff(cdf.x) > 0)
-
-
-def test_tails_reach_a_closed_bound_and_run_past_an_open_one() -> None:
-    forecast = Quantiles((0.1, 0.5, 0.9), (30.0, 50.0, 70.0))
-    closed, opened = cdf_of(forecast, BRENT), cdf_of(forecast, BRENT_OPEN)
-    assert (closed.x[0], closed.x[-1]) == (20.0, 120.0)
-    # Open: the neighbouring slope (0.4 over 20) carries 0.1 in 5 below 30 and above 70.
-    assert (opened.x[0], opened.x[-1]) == pytest.approx((25.0, 75.0))
-    lopsided = cdf_of(Quantiles((0.1, 0.5, 0.95), (30.0, 50.0, 60.0)), BRENT_OPEN)
-    assert (lopsided.x[0], lopsided.x[-1]) == pytest.approx((30 - 0.1 / 0.02, 60 + 0.05 / 0.045))
-    wide = Quantiles((0.4, 0.5, 0.6), (30.0, 50.0, 70.0))  # slope 0.005: 0.4 takes 80 below 30
-    assert float(cdf_at(cdf_of(wide, BRENT_OPEN), 20.0)) == pytest.approx(0.35)  # 35 % below the range
-
-
-def test_a_log_scale_is_linear_in_the_log() -> None:
-    scale = NumericRange(1.0, 10_000.0, log_scale=True)
-    cdf = cdf_of(Quantiles((0.05, 0.5, 0.95), (10.0, 100.0, 1000.0)), scale)
-    assert float(cdf_at(cdf, math.sqrt(10 * 100))) == pytest.approx(0.275)
-    by_quad = integrate.quad(
-        lambda u: (float(cdf_at(cdf, math.exp(u))) - (u >= math.log(300))) ** 2,
-        0,
-        math.log(10_000),
-        limit=200,
-        points=[*cdf.x.tolist(), math.log(300)],
-    )[0]
-    assert crps_cdf(cdf, 300.0) == pytest.approx(by_quad, abs=1e-9)  # in log units
-
-
-def _binomial_quantile(n: int, p: float, q: float) -> int:
-    total = 0.0
-    for k in range(n + 1):
-        total += math.comb(n, k) * p**k * (1 - p) ** (n - k)
-        if total >= q - 1e-12:
-            return k
-    return n
-
-
-def test_pit_histogram_counts_tenths_with_the_binomial_band() -> None:
-    pit = [0.0, 0.05, 0.1, 0.15, 0.999, 1.0, 0.5]
-    histogram = pit_histogram(pit)
-    assert histogram.counts == (2, 2, 0, 0, 0, 1, 0, 0, 0, 2)
-    big = pit_histogram(np.linspace(0, 1, 200, endpoint=False))
-    assert big.counts == (20,) * 10
-    assert (big.band_low, big.band_high) == (
-        _binomial_quantile(200, 0.1, 0.025),
-        _binomial_quantile(200, 0.1, 0.975),
+def test_the_card_pools_shares_and_counts_coverage_per_forecaster(database: Database) -> None:
+    three_questions(database)
+    report = numeric_report(database)
+    assert report is not None
+    card = report.card
+    assert (card.n_questions, card.n_forecasters, card.n_samples) == (3, 2, 6)
+    for name, mine in card.by_forecaster.items():
+        shown = report.questions[report.questions.forecaster == name]
+        assert mine.crps_quantile == pytest.approx(shown["crps"].mean(), abs=1e-12)
+        assert mine.interval_coverage["90"].inside == int(shown["in_90"].sum())
+        assert sum(mine.pit.counts) == 3
+    assert card.overall.pit.counts == tuple(
+        np.bincount(np.minimum((report.questions["pit"] * 10).astype(int), 9), minlength=10)
     )
 
 
-def test_a_weighted_pit_histogram_sums_weights_and_sizes_its_band_by_their_total() -> None:
-    weighted = pit_histogram([0.05, 0.05, 0.95], weights=[0.25, 0.75, 1.0])
-    assert weighted.counts == (1, 0, 0, 0, 0, 0, 0, 0, 0, 1)  # whole weights print as counts
-    two = pit_histogram([0.1, 0.2])
-    assert (weighted.band_low, weighted.band_high) == (two.band_low, two.band_high)
-    fractional = pit_histogram([0.05, 0.95], weights=[0.5, 1.0])
-    assert fractional.counts[0] == 0.5
-    assert fractional.counts[-1] == 1.0
+def test_the_time_average_weighs_each_forecast_by_how_long_it_stood(database: Database) -> None:
+    ids = three_questions(database)
+    report = numeric_report(database, ReportFilters(forecasters=("ana",), tag="oil"))
+    assert report is not None
+    assert report.card.n_questions == 1
+    first = scoringrules.crps_quantile(56.82, np.array([40.0, 47.0, 55.0]), LEVELS) / 100
+    second = scoringrules.crps_quantile(56.82, np.array([49.0, 54.0, 59.0]), LEVELS) / 100
+    # Made on days 5 and 40; the question closes on day 90, before the day-91 resolution: the
+    # first stood 35 of the 85 days forecast, the second 50.
+    expected = (first * 35 + second * 50) / 85
+    assert report.time_averaged.overall.crps_quantile == pytest.approx(expected, abs=1e-12)
+    assert report.questions["question"].tolist() == [questions.get_question(database, ids["brent"]).uid]
 
 
-def test_coverage_counts_outcomes_inside_the_central_intervals() -> None:
-    cdfs = [cdf_of(Quantiles((0.05, 0.25, 0.5, 0.75, 0.95), (40.0, 50.0, 55.0, 60.0, 70.0)), BRENT)] * 4
-    outcomes = [55.0, 50.0, 65.0, 80.0]
-    half, ninety = coverage(cdfs, outcomes, 0.5), coverage(cdfs, outcomes, 0.9)
-    assert (half.inside, ninety.inside, half.n) == (2, 3, 4)
-    assert half.low < 0.5 < half.high
-    assert ninety.share == 0.75
+def test_forecasts_after_the_resolution_time_do_not_count(database: Database) -> None:
+    brent = NQ(database, closes=None)
+    NF(database, brent, 47, 40, 55, at=5)
+    NF(database, brent, 57, 56, 58, at=70)  # made after the value was known on day 60
+    NR(database, brent, 56.82, at=60)
+    report = numeric_report(database)
+    assert report is not None
+    assert report.questions["forecast"].tolist() == ["47 USD (90%: 40–55)"]
+    assert report.card.n_forecasts == 1
 
 
-@pytest.mark.parametrize(
-    ("text", "levels", "values"),
-    [
-        ("55 (48–62)", (0.05, 0.5, 0.95), (48.0, 55.0, 62.0)),
-        ("55 (48-62)", (0.05, 0.5, 0.95), (48.0, 55.0, 62.0)),
-        ("55.5 (48.25 to 62)", (0.05, 0.5, 0.95), (48.25, 55.5, 62.0)),
-        ("−2.1 (−3.5–−0.4)", (0.05, 0.5, 0.95), (-3.5, -2.1, -0.4)),
-        ("12,000 (9,500–15,000)", (0.05, 0.5, 0.95), (9500.0, 12000.0, 15000.0)),
-        ("5%: 48, 50%: 55, 95%: 62", (0.05, 0.5, 0.95), (48.0, 55.0, 62.0)),
-        ("q05=48 q25=52 q50=55 q75=58 q95=62", (0.05, 0.25, 0.5, 0.75, 0.95), (48.0, 52.0, 55.0, 58.0, 62.0)),
-    ],
-)
-def test_distributions_as_people_type_them(
-    text: str, levels: tuple[float, ...], values: tuple[float, ...]
+def test_filters_by_forecaster_tag_and_resolution_date(database: Database) -> None:
+    three_questions(database)
+    assert numeric_report(database, ReportFilters(forecasters=("nobody",))) is None
+    only_bo = numeric_report(database, ReportFilters(forecasters=("bo",)))
+    assert only_bo is not None
+    assert set(only_bo.questions.forecaster) == {"bo"}
+    late = numeric_report(database, ReportFilters(resolved_from=day(84)))
+    assert late is not None
+    assert set(late.questions.title) == {
+        "Brent on 2016-12-30 (USD)",
+        "Deficit 2017 (% of GDP)",
+    }
+
+
+def test_scores_prints_the_numeric_card_after_the_yes_no_one(database_url: str, database: Database) -> None:
+    three_questions(database)
+    treaty = Q(database, "Will Japan and Russia sign a peace treaty in 2016?")
+    F(database, treaty, 0.1, at=2)
+    R(database, treaty, "no", at=80)
+    report = numeric_report(database)
+    assert report is not None
+    shown = CliRunner().invoke(cli, ["--db", database_url, "scores", "--json"])
+    assert shown.exit_code == 0, shown.output
+    printed = json.loads(shown.stdout)
+    assert printed["n_questions"] == 1  # the yes/no card, as before
+    numeric = printed["numeric"]
+    assert numeric["crps_quantile"] == pytest.approx(report.card.overall.crps_quantile, abs=1e-15)
+    assert numeric["pit"] == list(report.card.overall.pit.counts)
+    assert numeric["interval_coverage"]["90"]["inside"] == 5
+    assert numeric["time_averaged"]["by_forecaster"]["bo"]["crps_quantile"] == pytest.approx(
+        report.time_averaged.by_forecaster["bo"].crps_quantile, abs=1e-15
+    )
+    text = CliRunner().invoke(cli, ["--db", database_url, "scores"]).output
+    assert "Numeric and date questions. CRPS and interval scores are shares of each question's range" in text
+    assert "Outcomes inside the 90 % central interval: 5 of 6, 83% (44%–97%)" in text
+
+
+def test_scores_with_only_numeric_questions_prints_only_numeric(
+    database_url: str, database: Database
 ) -> None:
-    assert parse_distribution(text) == (levels, values)
+    three_questions(database)
+    printed = json.loads(CliRunner().invoke(cli, ["--db", database_url, "scores", "--json"]).stdout)
+    assert list(printed) == ["numeric"]
+    only_ana = json.loads(
+        CliRunner().invoke(cli, ["--db", database_url, "scores", "--forecaster", "ana", "--json"]).stdout
+    )
+    assert list(only_ana["numeric"]["by_forecaster"]) == ["ana"]
+    nobody = CliRunner().invoke(cli, ["--db", database_url, "scores", "--forecaster", "nobody"])
+    assert nobody.exit_code == 1
+    assert "no resolved questions to score yet (for these forecasters)" in nobody.output
 
 
-@pytest.mark.parametrize(
-    ("text", "says"),
-    [
-        ("55", "not a quantile"),
-        ("70 (48–62)", "median must lie inside its interval"),
-        ("5%: 48, 95%: 62", "not 3 or more"),
-        ("about 55", "not a quantile"),
-    ],
-)
-def test_what_is_not_a_distribution_says_what_is(text: str, says: str) -> None:
-    with pytest.raises(Invalid, match=says) as refused:
-        parse_distribution(text)
-    assert "55 (48–62)" in refused.value.message
+def _subheaders(app: AppTest) -> list[str]:
+    return [s.value for s in app.subheader]
 
 
-@pytest.mark.parametrize(
-    ("levels", "values", "says"),
-    [
-        ((0.05, 0.5), (48.0, 55.0), "at least 3"),
-        ((0.5, 0.05, 0.95), (48.0, 55.0, 62.0), "must rise strictly"),
-        ((0.05, 0.5, 1.0), (48.0, 55.0, 62.0), "between 0 and 1"),
-        ((0.05, 0.5, 0.95), (48.0, 48.0, 62.0), "must rise strictly with their levels"),
-    ],
-)
-def test_quantiles_that_do_not_rise_are_refused(
-    levels: tuple[float, ...], values: tuple[float, ...], says: str
-) -> None:
-    with pytest.raises(Invalid, match=says):
-        Quantiles(levels, values)
+def test_the_calibration_page_scores_numbers_when_nothing_yes_no_is_resolved(app_env: Database) -> None:  # noqa: F811
+    three_questions(app_env)
+    app = run_app("calibration")
+    assert not [i.value for i in app.info]
+    assert _subheaders(app) == ["Numbers and dates"]
+    summary = app.dataframe[0].value.set_index("Forecaster")
+    report = numeric_report(app_env)
+    assert report is not None
+    assert summary.loc["bo", "CRPS (share of range)"] == pytest.approx(
+        report.card.by_forecaster["bo"].crps_quantile, abs=1e-12
+    )
+    assert summary.loc["ana", "Inside 90 %"] == "2 of 3: 67% (21%–94%)"
+    charts = [str(chart.proto.spec) for chart in app.get("vega_lite_chart")]
+    assert len(charts) == 3  # the PIT histogram and the two coverage charts
+    by_question = app.dataframe[-1].value
+    assert set(by_question["forecast"]) >= {"54 USD (90%: 49–59)", "2.5 % (90%: 1.5–3.5)"}
+    app.selectbox(key="cal_numeric_subject").set_value("ana").run()
+    assert "3 questions resolved (ana): too few" in text(app.warning[0].value)
 
 
-def test_values_outside_a_closed_range_are_refused() -> None:
-    with pytest.raises(Invalid, match=r"inside the closed range 20\.0 to 120\.0"):
-        cdf_of(Quantiles((0.05, 0.5, 0.95), (10.0, 55.0, 62.0)), BRENT)
-    assert cdf_of(Quantiles((0.05, 0.5, 0.95), (10.0, 55.0, 62.0)), BRENT_OPEN).x[0] < 10
+def test_the_numeric_section_follows_the_yes_no_sections(app_env: Database) -> None:  # noqa: F811
+    three_questions(app_env)
+    treaty = Q(app_env, "Will Japan and Russia sign a peace treaty in 2016?")
+    F(app_env, treaty, 0.1, at=2)
+    R(app_env, treaty, "no", at=80)
+    app = run_app("calibration")
+    headers = _subheaders(app)
+    assert "Calibration" in headers
+    assert headers[-1] == "Numbers and dates"
+    app.multiselect(key="cal_forecasters").set_value(["bo"]).run()
+    assert set(app.dataframe[-1].value["forecaster"]) == {"bo"}
+
+
+def test_the_calibration_page_with_nothing_resolved_says_so(app_env: Database) -> None:  # noqa: F811
+    brent = NQ(app_env)
+    NF(app_env, brent, 47, 40, 55)
+    app = run_app("calibration")
+    assert "No resolved questions match these filters yet" in app.info[0].value
