@@ -31,7 +31,11 @@ LINE_FIELDS = (
 )
 
 st.title("Add a forecast")
-st.caption("Probabilities can be written as 70, 70%, 0.7, odds 7:3 or 1 in 20.")
+st.caption(
+    "Probabilities can be written as 70, 70%, 0.7, odds 7:3 or 1 in 20. A number or a date takes a median "
+    "and a 90 % interval after a colon: Brent on 2017-06-30 (USD): 55 (48–62), or "
+    "First joint project by 2018-12-31: 2017-09-01 (2017-03-01 to 2018-06-30)."
+)
 quick, explicit = st.tabs(["Quick entry", "Fields"])
 
 with quick, st.form("quick_entry", enter_to_submit=True):

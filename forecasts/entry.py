@@ -106,7 +106,8 @@ def parse_quick_entry(line: str) -> QuickEntry:
         raise Invalid(
             "quick entry",
             "write a question ending in '?' and then a probability, e.g. "
-            "'Will Russia hand over Shikotan by 2017-12-31? 15%'",
+            "'Will Russia hand over Shikotan by 2017-12-31? 15%', or a quantity, a colon and its "
+            "median with a 90% interval, e.g. 'Brent on 2017-06-30 (USD): 55 (48–62)'",
         )
     title, _, rest = text.rpartition("?")
     title = check_title(title.strip() + "?")
@@ -161,17 +162,31 @@ def parse_time(text: str, field: str = "time") -> datetime:
 
 
 # A number as people type it for a quantity: a sign (ASCII or the minus sign), digits, a fraction,
-# thousands separated by commas.
+# thousands separated by commas. A date question's values are ISO dates.
 _QUANTITY = r"[-−+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"
-_MEDIAN_AND_INTERVAL = re.compile(
-    rf"^({_QUANTITY})\s*\(\s*({_QUANTITY})\s*(?:–|—|to|-)\s*({_QUANTITY})\s*\)$", re.IGNORECASE
-)
-_ONE_QUANTILE = re.compile(
-    rf"^(?:q\s*(\d{{1,2}})|(\d{{1,2}}(?:\.\d+)?)\s*%)\s*[:=]?\s*({_QUANTITY})$", re.IGNORECASE
-)
+_ISO_DATE = r"\d{4}-\d{1,2}-\d{1,2}"
+# Between an interval's ends: an en or em dash, "to", or a hyphen; a hyphen between two dates
+# needs spaces round it (2017-01-10 - 2017-06-30), as a date holds hyphens itself.
+_BETWEEN = {"numeric": r"\s*(?:–|—|to|-)\s*", "date": r"(?:\s*(?:–|—|to)\s*|\s+-\s+)"}
+
+
+def _distribution_patterns(question_type: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    value = _ISO_DATE if question_type == "date" else _QUANTITY
+    between = _BETWEEN["date" if question_type == "date" else "numeric"]
+    median_and_interval = re.compile(rf"^({value})\s*\(\s*({value}){between}({value})\s*\)$", re.IGNORECASE)
+    one_quantile = re.compile(
+        rf"^(?:q\s*(\d{{1,2}})|(\d{{1,2}}(?:\.\d+)?)\s*%)\s*[:=]?\s*({value})$", re.IGNORECASE
+    )
+    return median_and_interval, one_quantile
+
+
 DISTRIBUTION_HELP = (
     "write a median and a 90% interval, 55 (48–62), or three or more quantiles, "
     "5%: 48, 50%: 55, 95%: 62 (or q05=48 q50=55 q95=62)"
+)
+DATE_DISTRIBUTION_HELP = (
+    "write a median date and a 90% interval, 2017-03-15 (2017-01-10 to 2017-06-30), or three or "
+    "more quantiles, 5%: 2017-01-10, 50%: 2017-03-15, 95%: 2017-06-30"
 )
 
 
@@ -191,27 +206,55 @@ def parse_number(text: str, field: str = "value") -> float:
     return number
 
 
-def parse_distribution(text: str, field: str = "forecast") -> tuple[tuple[float, ...], tuple[float, ...]]:
+def date_value(day: date) -> float:
+    """A date question's value for a day: its start, UTC, in seconds since 1970."""
+    return datetime.combine(day, time.min, tzinfo=UTC).timestamp()
+
+
+def parse_value(text: str, question_type: str = "numeric", field: str = "value") -> float:
+    """A numeric question's value (``56.82``) or a date question's (``2017-03-18``, as seconds)."""
+    if question_type == "date":
+        return date_value(parse_date(text, field))
+    return parse_number(text, field)
+
+
+def _value_of(text: str, question_type: str) -> float:
+    return date_value(date.fromisoformat(_padded(text))) if question_type == "date" else _quantity(text)
+
+
+def _padded(text: str) -> str:
+    year, month, day = text.split("-")
+    return f"{year}-{int(month):02d}-{int(day):02d}"
+
+
+def parse_distribution(
+    text: str, field: str = "forecast", question_type: str = "numeric"
+) -> tuple[tuple[float, ...], tuple[float, ...]]:
     """``55 (48–62)`` → levels (0.05, 0.5, 0.95) and values (48, 55, 62); ``5%: 48, 50%: 55, 95%: 62``
-    or ``q05=48 q50=55 q95=62`` → those. Returns (levels, values) in the order given; the
-    caller's :class:`~forecasts.scoring.numeric.Quantiles` checks that both rise."""
+    or ``q05=48 q50=55 q95=62`` → those. A date question takes dates the same ways (values in
+    seconds since 1970). Returns (levels, values) in the order given; the caller's
+    :class:`~forecasts.scoring.numeric.Quantiles` checks that both rise."""
     cleaned = (text or "").strip()
-    if match := _MEDIAN_AND_INTERVAL.match(cleaned):
-        median, low, high = (_quantity(group) for group in match.groups())
-        if not low < median < high:
-            raise Invalid(
-                field, f"in {cleaned!r} the median must lie inside its interval; {DISTRIBUTION_HELP}"
-            )
-        return (0.05, 0.5, 0.95), (low, median, high)
-    parts = [part.strip() for part in re.split(r"[;,]\s+|\s+(?=q\s*\d)", cleaned) if part.strip()]
-    levels, values = [], []
-    for part in parts:
-        found = _ONE_QUANTILE.match(part)
-        if found is None:
-            raise Invalid(field, f"{part!r} in {cleaned!r} is not a quantile; {DISTRIBUTION_HELP}")
-        level = float(found.group(1) or found.group(2)) / 100
-        levels.append(level)
-        values.append(_quantity(found.group(3)))
+    help_text = DATE_DISTRIBUTION_HELP if question_type == "date" else DISTRIBUTION_HELP
+    median_and_interval, one_quantile = _distribution_patterns(question_type)
+    try:
+        if match := median_and_interval.match(cleaned):
+            median, low, high = (_value_of(group, question_type) for group in match.groups())
+            if not low < median < high:
+                raise Invalid(field, f"in {cleaned!r} the median must lie inside its interval; {help_text}")
+            return (0.05, 0.5, 0.95), (low, median, high)
+        parts = [part.strip() for part in re.split(r"[;,]\s+|\s+(?=q\s*\d)", cleaned) if part.strip()]
+        levels, values = [], []
+        for part in parts:
+            found = one_quantile.match(part)
+            if found is None:
+                raise Invalid(field, f"{part!r} in {cleaned!r} is not a quantile; {help_text}")
+            levels.append(float(found.group(1) or found.group(2)) / 100)
+            values.append(_value_of(found.group(3), question_type))
+    except Invalid:
+        raise
+    except ValueError as error:  # a date such as 2017-02-30
+        raise Invalid(field, f"in {cleaned!r}: {error}; {help_text}") from None
     if len(levels) < 3:
-        raise Invalid(field, f"{cleaned!r} gives {len(levels)} quantiles, not 3 or more; {DISTRIBUTION_HELP}")
+        raise Invalid(field, f"{cleaned!r} gives {len(levels)} quantiles, not 3 or more; {help_text}")
     return tuple(levels), tuple(values)

@@ -42,6 +42,8 @@ class SavedForecast:
     duplicate: bool  # a double submit: this is the forecast stored the first time
     because: tuple[int, ...] = ()  # the events it cites
     quantiles: tuple[tuple[float, float], ...] | None = None  # (level, value), numeric and date questions
+    question_type: str = "binary"
+    unit: str = ""  # numeric questions: what the values are in
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,8 @@ def _saved(forecast: Forecast, duplicate: bool) -> SavedForecast:
         duplicate=duplicate,
         because=tuple(sorted(c.event_id for c in forecast.citations)),
         quantiles=_pairs(forecast.quantiles),
+        question_type=forecast.question.type,
+        unit=forecast.question.unit,
     )
 
 

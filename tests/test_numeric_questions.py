@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, date, datetime
 
 import pytest
 from click.testing import CliRunner
 
 from db import Database
 from db.models import Forecast
+from forecasts.entry import date_value
 from forecasts.errors import Invalid
-from forecasts.scoring.numeric import Quantiles, crps_quantile
-from services import forecasts, questions
+from forecasts.scoring.numeric import NumericRange, Quantiles, crps_quantile
+from services import forecasts, questions, resolutions
 from tests.factories import NF, NQ, NR, F, Q, R, day
 from tests.test_dashboard import PAGES, app_env, count, run_app, text  # noqa: F401 - app_env is a fixture
 from tracker.cli import cli
@@ -179,3 +181,113 @@ def test_an_export_leaves_numeric_questions_out_and_says_so(database_url: str, t
     bundle = json.loads(out.read_text())
     assert [q["type"] for q in bundle["questions"]] == ["binary"]
     assert [r["outcome"] for r in bundle["resolutions"]] == ["no"]
+
+
+def test_quick_entry_to_calibration_as_a_new_user_would(app_env: Database) -> None:  # noqa: F811
+    """The issue's "done when": create "Brent on … (USD)" with quick entry, forecast it twice,
+    resolve it, and see its CRPS, its PIT position and the fan chart."""
+    app = run_app("add_forecast")
+    app.text_input(key="qe_line").input("Brent on 2027-06-30 (USD): 55 (48–62)")
+    app.text_input(key="qe_who").input("me")
+    app.button(key="qe_save").click().run()
+    assert "Saved 55 USD (90%: 48–62) on “Brent on 2027-06-30 (USD)”" in text(app.success[0].value)
+    assert "A new numeric question. Its range was set around your forecast, open on both sides" in text(
+        app.caption[-1].value
+    )
+    assert "34 USD to 76 USD" in text(app.caption[-1].value)
+    app.text_input(key="qe_line").input("Brent on 2027-06-30 (USD): 5%: 50, 50%: 57, 95%: 64")
+    app.button(key="qe_save").click().run()
+    assert "Saved 57 USD (90%: 50–64) on “Brent on 2027-06-30 (USD)”" in text(app.success[0].value)
+    assert not any("A new numeric question" in c.value for c in app.caption)
+    brent = next(q for q in questions.list_questions(app_env) if q.title == "Brent on 2027-06-30 (USD)")
+    detail = questions.get_question(app_env, brent.id)
+    assert (detail.type, detail.unit) == ("numeric", "USD")
+    assert count(app_env, Forecast, Forecast.question_id == brent.id) == 2
+
+    resolutions.resolve(app_env, brent.id, outcome="value", value=56.82, resolved_at=datetime.now(UTC))
+    page = run_app("questions", question=str(brent.id))
+    assert any('"q95"' in str(chart.proto.spec) for chart in page.get("vega_lite_chart"))
+    scores = run_app("calibration")
+    row = scores.dataframe[-1].value.iloc[0]
+    assert row["forecast"] == "57 USD (90%: 50–64)"
+    expected = crps_quantile(Quantiles((0.05, 0.5, 0.95), (50, 57, 64)), 56.82) / (76 - 34)
+    assert row["crps"] == pytest.approx(expected, abs=1e-12)
+    assert row["pit"] == pytest.approx(0.05 + 0.45 * 6.82 / 7, abs=1e-12)
+
+
+def test_quick_entry_of_a_date_question(app_env: Database) -> None:  # noqa: F811
+    app = run_app("add_forecast")
+    app.text_input(key="qe_line").input(
+        "First joint project on the islands, by 2030-12-31: 2028-09-01 (2027-03-01 to 2030-06-30)"
+    )
+    app.text_input(key="qe_who").input("me")
+    app.button(key="qe_save").click().run()
+    assert "Saved 2028-09-01 (90%: 2027-03-01–2030-06-30)" in text(app.success[0].value)
+    listed = questions.list_questions(app_env)
+    assert [(q.title, q.type) for q in listed] == [
+        ("First joint project on the islands, by 2030-12-31", "date")
+    ]
+    app.text_input(key="qe_line").input(
+        "First joint project on the islands, by 2030-12-31: 2028-09-01 (2027)"
+    )
+    app.button(key="qe_save").click().run()
+    assert "is not a quantile; write a median date and a 90% interval" in text(app.error[0].value)
+
+
+def test_a_date_question_on_the_command_line(database_url: str) -> None:
+    def run(*args: str) -> str:
+        result = CliRunner().invoke(cli, ["--db", database_url, *args])
+        assert result.exit_code == 0, result.output
+        return result.stdout
+
+    added = json.loads(
+        run(
+            "questions", "add", "First joint project on the islands", "--type", "date", "--json",
+            "--lower", "2016-12-16", "--upper", "2019-12-31", "--open-upper", "--opens", "2016-12-16",
+        )
+    )  # fmt: skip
+    question = str(added["id"])
+    said = run(
+        "forecast", question, "2017-09-01 (2017-03-01 to 2018-06-30)", "--by", "ana", "--at", "2016-12-17"
+    )
+    assert "Saved ana's forecast of 2017-09-01 (90%: 2017-03-01–2018-06-30)" in said
+    refused = CliRunner().invoke(
+        cli, ["--db", database_url, "forecast", question, "55 (48-62)", "--by", "ana"]
+    )
+    assert refused.exit_code != 0
+    assert "is not a quantile; write a median date and a 90% interval" in refused.output
+    assert "Resolved question" in run("resolve", question, "2017-10-13", "--at", "2017-10-14")
+    shown = json.loads(run("questions", "show", question, "--json"))
+    assert shown["question"]["outcome"] == "2017-10-13"
+    scores = json.loads(run("scores", "--json"))["numeric"]
+    assert scores["n_questions"] == 1
+    assert sum(scores["pit"]) == 1
+
+
+def test_a_date_question_page_draws_dates_and_takes_a_date(app_env: Database) -> None:  # noqa: F811
+    created = questions.create_question(
+        app_env,
+        questions.NewQuestion(
+            title="First joint project",
+            type="date",
+            scale=NumericRange(
+                date_value(date(2016, 12, 16)), date_value(date(2019, 12, 31)), upper_open=True
+            ),
+            opens_at=day(0),
+        ),
+    )
+    app = run_app("questions", question=str(created.id))
+    app.text_input(key=f"f-name-{created.id}").input("me")
+    app.text_input(key=f"f-q-{created.id}").input("2017-09-01 (2017-03-01 to 2018-06-30)")
+    app.button(key=f"FormSubmitter:forecast-{created.id}-Save forecast").click().run()
+    assert count(app_env, Forecast, Forecast.question_id == created.id) == 1
+    layers = json.loads(app.get("vega_lite_chart")[0].proto.spec)["layer"]
+    medians = [layer["encoding"]["y"] for layer in layers if layer["encoding"]["y"].get("field") == "q50"]
+    assert medians
+    assert {y["type"] for y in medians} == {"temporal"}
+    app.radio(key=f"r-outcome-{created.id}").set_value("the value")
+    app.text_input(key=f"r-value-{created.id}").input("13 Oct 2017")
+    app.button(key=f"FormSubmitter:resolve-{created.id}-Review the resolution").click().run()
+    assert not app.error
+    app.button(key=f"r-confirm-{created.id}").click().run()
+    assert questions.get_question(app_env, created.id).outcome == "2017-10-13"

@@ -176,39 +176,42 @@ def fan_chart(
     *,
     y_title: str,
     domain: tuple[pd.Timestamp, pd.Timestamp] | None = None,
+    dates: bool = False,
 ) -> Figure:
     """A numeric question's forecasts over time, per forecaster: the 90 % band (5–95 %) faint, the
     50 % band (25–75 %) darker, the median as a step line; linked events as rules; the resolved
-    value (``resolved``: value, resolved_at, outcome) as a dashed red line across."""
+    value (``resolved``: value, resolved_at, outcome) as a dashed red line across. With ``dates``
+    the values are milliseconds since 1970 on a UTC date axis (a date question)."""
     start, end = domain or _span(
         paths["made_at"], events.get("occurred_at", pd.Series(dtype="datetime64[ns, UTC]"))
     )
     scale = alt.Scale(type="utc", domain=[start.isoformat(), end.isoformat()]) if domain else UTC_TIME
     x_axis = alt.X("made_at:T", scale=scale, axis=time_axis(start, end))
     colour = alt.Color("forecaster:N", title="Forecaster", scale=alt.Scale(scheme="tableau10"))
-    y_scale = alt.Scale(zero=False, nice=True)
+    y_scale = alt.Scale(type="utc") if dates else alt.Scale(zero=False, nice=True)
+    kind = "T" if dates else "Q"
     base = alt.Chart(paths)
     wide = base.mark_area(interpolate="step-after", opacity=0.12, clip=True).encode(
-        x=x_axis, y=alt.Y("q05:Q", title=y_title, scale=y_scale), y2="q95:Q", color=colour
+        x=x_axis, y=alt.Y(f"q05:{kind}", title=y_title, scale=y_scale), y2="q95", color=colour
     )
     middle = base.mark_area(interpolate="step-after", opacity=0.28, clip=True).encode(
-        x=x_axis, y=alt.Y("q25:Q", scale=y_scale), y2="q75:Q", color=colour
+        x=x_axis, y=alt.Y(f"q25:{kind}", scale=y_scale), y2="q75", color=colour
     )
     median = base.mark_line(interpolate="step-after", strokeWidth=2, clip=True).encode(
-        x=x_axis, y=alt.Y("q50:Q", scale=y_scale), color=colour
+        x=x_axis, y=alt.Y(f"q50:{kind}", scale=y_scale), color=colour
     )
     stated = paths[~paths["closing"]] if "closing" in paths else paths
     tooltip = [
         alt.Tooltip("forecaster:N"),
         alt.Tooltip("made_at:T", title="when (UTC)", format=WHEN),
         alt.Tooltip("stated:N", title="forecast"),
-        alt.Tooltip("q50:Q", title="median", format=",.4~g"),
+        alt.Tooltip(f"q50:{kind}", title="median", format="%Y-%m-%d" if dates else ",.4~g"),
         alt.Tooltip("rationale:N", title="why"),
     ]
     points = (
         alt.Chart(stated)
         .mark_point(filled=True, size=50, clip=True)
-        .encode(x=x_axis, y=alt.Y("q50:Q", scale=y_scale), color=colour, tooltip=tooltip)
+        .encode(x=x_axis, y=alt.Y(f"q50:{kind}", scale=y_scale), color=colour, tooltip=tooltip)
     )
     layers: list[alt.Chart] = []
     if not events.empty:
@@ -221,7 +224,7 @@ def fan_chart(
         layers.append(
             alt.Chart(resolved)
             .mark_rule(color="#c0392b", strokeDash=[6, 4], strokeWidth=2)
-            .encode(y=alt.Y("value:Q", scale=y_scale), tooltip=outcome_tip)
+            .encode(y=alt.Y(f"value:{kind}", scale=y_scale), tooltip=outcome_tip)
         )
         layers.append(
             alt.Chart(resolved)

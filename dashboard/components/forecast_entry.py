@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 
 import pandas as pd
@@ -15,6 +15,8 @@ from dashboard.components.me import forecaster_input, my_name, remember_me
 from dashboard.components.text import plain
 from forecasts.entry import parse_probability, parse_quick_entry
 from forecasts.errors import Invalid, SummitWatchError
+from forecasts.quantities import shown_quantiles, shown_value
+from forecasts.quantity_entry import parse_quantity_entry
 from forecasts.rules import split_tags
 from services import event_links, forecasts, questions
 from services.forecasts import ForecastInput, SavedForecast
@@ -44,6 +46,8 @@ def confirm(saved: SavedForecast) -> None:
     dated = f" (made {local(saved.made_at)}, recorded now)" if earlier else ""
     if saved.probability is not None:
         said = f"{saved.probability:.0%}"
+    elif saved.quantiles is not None:
+        said = shown_quantiles(saved.question_type, saved.quantiles, saved.unit)
     else:
         said = ", ".join(f"{p:.0%}" for p in saved.option_probabilities or ())
     st.success(f"Saved {said} on “{plain(saved.question_title)}”{dated}.")
@@ -84,19 +88,46 @@ def _known_titles() -> set[str]:
     return {title for _, title in questions.question_titles(get_database())}
 
 
+def _quick_question(line: str, open_ended: bool) -> tuple[NewQuestion, ForecastInput, bool]:
+    """What a line of quick entry asks for: the question (new unless its title is known), the
+    forecast, and whether the question is new. A quantity's forecast makes a numeric or date one."""
+    quantity = parse_quantity_entry(line)
+    title = quantity.title if quantity else parse_quick_entry(line).title
+    is_new = title not in _known_titles()
+    if quantity is not None:
+        if is_new:
+            check_closing(
+                quantity.closes_at, open_ended, where="put its date in the title, “Brent on 2026-12-31”"
+            )
+        new = NewQuestion(
+            title=title,
+            type=quantity.question_type,
+            scale=quantity.scale,
+            unit=quantity.unit,
+            closes_at=quantity.closes_at,
+        )
+        return new, ForecastInput("", quantiles=quantity.quantiles), is_new
+    entry = parse_quick_entry(line)
+    if is_new:
+        check_closing(entry.closes_at, open_ended, where="end the line with “by 2026-12-31? 70%”")
+    return NewQuestion(title=title, closes_at=entry.closes_at), ForecastInput("", entry.probability), is_new
+
+
 def save_quick(line: str, who: str, open_ended: bool, errors: FieldErrors) -> None:
     try:
-        entry = parse_quick_entry(line)
-        if entry.title not in _known_titles():
-            check_closing(entry.closes_at, open_ended, where="end the line with “by 2026-12-31? 70%”")
-        new = NewQuestion(title=entry.title, closes_at=entry.closes_at)
-        saved = forecasts.forecast_on_title(
-            get_database(), new, ForecastInput(who, probability=entry.probability)
-        )
+        new, given, is_new = _quick_question(line, open_ended)
+        saved = forecasts.forecast_on_title(get_database(), new, replace(given, forecaster=who))
     except SummitWatchError as error:
         errors.show(error)
     else:
         confirm(saved)
+        if is_new and new.scale is not None:
+            low, high = (shown_value(new.type, v, new.unit) for v in (new.scale.lower, new.scale.upper))
+            shown = f"{low} to {high}"
+            st.caption(
+                f"A new {new.type} question. Its range was set around your forecast, open on both sides "
+                f"(any value can resolve it): {shown}; it is the scale its scores are measured on."
+            )
 
 
 @dataclass(frozen=True)

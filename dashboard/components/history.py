@@ -114,8 +114,12 @@ def _numeric(
         if detail.value is not None
         else pd.DataFrame()
     )
-    title = detail.unit or "Value"  # chart text is text: Vega does not read Markdown
-    chart = fan_chart(paths, events, resolved, y_title=title, domain=domain)
+    title = "Date" if detail.type == "date" else detail.unit or "Value"  # Vega does not read Markdown
+    dates = detail.type == "date"
+    if dates:  # seconds since 1970 to what a UTC date axis takes: milliseconds
+        paths = paths.assign(**{c: paths[c] * 1000 for c in paths.columns if c.startswith("q")})
+        resolved = resolved.assign(value=resolved["value"] * 1000) if not resolved.empty else resolved
+    chart = fan_chart(paths, events, resolved, y_title=title, domain=domain, dates=dates)
     st.altair_chart(chart, width="stretch")
     events_legend = LEGEND.replace(
         "Red dashes: the resolution.", "Red dashes: the resolved value and when it settled."

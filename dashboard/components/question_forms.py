@@ -14,7 +14,7 @@ from dashboard.components.event_links import because_picker
 from dashboard.components.forms import FieldErrors, local, user_timezone
 from dashboard.components.me import forecaster_input, remember_me
 from dashboard.components.text import plain
-from forecasts.entry import parse_distribution, parse_number, parse_probability
+from forecasts.entry import parse_distribution, parse_probability, parse_value
 from forecasts.errors import Invalid, SummitWatchError
 from services import forecasts, resolutions
 from services.event_links import LinkedEvent
@@ -32,6 +32,15 @@ QUANTILE_HELP = (
     "A median and its 90% interval, 55 (48–62), or three or more quantiles, 5%: 48, 25%: 52, 50%: 55, "
     "75%: 58, 95%: 62."
 )
+DATE_QUANTILE_HELP = (
+    "A median date and its 90% interval, 2017-09-01 (2017-03-01 to 2018-06-30), or three or more "
+    "quantiles, 5%: 2017-03-01, 50%: 2017-09-01, 95%: 2018-06-30."
+)
+# What each kind of ranged question's boxes suggest: (forecast, value).
+PLACEHOLDERS = {
+    "numeric": ("55 (48–62)", "56.82"),
+    "date": ("2017-09-01 (2017-03-01 to 2018-06-30)", "2017-09-15"),
+}
 
 
 def _forecast_input(
@@ -42,7 +51,7 @@ def _forecast_input(
             name, probability=parse_probability(texts[0]), rationale=rationale, because=because
         )
     if detail.scale is not None:
-        levels, stated = parse_distribution(texts[0], "quantiles")
+        levels, stated = parse_distribution(texts[0], "quantiles", detail.type)
         pairs = tuple(zip(levels, stated, strict=True))
         return ForecastInput(name, quantiles=pairs, rationale=rationale, because=because)
     values = [parse_probability(text, "option_probabilities") for text in texts]
@@ -67,9 +76,13 @@ def forecast_form(detail: QuestionDetail, linked: Sequence[LinkedEvent] = ()) ->
             errors.slot("probability")
         elif detail.scale is not None:
             unit = f" ({plain(detail.unit)})" if detail.unit else ""
+            is_date = detail.type == "date"
             texts = [
                 st.text_input(
-                    f"Forecast{unit}", key=f"f-q-{detail.id}", placeholder="55 (48–62)", help=QUANTILE_HELP
+                    f"Forecast{unit}",
+                    key=f"f-q-{detail.id}",
+                    placeholder=PLACEHOLDERS[detail.type][0],
+                    help=DATE_QUANTILE_HELP if is_date else QUANTILE_HELP,
                 )
             ]
             errors.slot("quantiles")
@@ -145,7 +158,10 @@ def resolution_form(detail: QuestionDetail) -> None:
         value_text = ""
         if detail.scale is not None:
             unit = f" ({plain(detail.unit)})" if detail.unit else ""
-            value_text = st.text_input(f"Value{unit}", key=f"r-value-{detail.id}", placeholder="56.82")
+            label = "Date" if detail.type == "date" else f"Value{unit}"
+            value_text = st.text_input(
+                label, key=f"r-value-{detail.id}", placeholder=PLACEHOLDERS[detail.type][1]
+            )
         errors.slot("outcome", "option", "value")
         day = st.date_input(
             "Settled on (your time zone)",
@@ -174,7 +190,7 @@ def resolution_form(detail: QuestionDetail) -> None:
     }
     try:
         if is_value:
-            values["value"] = parse_number(value_text, "value")
+            values["value"] = parse_value(value_text, detail.type)
         preview = resolutions.preview(get_database(), detail.id, **values)
     except SummitWatchError as error:
         errors.show(error)

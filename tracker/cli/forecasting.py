@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import click
 
-from forecasts.entry import parse_distribution, parse_number, parse_probability, parse_time
+from forecasts.entry import parse_distribution, parse_probability, parse_time, parse_value
 from forecasts.errors import Invalid
 from forecasts.quantities import shown_quantiles
 from services import forecasts as forecast_service
@@ -81,7 +81,8 @@ def forecast_command(
     PROBABILITY is 70, 70%, 0.7, odds 7:3 or 1 in 20; for a multiple-choice
     question, one per option in order (30%,50%,20%) or by name (A=30%,B=70%);
     for a numeric question a median and 90% interval, "55 (48-62)", or three
-    or more quantiles, "5%: 48, 25%: 52, 50%: 55, 75%: 58, 95%: 62".
+    or more quantiles, "5%: 48, 25%: 52, 50%: 55, 75%: 58, 95%: 62"; for a
+    date question the same with dates, "2017-09-01 (2017-03-01 to 2018-06-30)".
     The same value again within two minutes is a double submit and is stored once.
     """
     # Without --at the forecast is made now: a time that is refused is the question's, not an option's.
@@ -92,7 +93,7 @@ def forecast_command(
         if question.type == "binary":
             given = ForecastInput(forecaster, probability=parse_probability(probability), made_at=when)
         elif question.scale is not None:
-            levels, stated = parse_distribution(probability, "quantiles")
+            levels, stated = parse_distribution(probability, "quantiles", question.type)
             pairs = tuple(zip(levels, stated, strict=True))
             given = ForecastInput(forecaster, quantiles=pairs, made_at=when)
         else:
@@ -130,7 +131,8 @@ def _shown_forecast(saved: SavedForecast, question: QuestionDetail) -> str:
 def resolve_command(
     ctx: click.Context, question_id: int, outcome: str, resolved_at: str | None, note: str, as_json: bool
 ) -> None:
-    """Resolve QUESTION: yes, no or annulled, the name of one of its options, or (numeric) the value."""
+    """Resolve QUESTION: yes, no or annulled, the name of one of its options, or (numeric or date)
+    the value, a date as 2017-09-15."""
     with opened(ctx) as database, speaking(RESOLVE_FLAGS):
         question = questions.get_question(database, question_id)
         word = outcome.strip()
@@ -143,7 +145,7 @@ def resolve_command(
             question_id,
             outcome="option" if is_option else "value" if is_value else word.lower(),
             option=word if is_option else None,
-            value=parse_number(word, "value") if is_value else None,
+            value=parse_value(word, question.type) if is_value else None,
             resolved_at=when,
             note=note,
         )

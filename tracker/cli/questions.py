@@ -8,7 +8,7 @@ from typing import Any
 import click
 import pandas as pd
 
-from forecasts.entry import END_OF_DAY, parse_number, parse_time
+from forecasts.entry import END_OF_DAY, parse_time, parse_value
 from forecasts.errors import Invalid
 from forecasts.quantities import shown_quantiles, shown_value
 from forecasts.scoring.numeric import NumericRange
@@ -164,7 +164,10 @@ def show_command(ctx: click.Context, question_id: int, as_json: bool) -> None:
 @click.option("--resolve-by", metavar="DATE", help="When it should be resolved (default: when it closes).")
 @click.option("--opens", metavar="TIME", help="When it opened (default: now).")
 @click.option(
-    "--type", "question_type", type=click.Choice(["binary", "multiple_choice", "numeric"]), default="binary"
+    "--type",
+    "question_type",
+    type=click.Choice(["binary", "multiple_choice", "numeric", "date"]),
+    default="binary",
 )
 @click.option(
     "--option", "options", multiple=True, metavar="NAME", help="An option (multiple choice; repeat)."
@@ -172,8 +175,12 @@ def show_command(ctx: click.Context, question_id: int, as_json: bool) -> None:
 @click.option(
     "--ordered", is_flag=True, help="The options are in order (counts, ranges, dates): also scored by RPS."
 )
-@click.option("--lower", metavar="NUMBER", help="Numeric: the lowest value it may resolve to.")
-@click.option("--upper", metavar="NUMBER", help="Numeric: the highest value it may resolve to.")
+@click.option(
+    "--lower", metavar="VALUE", help="Numeric or date: the lowest value (or date) it may resolve to."
+)
+@click.option(
+    "--upper", metavar="VALUE", help="Numeric or date: the highest value (or date) it may resolve to."
+)
 @click.option("--open-lower", is_flag=True, help="Numeric: it may also resolve below --lower.")
 @click.option("--open-upper", is_flag=True, help="Numeric: it may also resolve above --upper.")
 @click.option("--log-scale", is_flag=True, help="Numeric: forecasts interpolate in the log of the value.")
@@ -203,14 +210,15 @@ def add_command(
     description: str,
     as_json: bool,
 ) -> None:
-    """Add a question called TITLE: yes/no, multiple choice (--option, repeated) or numeric
-    (--lower and --upper, each side closed unless --open-lower / --open-upper)."""
+    """Add a question called TITLE: yes/no, multiple choice (--option, repeated), numeric or
+    date (--lower and --upper, dates as 2017-12-31; each side closed unless --open-lower /
+    --open-upper)."""
     with opened(ctx) as database, speaking(QUESTION_FLAGS):
         scale = None
         if lower is not None or upper is not None:
             if lower is None or upper is None:
                 raise Invalid("range", "give both --lower and --upper")
-            bounds = parse_number(lower, "range"), parse_number(upper, "range")
+            bounds = parse_value(lower, question_type, "range"), parse_value(upper, question_type, "range")
             scale = NumericRange(*bounds, lower_open=open_lower, upper_open=open_upper, log_scale=log_scale)
         new = NewQuestion(
             title=title,
