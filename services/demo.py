@@ -15,7 +15,7 @@ from __future__ import annotations
 import csv
 import os
 import tomllib
-from datetime import UTC, date, datetime, time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,18 @@ from sqlalchemy import delete, func, select
 from db import Database
 from db.models import AppSetting, Event, Forecast, Forecaster, Question, Source
 from forecasts.errors import Refused
+from services.demo_common import (
+    CLOSES_TIME,
+    DEMO_DATA,
+    DEMO_RESOLUTION_SOURCE,
+    DEMO_SOURCE_NAME,
+    EVENT_TIME,
+    FORECAST_TIME,
+    OPENS_TIME,
+    RESOLVED_TIME,
+    as_utc,
+)
+from services.demo_numeric import load_numeric_demo, read_numeric
 from services.transfer import ImportCounts, import_bundle
 from services.transfer.builder import BundleBuilder
 from services.transfer.reading import RowProblem
@@ -36,10 +48,7 @@ from services.transfer.records import (
     SourceRecord,
 )
 
-DEMO_DATA = Path(__file__).with_name("demo_data")
 DEMO_UID_PREFIX = "demo-"
-DEMO_SOURCE_NAME = "demo-timeline"
-DEMO_RESOLUTION_SOURCE = "demo"
 FIRST_OPEN_SETTING = "first_open_done"
 # Set TRACKER_DEMO=0 to start the dashboard on an empty database.
 DEMO_ENV = "TRACKER_DEMO"
@@ -48,25 +57,9 @@ DEMO_NOTE = (
     "with sources; the demo forecasts are illustrative."
 )
 
-# Bare dates in the data files become these UTC times of day.
-OPENS_TIME = time(0, 0)
-CLOSES_TIME = time(23, 59)
-RESOLVED_TIME = time(12, 0)
-FORECAST_TIME = time(12, 0)
-EVENT_TIME = time(6, 0)  # before same-day forecasts, which react to it
-
 
 class DemoDataError(Refused):
     """A demo data file breaks a rule; the message names the file and row."""
-
-
-def as_utc(value: date | datetime | str, default_time: time) -> datetime:
-    """A TOML/CSV date or local datetime, read as UTC."""
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value) if "T" in value else date.fromisoformat(value)
-    if isinstance(value, datetime):
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-    return datetime.combine(value, default_time, tzinfo=UTC)
 
 
 def read_scenario(data_dir: Path = DEMO_DATA) -> dict[str, Any]:
@@ -220,8 +213,12 @@ def demo_bundle(data_dir: Path = DEMO_DATA, *, now: datetime | None = None) -> B
 
 
 def load_demo(database: Database, data_dir: Path = DEMO_DATA) -> ImportCounts:
-    """Add whatever part of the demo scenario is missing; the counts say what was added."""
-    return import_bundle(database, demo_bundle(data_dir), only_missing=True)
+    """Add whatever part of the demo scenario is missing; the counts say what was added. The
+    numeric and date questions follow the rest (they cite its events)."""
+    counts = import_bundle(database, demo_bundle(data_dir), only_missing=True)
+    added = load_numeric_demo(database)
+    counts.add("questions", new=added, unchanged=len(read_numeric()) - added)
+    return counts
 
 
 def remove_demo(database: Database) -> int:

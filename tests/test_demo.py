@@ -17,6 +17,7 @@ from services.demo import (
     read_scenario,
     remove_demo,
 )
+from services.demo_numeric import read_numeric
 from tests.factories import F, Q
 
 
@@ -55,7 +56,7 @@ def test_demo_has_the_promised_scope(database: Database) -> None:
         events = session.scalars(select(Event)).all()
         forecasters = session.scalars(select(Forecaster)).all()
         assert len(questions) >= 25
-        assert {q.type for q in questions} == {"binary", "multiple_choice"}
+        assert {q.type for q in questions} == {"binary", "multiple_choice", "numeric", "date"}
         assert len(events) >= 40
         assert min(e.occurred_at for e in events) >= datetime(2016, 5, 1, tzinfo=UTC)
         assert max(e.occurred_at for e in events) < datetime(2022, 4, 1, tzinfo=UTC)
@@ -114,6 +115,7 @@ def test_every_demo_forecast_is_made_while_its_question_is_open(database: Databa
 
 def test_demo_outcomes_match_the_scenario_file(database: Database) -> None:
     expected = {q["uid"]: q.get("option", q.get("outcome")) for q in read_scenario()["question"]}
+    expected |= {q["uid"]: "value" for q in read_numeric()}  # their values: tests/test_demo_numeric.py
     load_demo(database)
     with database.read_session() as session:
         for question in session.scalars(select(Question)):
