@@ -32,6 +32,7 @@ from services.demo_common import (
 from services.forecasts import ForecastInput, add_forecast_in
 from services.questions import NewQuestion, create_question_in
 from services.resolutions import resolve_in
+from services.transfer import ImportCounts
 
 NUMERIC_FILE = DEMO_DATA / "numeric.toml"
 CROWD_PREFIX = "crowd:"
@@ -110,14 +111,15 @@ def _write_question(session: Session, entry: dict[str, Any], now: datetime) -> N
     )
 
 
-def load_numeric_demo(database: Database, *, now: datetime | None = None) -> int:
-    """Add the demo's numeric and date questions that are missing; returns how many were added."""
+def load_numeric_demo(database: Database, counts: ImportCounts, *, now: datetime | None = None) -> None:
+    """Add the demo's numeric and date questions that are missing, counting them into ``counts``."""
     current = now or datetime.now(UTC)
-    added = 0
     for entry in read_numeric():
         with database.write_session() as session:
-            if session.scalar(select(Question.id).where(Question.uid == entry["uid"])) is not None:
-                continue
-            _write_question(session, entry, current)
-            added += 1
-    return added
+            known = session.scalar(select(Question.id).where(Question.uid == entry["uid"])) is not None
+            if not known:
+                _write_question(session, entry, current)
+        n_forecasts = len(entry["forecasts"])
+        counts.add("questions", new=int(not known), unchanged=int(known))
+        counts.add("forecasts", new=0 if known else n_forecasts, unchanged=n_forecasts if known else 0)
+        counts.add("resolutions", new=int(not known), unchanged=int(known))

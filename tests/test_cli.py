@@ -65,12 +65,12 @@ def test_demo_is_idempotent_from_the_command_line(database_url: str) -> None:
     first = runner.invoke(cli, ["--db", database_url, "demo"])
     second = runner.invoke(cli, ["--db", database_url, "demo"])
     assert first.exit_code == 0, first.output
-    assert "Loaded the demo: forecasters 4, questions 32" in first.output
+    assert "Loaded the demo: forecasters 4, questions 36" in first.output
     assert "already loaded" in second.output
     assert "forecasts are illustrative" in second.output
     database = open_database(database_url)
     with database.read_session() as session:
-        assert session.scalar(select(func.count()).select_from(Question)) == 32
+        assert session.scalar(select(func.count()).select_from(Question)) == 36
     database.dispose()
 
 
@@ -79,7 +79,7 @@ def test_demo_remove(database_url: str) -> None:
     runner.invoke(cli, ["--db", database_url, "demo"])
     result = runner.invoke(cli, ["--db", database_url, "demo", "--remove"])
     assert result.exit_code == 0
-    assert "Removed the demo: 32 questions" in result.output
+    assert "Removed the demo: 36 questions" in result.output
 
 
 def test_environment_variable_chooses_the_database(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from db import Database
 from db.models import Forecast, Question, Resolution
+from forecasts.rules import RANGED_TYPES
 from services.demo import load_demo
 from services.transfer import (
     ImportRefused,
@@ -34,9 +35,9 @@ def import_text(database: Database, text: str, name: str, **options: str):
     return import_bundle(database, parsed.bundle)
 
 
-def count(database: Database, model) -> int:
+def count(database: Database, model, *where) -> int:
     with database.read_session() as session:
-        return session.scalar(select(func.count()).select_from(model))
+        return session.scalar(select(func.count()).select_from(model).where(*where))
 
 
 @pytest.fixture
@@ -74,11 +75,17 @@ def test_csv_exports_import_into_an_empty_database_byte_for_byte(demo: Database,
     assert again[1] == events
 
 
+# Our files do not carry numeric and date questions yet (an export says so): the rest round-trips.
+_CARRIED_QUESTIONS = select(Question.id).where(Question.type.not_in(RANGED_TYPES))
+CARRIED_FORECASTS = Forecast.question_id.in_(_CARRIED_QUESTIONS)
+CARRIED_RESOLUTIONS = Resolution.question_id.in_(_CARRIED_QUESTIONS)
+
+
 def test_importing_the_same_export_twice_changes_nothing(demo: Database) -> None:
     _, _, dumped = export_all(demo)
     counts = import_text(demo, dumped, "summit.json")
     assert not counts.changed
-    assert counts.unchanged["forecasts"] == count(demo, Forecast)
+    assert counts.unchanged["forecasts"] == count(demo, Forecast, CARRIED_FORECASTS)
     assert export_all(demo)[2] == dumped
 
 
@@ -107,7 +114,7 @@ def test_export_keeps_every_resolution_ever_recorded_in_json(demo: Database, emp
     resolutions.resolve(demo, question_id, outcome="annulled", resolved_at=datetime(2016, 11, 9, tzinfo=UTC))
     _, _, dumped = export_all(demo)
     import_text(empty, dumped, "summit.json")
-    assert count(empty, Resolution) == count(demo, Resolution)
+    assert count(empty, Resolution) == count(demo, Resolution, CARRIED_RESOLUTIONS)
     assert export_all(empty)[2] == dumped
 
 

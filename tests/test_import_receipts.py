@@ -191,7 +191,8 @@ def test_a_file_of_the_same_size_with_other_bytes_is_read(sqlite_url: str, tmp_p
 
 
 # Each change, made by any writer, to something an import reads: the next re-import reads its file.
-LAST_FORECAST = "(SELECT max(id) FROM forecast)"
+# The last yes/no forecast: a probability, so every change below keeps the CHECKs.
+LAST_FORECAST = "(SELECT max(id) FROM forecast WHERE probability IS NOT NULL)"
 RAW_CHANGES = {
     "a forecast's probability": f"UPDATE forecast SET probability = 0.5 WHERE id = {LAST_FORECAST}",
     "a forecast deleted": f"DELETE FROM forecast WHERE id = {LAST_FORECAST}",
