@@ -64,7 +64,7 @@ _MONTH_NAMES = (
     r"jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
     r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?"
 )
-_DATE_PATTERN = re.compile(
+DATE_PATTERN = re.compile(
     rf"\b(\d{{4}}-\d{{2}}-\d{{2}}|\d{{4}}/\d{{2}}/\d{{2}}|\d{{1,2}}/\d{{1,2}}/\d{{4}}|"
     rf"\d{{1,2}}\s+(?:{_MONTH_NAMES})\.?,?\s+\d{{4}}|(?:{_MONTH_NAMES})\.?\s+\d{{1,2}},?\s+\d{{4}}|"
     rf"(?:end of\s+)?\d{{4}})\b",
@@ -112,7 +112,7 @@ def parse_quick_entry(line: str) -> QuickEntry:
     title, _, rest = text.rpartition("?")
     title = check_title(title.strip() + "?")
     probability = parse_probability(rest, "probability")
-    dates = _DATE_PATTERN.findall(title)
+    dates = DATE_PATTERN.findall(title)
     closes_at = None
     if dates:
         closes_at = datetime.combine(parse_date(dates[-1], "date"), END_OF_DAY, tzinfo=UTC)

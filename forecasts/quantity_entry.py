@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from forecasts.entry import _DATE_PATTERN, END_OF_DAY, parse_date, parse_distribution
+from forecasts.entry import DATE_PATTERN, END_OF_DAY, parse_date, parse_distribution
 from forecasts.errors import Invalid
 from forecasts.rules import MAX_UNIT_LENGTH, check_title
 from forecasts.scoring.numeric import NumericRange, Quantiles, cdf_of, quantile_at
@@ -76,7 +76,7 @@ def parse_quantity_entry(line: str) -> QuantityEntry | None:
     title = check_title(title)
     quantiles = Quantiles(levels, values)
     unit = _UNIT.search(title)
-    dates = _DATE_PATTERN.findall(title)
+    dates = DATE_PATTERN.findall(title)
     closes_at = datetime.combine(parse_date(dates[-1], "date"), END_OF_DAY, tzinfo=UTC) if dates else None
     return QuantityEntry(
         title=title,

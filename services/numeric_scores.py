@@ -25,9 +25,9 @@ from db import Database
 from db.models import Forecast, Forecaster, Question
 from db.queries import latest_resolutions
 from forecasts.quantities import shown_quantiles, shown_value
-from forecasts.scoring.numeric_card import NumericCard, NumericTable, row_scores, score_numeric
+from forecasts.scoring.numeric_card import NumericCard, NumericTable, RowScores, row_scores, score_numeric
 from forecasts.scoring.samples import sample_weights
-from services.score_data import _filtered
+from services.score_data import with_report_filters
 from services.score_report import ReportFilters
 
 RANGE_AXIS = (
@@ -74,7 +74,7 @@ def _query(filters: ReportFilters) -> Select[tuple[object, ...]]:
     )
     if filters.forecasters:
         query = query.where(Forecaster.name.in_(list(filters.forecasters)))
-    return _filtered(query, latest, filters.tag, filters.resolved_from, filters.resolved_until)
+    return with_report_filters(query, latest, filters.tag, filters.resolved_from, filters.resolved_until)
 
 
 def _epoch(when: datetime | None) -> float:
@@ -120,10 +120,9 @@ def _table(rows: Sequence[Row[Any]]) -> NumericTable:
     )
 
 
-def _question_rows(rows: Sequence[Row[Any]], table: NumericTable) -> pd.DataFrame:
+def _question_rows(rows: Sequence[Row[Any]], table: NumericTable, scores: RowScores) -> pd.DataFrame:
     """Each forecaster's last forecast on each question, with its PIT, CRPS and interval hits."""
     last = sample_weights(table.question_codes, table.forecaster_codes, table.made_at, "last") > 0
-    scores = row_scores(table)
     kept = np.flatnonzero(last).tolist()
     return pd.DataFrame(
         {
@@ -149,8 +148,11 @@ def numeric_report(database: Database, filters: ReportFilters | None = None) -> 
     if not rows:
         return None
     table = _table(rows)
+    scores = row_scores(table)  # once: both cards and the per-question table read them
     return NumericReport(
-        score_numeric(table, "last"), score_numeric(table, "time"), _question_rows(rows, table)
+        score_numeric(table, "last", scores),
+        score_numeric(table, "time", scores),
+        _question_rows(rows, table, scores),
     )
 
 

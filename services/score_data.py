@@ -51,10 +51,10 @@ def _resolved_questions(
         .join(latest, latest.c.question_id == Question.id)
         .where(Question.type == "binary", latest.c.outcome.in_(("yes", "no")))
     )
-    return _filtered(query, latest, tag, resolved_from, resolved_until)
+    return with_report_filters(query, latest, tag, resolved_from, resolved_until)
 
 
-def _filtered(
+def with_report_filters(
     query: AnySelect,
     latest: Subquery,
     tag: str | None,
@@ -168,7 +168,7 @@ def resolved_choice_forecasts(
     if forecasters:
         query = query.where(Forecaster.name.in_(list(forecasters)))
     rows, names = [], {}
-    query = _filtered(query, latest, tag, resolved_from, resolved_until)
+    query = with_report_filters(query, latest, tag, resolved_from, resolved_until)
     for row in session.execute(query):
         (
             question_id,

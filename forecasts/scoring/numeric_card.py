@@ -180,12 +180,15 @@ def _weights(table: NumericTable, samples: SampleMode) -> Floats:
     )
 
 
-def score_numeric(table: NumericTable, samples: SampleMode = "last") -> NumericCard:
-    """The card for everyone together, and one per forecaster (in name order)."""
+def score_numeric(
+    table: NumericTable, samples: SampleMode = "last", scores: RowScores | None = None
+) -> NumericCard:
+    """The card for everyone together, and one per forecaster (in name order); ``scores`` are the
+    table's :func:`row_scores` when the caller has them already (they do not depend on ``samples``)."""
     if len(table) == 0:
         raise ValueError("no resolved numeric forecasts to score")
     weights = _weights(table, samples)
-    scores = row_scores(table)
+    scores = scores if scores is not None else row_scores(table)
     everyone = np.ones(len(table), dtype=bool)
     by_forecaster = {
         str(name): _summary(table, scores, table.forecaster == name, weights)
