@@ -291,3 +291,26 @@ def test_a_date_question_page_draws_dates_and_takes_a_date(app_env: Database) ->
     assert not app.error
     app.button(key=f"r-confirm-{created.id}").click().run()
     assert questions.get_question(app_env, created.id).outcome == "2017-10-13"
+
+
+def test_a_review_left_at_now_stays_now_when_the_minute_turns(app_env: Database) -> None:  # noqa: F811
+    """The form shows the minute it was opened; left untouched it means "now" even when the clock
+    has moved to the next minute by the time it is sent (a forecast made in between counts)."""
+    from datetime import timedelta
+
+    brent = NQ(app_env, "Brent on 2017-06-30 (USD)", closes=None)
+    app = run_app("questions", question=str(brent))
+    opened = (datetime.now().astimezone() - timedelta(minutes=1)).replace(second=0, microsecond=0)
+    shown = (opened.date(), opened.time().replace(tzinfo=None))
+    app.session_state[f"r-day-{brent}"], app.session_state[f"r-time-{brent}"] = shown
+    app.session_state[f"r-shown-{brent}"] = shown
+    forecasts.add_forecast(
+        app_env, brent, forecasts.ForecastInput("me", quantiles=((0.05, 48), (0.5, 55), (0.95, 62)))
+    )
+    app.run()
+    app.radio(key=f"r-outcome-{brent}").set_value("the value")
+    app.text_input(key=f"r-value-{brent}").input("56.82")
+    app.button(key=f"FormSubmitter:resolve-{brent}-Review the resolution").click().run()
+    scored = app.dataframe[-1].value
+    assert list(scored.columns) == ["Forecaster", "Last forecast", "Where it fell (PIT)", "CRPS"]
+    assert list(scored["Forecaster"]) == ["me"]

@@ -150,10 +150,11 @@ def resolution_form(detail: QuestionDetail) -> None:
         errors = FieldErrors(
             {"outcome": "Outcome", "option": "Outcome", "value": "Value", "resolved_at": "Settled"}
         )
-        keys = {name: f"r-{name}-{detail.id}" for name in ("outcome", "day", "time")}
+        keys = {name: f"r-{name}-{detail.id}" for name in ("outcome", "day", "time", "shown")}
         now = datetime.now(zone).replace(second=0, microsecond=0)  # the form takes minutes: never ahead
         for name, default in (("outcome", None), ("day", now.date()), ("time", now.time())):
             st.session_state.setdefault(keys[name], default)  # nothing chosen for you; "Change" keeps it
+        st.session_state.setdefault(keys["shown"], (now.date(), now.time()))
         outcome = st.radio("Outcome", choices, horizontal=True, format_func=plain, key=keys["outcome"])
         value_text = ""
         if detail.scale is not None:
@@ -182,7 +183,10 @@ def resolution_form(detail: QuestionDetail) -> None:
     is_value = detail.scale is not None and outcome != "annulled"
     is_option = detail.type == "multiple_choice" and outcome != "annulled"
     entered = datetime.combine(day, at, tzinfo=zone).astimezone(UTC)
-    untouched = (day, at) == (now.date(), now.time())  # "now", to the second: the form shows minutes
+    # Left at the minute the form was first shown means "now", to the second (the form shows
+    # minutes): compared with that minute, not this run's, which may have moved on since.
+    shown_at = st.session_state.get(keys["shown"], (now.date(), now.time()))
+    untouched = (day, at) == shown_at
     values: dict[str, Any] = {
         "outcome": "option" if is_option else "value" if is_value else str(outcome),
         "option": str(outcome) if is_option else None,
