@@ -31,8 +31,6 @@ st.caption(
     "Everything you have put in, in files you can import again here or elsewhere. "
     "Times are ISO 8601 in UTC; importing an export into an empty database gives the same file back."
 )
-if left_out := transfer.left_out_of_exports(get_database()):
-    st.warning(f"{left_out} numeric question{'s' * (left_out != 1)} {transfer.LEFT_OUT_NOTE}.")
 with st.container(horizontal=True):
     for label, kind, file_name, mime in DOWNLOADS:
         st.download_button(

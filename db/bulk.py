@@ -30,6 +30,7 @@ from db.types import UTCDateTime
 from forecasts import rules
 from forecasts.errors import Invalid
 from forecasts.iso_columns import datetimes_of
+from forecasts.scoring.numeric import NumericRange
 
 
 def _stored_timestamp(value: datetime | None) -> str | None:
@@ -162,24 +163,27 @@ FORECAST_COLUMNS = (
     "rationale",
     "origin",
     "recorded_at",
+    "quantiles",
 )
+YES_NO_FORECAST_COLUMNS = FORECAST_COLUMNS[:-1]  # quantiles are for numeric and date questions only
 
 
 FORECAST_TABLE: Table = Forecast.__table__  # type: ignore[assignment]  # a mapped class's table is a Table
 
 
 class QuestionShape(NamedTuple):
-    """What a forecast row is checked against: its question's type and options."""
+    """What a forecast row is checked against: its question's type, options and range."""
 
     type: str
     options: tuple[str, ...] | None
+    scale: NumericRange | None = None  # numeric and date questions
 
 
 def check_forecast_rows(rows: Sequence[Sequence[Any]], shapes: Mapping[int, QuestionShape]) -> None:
     """Raise :class:`InvalidRow` for the first row (in ``FORECAST_COLUMNS`` order) that breaks a rule."""
     if rows:
         columns = list(zip(*rows, strict=True))
-        _check_forecast_columns(columns[0], columns[3], columns[4], columns[6], shapes)
+        _check_forecast_columns(columns[0], columns[3], columns[4], columns[6], columns[8], shapes)
 
 
 def _check_forecast_columns(
@@ -187,16 +191,20 @@ def _check_forecast_columns(
     probabilities: Sequence[Any],
     option_probabilities: Sequence[Any],
     origins: Sequence[str],
+    quantiles: Sequence[Any],
     shapes: Mapping[int, QuestionShape],
 ) -> None:
     binary = [shapes[q].type == "binary" for q in question_ids]
+    suspects = rules.forecast_suspects(binary, probabilities, option_probabilities, origins)
+    with_quantiles = [i for i, pairs in enumerate(quantiles) if pairs is not None]
     try:
-        for index in rules.forecast_suspects(binary, probabilities, option_probabilities, origins):
+        for index in sorted(set(suspects).union(with_quantiles)):
             shape = shapes[question_ids[index]]
             rules.check_origin(origins[index])
             rules.check_forecast_values(
                 shape.type, shape.options, probabilities[index], option_probabilities[index]
             )
+            rules.check_forecast_quantiles(shape.type, shape.scale, quantiles[index])
     except Invalid as error:
         raise InvalidRow.from_invalid("forecast", error) from None
 
@@ -275,6 +283,6 @@ def insert_forecast_columns(
         )
     )
     if connection.dialect.name == "sqlite":
-        _driver_insert(connection, FORECAST_TABLE, FORECAST_COLUMNS, values)
+        _driver_insert(connection, FORECAST_TABLE, YES_NO_FORECAST_COLUMNS, values)
     else:
-        insert_rows(connection, FORECAST_TABLE, FORECAST_COLUMNS, values)
+        insert_rows(connection, FORECAST_TABLE, YES_NO_FORECAST_COLUMNS, values)

@@ -78,11 +78,7 @@ def check_forecast(forecast: Forecast, question: Question) -> None:
         rules.check_forecast_values(
             _value(question, "type"), question.options, forecast.probability, forecast.option_probabilities
         )
-        scale = scale_of(question)
-        if scale is not None:
-            rules.check_quantiles(forecast.quantiles, scale)
-        elif forecast.quantiles is not None:
-            raise Invalid("quantiles", "only a numeric or date question takes quantiles")
+        rules.check_forecast_quantiles(_value(question, "type"), scale_of(question), forecast.quantiles)
 
     _as_row("forecast", checks)
 

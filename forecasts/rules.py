@@ -368,6 +368,20 @@ def check_quantiles(pairs: object, scale: NumericRange) -> tuple[tuple[float, fl
     return tuple(zip(levels, values, strict=True))
 
 
+def check_forecast_quantiles(
+    question_type: str, scale: NumericRange | None, quantiles: object
+) -> tuple[tuple[float, float], ...] | None:
+    """Quantiles on a numeric or date question (required there, checked against its range), none on
+    the other kinds."""
+    if scale is None:
+        if quantiles is not None:
+            raise Invalid("quantiles", "only a numeric or date question takes quantiles")
+        return None
+    if quantiles is None:
+        raise Invalid("quantiles", f"a {question_type} question takes quantiles, e.g. 55 (48–62)")
+    return check_quantiles(quantiles, scale)
+
+
 # --- resolutions ---------------------------------------------------------------------------
 
 

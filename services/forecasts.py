@@ -21,7 +21,7 @@ from db.links import cite
 from db.models import AppSetting, Event, Forecast, Forecaster, Question
 from db.rules import scale_of
 from forecasts import rules
-from forecasts.errors import Invalid, NotFound
+from forecasts.errors import NotFound
 from forecasts.quantities import shown_quantiles
 from forecasts.scoring.numeric import Quantiles, cdf_of, quantile_at
 from services.questions import NewQuestion, create_question_in, current_resolution, load_question, settled_as
@@ -154,14 +154,7 @@ def add_forecast_in(
 def _checked_quantiles(
     question: Question, given: Sequence[tuple[float, float]] | None
 ) -> tuple[tuple[float, float], ...] | None:
-    scale = scale_of(question)
-    if scale is None:
-        if given is not None:
-            raise Invalid("quantiles", "only a numeric or date question takes quantiles")
-        return None
-    if given is None:
-        raise Invalid("quantiles", f"a {question.type} question takes quantiles, e.g. 55 (48–62)")
-    return rules.check_quantiles(list(given), scale)
+    return rules.check_forecast_quantiles(question.type, scale_of(question), given)
 
 
 def _known_events(session: Session, event_ids: Sequence[int]) -> list[int]:

@@ -72,7 +72,7 @@ def test_a_key_given_twice_is_refused_rather_than_one_value_dropped(dump: Dump) 
     [
         (
             lambda d: d["questions"].append(dict(d["questions"][0], title="Another question?")),
-            (33, "questions.uid"),
+            (37, "questions.uid"),  # after the demo's 36 questions
             "a second question with uid",
         ),
         (lambda d: d["events"].__setitem__(0, [1]), (1, "events"), "each entry must be an object"),

@@ -9,7 +9,6 @@ from sqlalchemy import func, select
 
 from db import Database
 from db.models import Forecast, Question, Resolution
-from forecasts.rules import RANGED_TYPES
 from services.demo import load_demo
 from services.transfer import (
     ImportRefused,
@@ -75,17 +74,11 @@ def test_csv_exports_import_into_an_empty_database_byte_for_byte(demo: Database,
     assert again[1] == events
 
 
-# Our files do not carry numeric and date questions yet (an export says so): the rest round-trips.
-_CARRIED_QUESTIONS = select(Question.id).where(Question.type.not_in(RANGED_TYPES))
-CARRIED_FORECASTS = Forecast.question_id.in_(_CARRIED_QUESTIONS)
-CARRIED_RESOLUTIONS = Resolution.question_id.in_(_CARRIED_QUESTIONS)
-
-
 def test_importing_the_same_export_twice_changes_nothing(demo: Database) -> None:
     _, _, dumped = export_all(demo)
     counts = import_text(demo, dumped, "summit.json")
     assert not counts.changed
-    assert counts.unchanged["forecasts"] == count(demo, Forecast, CARRIED_FORECASTS)
+    assert counts.unchanged["forecasts"] == count(demo, Forecast)
     assert export_all(demo)[2] == dumped
 
 
@@ -114,7 +107,7 @@ def test_export_keeps_every_resolution_ever_recorded_in_json(demo: Database, emp
     resolutions.resolve(demo, question_id, outcome="annulled", resolved_at=datetime(2016, 11, 9, tzinfo=UTC))
     _, _, dumped = export_all(demo)
     import_text(empty, dumped, "summit.json")
-    assert count(empty, Resolution) == count(demo, Resolution, CARRIED_RESOLUTIONS)
+    assert count(empty, Resolution) == count(demo, Resolution)
     assert export_all(empty)[2] == dumped
 
 
@@ -369,18 +362,29 @@ def test_the_bulk_path_applies_the_row_rules(database: Database) -> None:
     """Core inserts skip the ORM's before-flush rules; the bulk path applies them itself."""
     from db import InvalidRow
     from db.bulk import QuestionShape, insert_forecasts
+    from forecasts.scoring.numeric import NumericRange
     from tests.factories import Q, day
 
     q = Q(database, options=["a", "b"])
     forecaster = 1  # never looked up: the rules refuse each row before it reaches the database
     shapes = {q: QuestionShape("multiple_choice", ("a", "b"))}
-    row = (q, forecaster, day(1), None, [0.7, 0.7], "", "import", day(1))
+    row = (q, forecaster, day(1), None, [0.7, 0.7], "", "import", day(1), None)
     with pytest.raises(InvalidRow, match="must add up to 100%"), database.write_session() as session:
         insert_forecasts(session.connection(), [row], shapes)
     binary = {q: QuestionShape("binary", None)}
     with pytest.raises(InvalidRow, match="outside 0% to 100%"), database.write_session() as session:
         insert_forecasts(
-            session.connection(), [(q, forecaster, day(1), 1.5, None, "", "import", day(1))], binary
+            session.connection(), [(q, forecaster, day(1), 1.5, None, "", "import", day(1), None)], binary
+        )
+    pairs = [[0.05, 40.0], [0.5, 55.0], [0.95, 130.0]]
+    with pytest.raises(InvalidRow, match="only a numeric or date question takes quantiles"):
+        with database.write_session() as session:
+            yes_no_with_quantiles = (q, forecaster, day(1), 0.5, None, "", "import", day(1), pairs)
+            insert_forecasts(session.connection(), [yes_no_with_quantiles], binary)
+    numeric = {q: QuestionShape("numeric", None, NumericRange(0, 120))}
+    with pytest.raises(InvalidRow, match="130"), database.write_session() as session:
+        insert_forecasts(
+            session.connection(), [(q, forecaster, day(1), None, None, "", "import", day(1), pairs)], numeric
         )
     assert count(database, Forecast) == 0
 

@@ -166,21 +166,100 @@ def test_forecast_twice_and_resolve_on_the_question_page(app_env: Database) -> N
     assert questions.get_question(app_env, brent).outcome == "47.92 USD"
 
 
-def test_an_export_leaves_numeric_questions_out_and_says_so(database_url: str, tmp_path) -> None:
-    """Our files do not carry numbers yet: nothing half-written, the rest exported whole."""
+@pytest.mark.parametrize("suffix", [".json", ".csv"])
+def test_an_export_carries_numeric_questions_and_their_scores(
+    database_url: str, tmp_path, suffix: str
+) -> None:
+    """Range, unit, quantiles and the resolved value survive export → import into an empty database:
+    the copy scores the same, and exporting it again gives the same bytes."""
     from db.engine import connect
+    from services.numeric_scores import numeric_report
 
     database = connect(database_url)
     summit_with_numbers(database)
+    runner = CliRunner()
+    out, copy = tmp_path / f"all{suffix}", tmp_path / "copy.db"
+    exported = runner.invoke(cli, ["--db", database_url, "export", "--out", str(out)])
+    assert exported.exit_code == 0, exported.output
+    assert "Exported 3 questions, 5 forecasts, 2 resolutions" in exported.stdout
+    assert exported.stderr == ""
+    files = [out] if suffix == ".json" else [out, out.with_name("all.events.csv")]
+    for path in files:
+        imported = runner.invoke(cli, ["--db", f"sqlite:///{copy}", "import", str(path)])
+        assert imported.exit_code == 0, imported.output
+    copied = connect(f"sqlite:///{copy}")
+    brent = {q.title: q.id for q in questions.list_questions(copied)}["Brent on 2016-12-30 (USD a barrel)"]
+    detail = questions.get_question(copied, brent)
+    assert (detail.unit, detail.value, detail.scale.lower, detail.scale.upper) == ("USD", 56.82, 20.0, 120.0)
+    before, after = numeric_report(database), numeric_report(copied)
+    assert before is not None
+    assert after is not None
+    assert after.questions.drop(columns="question").equals(before.questions.drop(columns="question"))
+    again = tmp_path / f"again{suffix}"
+    assert runner.invoke(cli, ["--db", f"sqlite:///{copy}", "export", "--out", str(again)]).exit_code == 0
+    assert again.read_bytes() == out.read_bytes()
     database.dispose()
-    out = tmp_path / "all.json"
-    result = CliRunner().invoke(cli, ["--db", database_url, "export", "--out", str(out)])
-    assert result.exit_code == 0, result.output
-    assert "Exported 1 questions, 1 forecasts, 1 resolutions" in result.stdout
-    assert "2 numeric questions left out: our export files do not carry numeric" in result.stderr
-    bundle = json.loads(out.read_text())
-    assert [q["type"] for q in bundle["questions"]] == ["binary"]
-    assert [r["outcome"] for r in bundle["resolutions"]] == ["no"]
+    copied.dispose()
+
+
+BRENT_ROW = {
+    "question_uid": "brent",
+    "question_title": "Brent on 2016-12-30 (USD)",
+    "question_type": "numeric",
+    "unit": "USD",
+    "range_lower": "20",
+    "range_upper": "120",
+    "opens_at": "2016-10-01T00:00:00Z",
+    "forecaster": "ana",
+    "made_at": "2016-10-05T00:00:00Z",
+    "quantiles": "[[0.05, 48], [0.5, 55], [0.95, 62]]",
+}
+
+
+@pytest.mark.parametrize(
+    ("cells", "message"),
+    [
+        ({"quantiles": "55 (48-62)"}, "quantiles: quantiles must be a JSON list"),
+        ({"quantiles": '[[0.05, "48"], [0.5, 55]]'}, "quantiles must list [level, value] pairs"),
+        ({"quantiles": "[[0.05, 48], [0.5, 55], [0.95, 130]]"}, "inside the closed range 20.0 to 120.0"),
+        ({"quantiles": "", "probability": "0.4"}, "a numeric question takes quantiles, not probabilities"),
+        ({"range_upper": ""}, "a numeric question needs a range"),
+        ({"range_lower": "twenty"}, "range_lower: 'twenty' is not a number"),
+        (
+            {
+                "question_type": "binary",
+                "unit": "",
+                "range_lower": "",
+                "range_upper": "",
+                "probability": "0.4",
+            },
+            "only a numeric or date question takes quantiles",
+        ),
+        (
+            {"resolution_outcome": "value", "resolution_value": "130", "resolved_at": "2016-12-30T00:00:00Z"},
+            "130 is above the closed range, which ends at 120",
+        ),
+    ],
+)
+def test_a_bad_numeric_row_is_named_by_line_and_field(
+    database: Database, cells: dict[str, str], message: str
+) -> None:
+    """A row that breaks a numeric rule is reported on its line, and nothing half-written is stored."""
+    import csv
+    import io
+
+    from services.transfer import import_bundle, read_file
+
+    row = {**BRENT_ROW, **cells}
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(row), lineterminator="\n")
+    writer.writeheader()
+    writer.writerow(row)
+    parsed = read_file(out.getvalue().encode(), "numbers.csv")
+    assert [str(e) for e in parsed.errors if message in str(e)], parsed.errors
+    assert str(parsed.errors[0]).startswith("line 2: ")
+    import_bundle(database, parsed.bundle)
+    assert count(database, Forecast) == 0
 
 
 def test_quick_entry_to_calibration_as_a_new_user_would(app_env: Database) -> None:  # noqa: F811

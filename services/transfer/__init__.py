@@ -21,7 +21,7 @@ from db.forecast_keys import StoredLookup, stored_forecasts_ahead
 from services.csv_columns import ArrowCannotRead
 from services.csv_columns import head as csv_head
 from services.csv_columns import header as csv_header
-from services.transfer import export, receipts
+from services.transfer import receipts
 from services.transfer.export import (
     EVENT_COLUMNS,
     FORMAT_NAME,
@@ -268,18 +268,6 @@ def import_bundle(
     except _Rollback:
         pass
     return counts
-
-
-def left_out_of_exports(database: Database) -> int:
-    """The numeric and date questions an export leaves out (our files do not carry them yet)."""
-    with database.read_session() as session:
-        return export.left_out_of_exports(session)
-
-
-LEFT_OUT_NOTE = (
-    "left out: our export files do not carry numeric and date questions yet; "
-    "`tracker backup` keeps everything"
-)
 
 
 def export_bundle(database: Database) -> Bundle:

@@ -1,8 +1,9 @@
 """Collects records from any format, checks them as the services would, remembers lines.
 
 The same rules as entering forecasts by hand: probabilities within 0–1, option
-probabilities that match the options and sum to 1, a resolution that names an
-option of the question, no forecast after its question was resolved. A record
+probabilities that match the options and sum to 1, quantiles that rise inside a
+numeric or date question's range, a resolution that names an option of the
+question (or a value its range allows), no forecast after its question was resolved. A record
 that breaks one becomes a :class:`RowError` with its line, and is left out.
 """
 
@@ -14,6 +15,7 @@ from typing import TypeVar
 
 from forecasts import rules
 from forecasts.errors import Invalid
+from forecasts.scoring.numeric import NumericRange
 from services.transfer.reading import RowProblem
 from services.transfer.records import (
     Bundle,
@@ -26,6 +28,18 @@ from services.transfer.records import (
 )
 
 T = TypeVar("T")
+
+
+def scale_of(question: QuestionRecord) -> NumericRange | None:
+    """A numeric or date question's range as the rules check it (None for the other kinds)."""
+    return rules.check_range(
+        question.type,
+        question.range_lower,
+        question.range_upper,
+        lower_open=question.lower_open,
+        upper_open=question.upper_open,
+        log_scale=question.log_scale,
+    )
 
 
 def _checked(check: Callable[[], T]) -> T:
@@ -68,7 +82,9 @@ class BundleBuilder:
         _checked(lambda: rules.check_window(record.opens_at, record.closes_at, record.resolve_by))
         watch_rule = _checked(lambda: rules.check_topic_rule(record.watch_rule, "watch_rule"))
         tags = _checked(lambda: rules.normalise_tags(record.tags))
-        record = record._replace(options=options, tags=tags, watch_rule=watch_rule)
+        unit = _checked(lambda: rules.check_unit(record.unit))
+        _checked(lambda: scale_of(record))
+        record = record._replace(options=options, tags=tags, watch_rule=watch_rule, unit=unit)
         self.questions[record.uid] = record
         return record
 
@@ -103,7 +119,16 @@ class BundleBuilder:
     def resolution(self, record: ResolutionRecord, line: int) -> None:
         question = self.questions[record.question_uid]
         _checked(lambda: rules.check_resolution_source(record.source))
-        _checked(lambda: rules.check_outcome(question.type, question.options, record.outcome, record.option))
+        _checked(
+            lambda: rules.check_outcome(
+                question.type,
+                question.options,
+                record.outcome,
+                record.option,
+                record.value,
+                scale_of(question),
+            )
+        )
         _checked(
             lambda: rules.check_resolved_at(
                 record.resolved_at, record.outcome, opens_at=question.opens_at, now=self.now
@@ -127,20 +152,25 @@ class BundleBuilder:
             [r.option_probabilities for r in records],
             [r.origin for r in records],
         )
+        with_quantiles = [i for i, r in enumerate(records) if r.quantiles is not None]
         dropped: set[int] = set()
-        for i in suspects:
+        for i in sorted(set(suspects).union(with_quantiles)):
             record, line = items[i][1]
             try:
                 rules.check_origin(record.origin)
                 p, values = rules.check_forecast_values(
                     shapes[i].type, shapes[i].options, record.probability, record.option_probabilities
                 )
+                quantiles = rules.check_forecast_quantiles(
+                    shapes[i].type, scale_of(shapes[i]), record.quantiles
+                )
             except Invalid as error:
                 self.forecast_error(line, error.field, error.message)
                 dropped.add(i)
                 self.refused_on.add(record.question_uid)
                 continue
-            items[i] = (items[i][0], (record._replace(probability=p, option_probabilities=values), line))
+            checked = record._replace(probability=p, option_probabilities=values, quantiles=quantiles)
+            items[i] = (items[i][0], (checked, line))
         return [item for i, item in enumerate(items) if i not in dropped]
 
     def _check_when(self, made_at: datetime, uid: str, resolved_at: datetime | None) -> None:

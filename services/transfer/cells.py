@@ -126,3 +126,25 @@ def parse_bool(text: str) -> bool:
     if value in ("false", "0", "no", ""):
         return False
     raise CellError(f"{text!r} is not true or false")
+
+
+def parse_optional_number(text: str) -> float | None:
+    """A finite number ('' is none): a range bound or an outcome value."""
+    return parse_number(text) if text.strip() else None
+
+
+def parse_quantiles(text: str) -> tuple[tuple[float, float], ...] | None:
+    """A numeric forecast: a JSON list of [level, value] pairs ('' is none); the rules check the rest."""
+    if not text.strip():
+        return None
+    pairs = parse_list(text, "quantiles")
+    if not all(
+        isinstance(p, list)
+        and len(p) == 2
+        and all(isinstance(x, int | float) and not isinstance(x, bool) for x in p)
+        for p in pairs
+    ):
+        raise CellError(
+            f"quantiles must list [level, value] pairs such as [[0.05, 48], [0.5, 55]], got {text!r}"
+        )
+    return tuple((float(level), float(value)) for level, value in pairs)

@@ -6,7 +6,8 @@ the same bytes.
 
 - **CSV**: one row per forecast with every question, forecast and current
   resolution field (a question without forecasts gets one row with the forecast
-  columns empty), plus an events CSV. Lists are JSON arrays inside the cell.
+  columns empty), plus an events CSV. Lists are JSON arrays inside the cell (a
+  numeric forecast's quantiles as [[level, value], …]; a date as seconds since 1970).
 - **JSON**: a full dump: forecasters, questions, forecasts, every resolution
   ever recorded (undos included), sources and events.
 """
@@ -20,7 +21,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.models import (
@@ -36,7 +37,6 @@ from db.models import (
     Resolution,
     Source,
 )
-from forecasts.rules import RANGED_TYPES
 from services.transfer.cells import spreadsheet_safe
 from services.transfer.records import (
     Bundle,
@@ -59,6 +59,12 @@ FORECAST_COLUMNS = (
     "question_type",
     "options",
     "options_ordered",
+    "unit",
+    "range_lower",
+    "range_upper",
+    "lower_open",
+    "upper_open",
+    "log_scale",
     "tags",
     "question_created_at",
     "opens_at",
@@ -70,12 +76,14 @@ FORECAST_COLUMNS = (
     "made_at",
     "probability",
     "option_probabilities",
+    "quantiles",
     "rationale",
     "because",
     "origin",
     "recorded_at",
     "resolution_outcome",
     "resolution_option",
+    "resolution_value",
     "resolved_at",
     "resolution_recorded_at",
     "resolution_note",
@@ -113,6 +121,11 @@ def _number(value: float | None) -> str:
     return "" if value is None else repr(float(value))
 
 
+def _quantiles(pairs: tuple[tuple[float, float], ...] | None) -> str:
+    """[[level, value], …] with shortest round-trip floats, so a re-export gives the same bytes."""
+    return "" if pairs is None else json.dumps([[float(level), float(value)] for level, value in pairs])
+
+
 def _json_list(values: Iterable[Any] | None) -> str:
     return "" if values is None else json.dumps(list(values), ensure_ascii=False)
 
@@ -146,8 +159,14 @@ def _questions(session: Session) -> list[QuestionRecord]:
             q.resolve_by,
             q.watch_rule,
             q.options_ordered,
+            q.unit,
+            q.range_lower,
+            q.range_upper,
+            q.lower_open,
+            q.upper_open,
+            q.log_scale,
         )
-        for q in session.scalars(select(Question).where(CARRIED).order_by(Question.uid))
+        for q in session.scalars(select(Question).order_by(Question.uid))
     ]
 
 
@@ -177,10 +196,10 @@ def _forecasts(session: Session) -> list[ForecastRecord]:
             Forecast.rationale,
             Forecast.origin,
             Forecast.recorded_at,
+            Forecast.quantiles,
         )
         .join(Question, Question.id == Forecast.question_id)
         .join(Forecaster, Forecaster.id == Forecast.forecaster_id)
-        .where(CARRIED)
         .order_by(Question.uid, Forecaster.name, Forecast.made_at)
     )
     return [
@@ -194,20 +213,24 @@ def _forecasts(session: Session) -> list[ForecastRecord]:
             origin,
             at,
             tuple(cited.get(forecast_id, ())),
+            _pairs(quantiles),
         )
-        for forecast_id, uid, name, made_at, p, options, why, origin, at in rows
+        for forecast_id, uid, name, made_at, p, options, why, origin, at, quantiles in rows
     ]
+
+
+def _pairs(stored: list[list[float]] | None) -> tuple[tuple[float, float], ...] | None:
+    return tuple((float(level), float(value)) for level, value in stored) if stored is not None else None
 
 
 def _resolutions(session: Session) -> list[ResolutionRecord]:
     rows = session.execute(
         select(Question.uid, Resolution)
         .join(Question, Question.id == Resolution.question_id)
-        .where(CARRIED)
         .order_by(Question.uid, Resolution.recorded_at, Resolution.id)
     )
     return [
-        ResolutionRecord(uid, r.outcome, r.option, r.resolved_at, r.recorded_at, r.note, r.source)
+        ResolutionRecord(uid, r.outcome, r.option, r.resolved_at, r.recorded_at, r.note, r.source, r.value)
         for uid, r in rows
     ]
 
@@ -229,7 +252,7 @@ def _sources(session: Session) -> list[SourceRecord]:
 
 
 def _events(session: Session) -> list[EventRecord]:
-    uids = {int(i): str(uid) for i, uid in session.execute(select(Question.id, Question.uid).where(CARRIED))}
+    uids = {int(i): str(uid) for i, uid in session.execute(select(Question.id, Question.uid))}
     tags = _grouped(session.execute(select(EventTag.event_id, EventTag.tag).order_by(EventTag.tag)))
     links: dict[int, list[tuple[str, str]]] = {}
     for event_id, question_id, origin in session.execute(
@@ -266,16 +289,6 @@ def _events(session: Session) -> list[EventRecord]:
         )
         for name, e in rows
     ]
-
-
-# Our files do not carry numeric and date questions yet (issue 16): they are left out of every
-# export, with their forecasts, resolutions and event links, and the export says how many.
-CARRIED = Question.type.not_in(RANGED_TYPES)
-
-
-def left_out_of_exports(session: Session) -> int:
-    """How many numeric and date questions an export leaves out."""
-    return int(session.scalar(select(func.count()).select_from(Question).where(~CARRIED)) or 0)
 
 
 def read_bundle(session: Session) -> Bundle:
@@ -333,6 +346,12 @@ def forecasts_csv(bundle: Bundle, *, raw: bool = False) -> str:
             q.type,
             _json_list(q.options),
             "true" if q.options_ordered else "",
+            q.unit,
+            _number(q.range_lower),
+            _number(q.range_upper),
+            "true" if q.lower_open else "",
+            "true" if q.upper_open else "",
+            "true" if q.log_scale else "",
             _json_list(q.tags),
             iso(q.created_at),
             iso(q.opens_at),
@@ -341,9 +360,17 @@ def forecasts_csv(bundle: Bundle, *, raw: bool = False) -> str:
             q.watch_rule or "",
         ]
         resolution_cells = (
-            [r.outcome, r.option or "", iso(r.resolved_at), iso(r.recorded_at), r.note, r.source]
+            [
+                r.outcome,
+                r.option or "",
+                _number(r.value),
+                iso(r.resolved_at),
+                iso(r.recorded_at),
+                r.note,
+                r.source,
+            ]
             if r
-            else [""] * 6
+            else [""] * 7
         )
         forecasts: list[ForecastRecord | None] = list(by_question.get(q.uid, ())) or [None]
         for f in forecasts:
@@ -354,13 +381,14 @@ def forecasts_csv(bundle: Bundle, *, raw: bool = False) -> str:
                     iso(f.made_at),
                     _number(f.probability),
                     _json_list(f.option_probabilities),
+                    _quantiles(f.quantiles),
                     f.rationale,
                     json.dumps([list(pair) for pair in f.because], ensure_ascii=False) if f.because else "",
                     f.origin,
                     iso(f.recorded_at),
                 ]
                 if f is not None
-                else [""] * 9
+                else [""] * 10
             )
             writer.writerow(question_cells + forecast_cells + resolution_cells)
     return out.getvalue()

@@ -15,7 +15,9 @@ from services.transfer.cells import (
     parse_cited_by,
     parse_list,
     parse_names,
+    parse_optional_number,
     parse_optional_time,
+    parse_quantiles,
     parse_tags,
     parse_time,
     parse_unit_probability,
@@ -35,14 +37,14 @@ from services.transfer.records import (
     SourceRecord,
 )
 
-# Enough to rebuild questions and forecasts; the rest default when absent.
+# Enough to rebuild questions and forecasts; the rest default when absent. (A forecast's value is in
+# probability, option_probabilities or quantiles, as its question's type asks: checked row by row.)
 REQUIRED_FORECAST_COLUMNS = (
     "question_uid",
     "question_title",
     "opens_at",
     "forecaster",
     "made_at",
-    "probability",
 )
 REQUIRED_EVENT_COLUMNS = ("source", "dedupe_key", "occurred_at", "title")
 
@@ -76,11 +78,22 @@ def question_of_row(row: Row) -> QuestionRecord:
         resolve_by=row.get("resolve_by", parse_optional_time),
         watch_rule=row.text("watch_rule").strip() or None,
         options_ordered=_ordered(row),
+        **_range(row),
     )
 
 
 def _ordered(row: Row) -> bool:
     return row.get("options_ordered", parse_bool) if row.text("options_ordered").strip() else False
+
+
+def _range(row: Row) -> dict[str, Any]:
+    """A numeric or date question's unit and range; blank cells on the other kinds."""
+    return {
+        "unit": row.text("unit").strip(),
+        "range_lower": row.get("range_lower", parse_optional_number),
+        "range_upper": row.get("range_upper", parse_optional_number),
+        **{name: row.get(name, parse_bool) for name in ("lower_open", "upper_open", "log_scale")},
+    }
 
 
 def _links(row: Row, questions: tuple[str, ...]) -> tuple[str, ...]:
@@ -109,6 +122,7 @@ def _forecast(row: Row, uid: str) -> ForecastRecord:
         row.text("origin").strip() or "import",
         made_at if same_time else row.get("recorded_at", parse_optional_time) or made_at,
         row.get("because", parse_citations),
+        row.get("quantiles", parse_quantiles),
     )
 
 
@@ -124,6 +138,7 @@ def resolution_of_row(row: Row, uid: str) -> ResolutionRecord:
         or parse_time("1970-01-01"),
         note=row.text("resolution_note"),
         source=row.text("resolution_source") or "import",
+        value=row.get("resolution_value", parse_optional_number),
     )
 
 
@@ -273,6 +288,7 @@ def _question_item(builder: BundleBuilder, item: _Item, _: int) -> None:
             resolve_by=item.get("resolve_by", parse_optional_time),
             watch_rule=item.text("watch_rule").strip() or None,
             options_ordered=_ordered(item),
+            **_range(item),
         )
     )
 
@@ -301,6 +317,7 @@ def _forecast_item(builder: BundleBuilder, item: _Item, position: int) -> None:
             item.text("origin") or "import",
             item.get("recorded_at", parse_optional_time) or made_at,
             item.get("because", parse_citations),
+            item.get("quantiles", parse_quantiles),
         ),
         position,
     )
@@ -317,6 +334,7 @@ def _resolution_item(builder: BundleBuilder, item: _Item, position: int) -> None
             item.get("recorded_at", parse_time),
             item.text("note"),
             item.text("source") or "import",
+            item.get("value", parse_optional_number),
         ),
         position,
     )

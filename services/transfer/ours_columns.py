@@ -70,7 +70,7 @@ def parse_forecasts_columns(source: Path | bytes) -> Parsed | None:
         if not comma_separated(source):
             return None
         names = {name.strip() for name in csv_header(source)}
-        if any(name not in names for name in ours.REQUIRED_FORECAST_COLUMNS):
+        if any(name not in names for name in (*ours.REQUIRED_FORECAST_COLUMNS, "probability")):
             return None
         collected = _Collected()
         for batch in csv_batches(source):
@@ -83,7 +83,7 @@ def parse_forecasts_columns(source: Path | bytes) -> Parsed | None:
 def _check_plain(columns: CsvColumns) -> None:
     """Every row of the batch is one the columns can take as it is (a row of empty cells, which
     csv_table skips, has no question_uid, so it is not plain)."""
-    for name in ("option_probabilities", "because"):
+    for name in ("option_probabilities", "because", "quantiles"):
         require(not filled(columns.text(name)).any())
     for name in ("question_uid", "forecaster", "probability", "made_at"):
         require(bool(filled(columns.text(name)).all()) and all_plain(columns.text(name)))

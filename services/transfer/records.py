@@ -27,7 +27,7 @@ class QuestionRecord(NamedTuple):
     title: str
     description: str
     resolution_criteria: str
-    type: str  # binary | multiple_choice
+    type: str  # binary | multiple_choice | numeric | date
     options: tuple[str, ...] | None
     tags: tuple[str, ...]
     created_at: datetime
@@ -36,6 +36,14 @@ class QuestionRecord(NamedTuple):
     resolve_by: datetime | None
     watch_rule: str | None = None  # the topic rule whose events are linked to it
     options_ordered: bool = False  # multiple choice whose options are in order
+    # Numeric and date questions: the unit and the range (a date question's bounds are seconds since
+    # 1970-01-01 UTC, as stored), each side open or closed, and whether the axis is logarithmic.
+    unit: str = ""
+    range_lower: float | None = None
+    range_upper: float | None = None
+    lower_open: bool = False
+    upper_open: bool = False
+    log_scale: bool = False
 
 
 class ForecasterRecord(NamedTuple):
@@ -55,6 +63,7 @@ class ForecastRecord(NamedTuple):
     origin: str  # manual | import | crowd
     recorded_at: datetime
     because: tuple[tuple[str, str], ...] = ()  # the events it cites, as (source name, dedupe key)
+    quantiles: tuple[tuple[float, float], ...] | None = None  # (level, value): numeric and date questions
 
 
 @dataclass(frozen=True, eq=False)
@@ -120,12 +129,13 @@ class ForecastColumns(Sequence[ForecastRecord]):
 
 class ResolutionRecord(NamedTuple):
     question_uid: str
-    outcome: str  # yes | no | option | annulled | unresolved
+    outcome: str  # yes | no | option | value | annulled | unresolved
     option: str | None
     resolved_at: datetime | None
     recorded_at: datetime
     note: str
     source: str
+    value: float | None = None  # a numeric or date question's outcome (a date in seconds since 1970)
 
 
 class SourceRecord(NamedTuple):

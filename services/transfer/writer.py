@@ -81,6 +81,8 @@ def _forecasters(session: Session, bundle: Bundle, counts: ImportCounts) -> dict
     return dict(session.execute(select(Forecaster.name, Forecaster.id)).all())
 
 
+# What a question's forecasts are checked against: fixed once it has forecasts.
+SHAPE_FIELDS = ("unit", "range_lower", "range_upper", "lower_open", "upper_open", "log_scale")
 QUESTION_FIELDS = (
     "title",
     "description",
@@ -93,6 +95,7 @@ QUESTION_FIELDS = (
     "resolve_by",
     "watch_rule",
     "options_ordered",
+    *SHAPE_FIELDS,
 )
 
 
@@ -136,6 +139,13 @@ def _update_question(session: Session, question_id: int, record: QuestionRecord,
             f"{current[1]} here but {wanted[0]} with options {wanted[1]} "
             "in the file; "
             "a question's type and options cannot change once it has forecasts. Nothing was imported."
+        )
+    changed = [name for name in SHAPE_FIELDS if getattr(question, name) != getattr(record, name)]
+    if changed and question.forecasts and question.type != "binary":
+        raise ImportRefused(
+            f"question {record.uid} ({record.title!r}) has a different {', '.join(changed)} here than "
+            "in the file; a numeric or date question's unit and range cannot change once it has "
+            "forecasts. Nothing was imported."
         )
     for name, value in _question_values(record).items():
         setattr(question, name, value)
@@ -188,7 +198,7 @@ def _questions(session: Session, bundle: Bundle, counts: ImportCounts, only_miss
 QUESTION_TABLE: Table = Question.__table__  # type: ignore[assignment]  # a mapped class's table is a Table
 QUESTION_TAG_TABLE: Table = QuestionTag.__table__  # type: ignore[assignment]
 RESOLUTION_TABLE: Table = Resolution.__table__  # type: ignore[assignment]
-FORECAST_FIELDS = ("probability", "option_probabilities", "rationale", "origin", "recorded_at")
+FORECAST_FIELDS = ("probability", "option_probabilities", "rationale", "origin", "recorded_at", "quantiles")
 CHUNK = 5_000  # question ids per IN (...) lookup
 
 
@@ -234,10 +244,17 @@ def _settled_at(session: Session, question_ids: list[int]) -> dict[int, datetime
 def _shapes(session: Session | Connection, question_ids: list[int]) -> dict[int, QuestionShape]:
     shapes: dict[int, QuestionShape] = {}
     for chunk in _chunks(question_ids):
-        query = select(Question.id, Question.type, Question.options).where(Question.id.in_(chunk))
-        shapes.update(
-            {int(i): QuestionShape(t, tuple(o) if o else None) for i, t, o in session.execute(query)}
-        )
+        query = select(
+            Question.id,
+            Question.type,
+            Question.options,
+            *(getattr(Question, name) for name in SHAPE_FIELDS[1:]),
+        ).where(Question.id.in_(chunk))
+        for i, kind, options, lower, upper, lower_open, upper_open, log_scale in session.execute(query):
+            scale = rules.check_range(
+                kind, lower, upper, lower_open=lower_open, upper_open=upper_open, log_scale=log_scale
+            )
+            shapes[int(i)] = QuestionShape(kind, tuple(options) if options else None, scale)
     return shapes
 
 
@@ -255,7 +272,8 @@ def _refusal(record: ForecastRecord, settled: datetime | None) -> str | None:
 def _stored_values(record: ForecastRecord) -> tuple[Any, ...]:
     """The forecast's values in FORECAST_FIELDS order, as the database holds them."""
     options = list(record.option_probabilities) if record.option_probabilities is not None else None
-    return (record.probability, options, record.rationale, record.origin, record.recorded_at)
+    quantiles = [list(pair) for pair in record.quantiles] if record.quantiles is not None else None
+    return (record.probability, options, record.rationale, record.origin, record.recorded_at, quantiles)
 
 
 def _values(record: ForecastRecord) -> dict[str, Any]:

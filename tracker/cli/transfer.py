@@ -49,7 +49,6 @@ def export_command(ctx: click.Context, out: Path, fmt: str | None, raw: bool) ->
     fmt = fmt or ("json" if out.suffix.lower() == ".json" else "csv")
     with opened(ctx) as database:
         bundle = transfer.export_bundle(database)
-        left_out = transfer.left_out_of_exports(database)
     if fmt == "json":
         out.write_text(transfer.bundle_json(bundle), encoding="utf-8")
         written = [out]
@@ -63,8 +62,6 @@ def export_command(ctx: click.Context, out: Path, fmt: str | None, raw: bool) ->
         f"{counts['resolutions']} resolutions and {counts['events']} events "
         f"to {', '.join(map(str, written))}."
     )
-    if left_out:
-        click.echo(f"{left_out} numeric question{'s' * (left_out != 1)} {transfer.LEFT_OUT_NOTE}.", err=True)
 
 
 @contextmanager
