@@ -68,6 +68,7 @@ bench: $(VENV)/.dev-installed
 	PYTHONPATH=. $(BIN)/python bench/bench_ingest.py
 	PYTHONPATH=. $(BIN)/python bench/bench_pages.py
 	PYTHONPATH=. $(BIN)/python bench/bench_import.py
+	PYTHONPATH=. $(BIN)/python bench/bench_numeric_scores.py
 
 ## Retake the screenshots in docs/screenshots with the browser tests (`make test` never rewrites them).
 ## Pictures of every page for docs/screenshots (with Noto CJK, so Japanese headlines show as text, not boxes).

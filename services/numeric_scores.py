@@ -91,12 +91,27 @@ def _on_range_axis(values: np.ndarray, lower: np.ndarray, upper: np.ndarray, log
     return shifted
 
 
+def _quantile_grid(stated: Sequence[list[list[float]]]) -> tuple[np.ndarray, np.ndarray]:
+    """Every level any forecast states (rising), and each forecast's values at them (NaN where it
+    leaves one out). Usually every forecast states the same levels: then one array conversion."""
+    try:
+        grid = np.array(stated, dtype=float)  # (n, k, 2) when every forecast states k levels
+    except ValueError:  # forecasts with different numbers of levels
+        grid = np.empty(0)
+    if grid.ndim == 3 and grid.shape[2] == 2:
+        levels = np.round(grid[:, :, 0], 9)
+        if bool((levels == levels[0]).all()):
+            return levels[0], grid[:, :, 1]
+    pairs = [[(round(float(level), 9), float(value)) for level, value in row] for row in stated]
+    all_levels = np.array(sorted({level for row in pairs for level, _ in row}))
+    values = np.full((len(pairs), all_levels.size), np.nan)
+    for i, row in enumerate(pairs):
+        values[i, np.searchsorted(all_levels, [level for level, _ in row])] = [value for _, value in row]
+    return all_levels, values
+
+
 def _table(rows: Sequence[Row[Any]]) -> NumericTable:
-    pairs = [[(round(float(level), 9), float(value)) for level, value in row.quantiles] for row in rows]
-    levels = np.array(sorted({level for stated in pairs for level, _ in stated}))
-    values = np.full((len(rows), levels.size), np.nan)
-    for i, stated in enumerate(pairs):
-        values[i, np.searchsorted(levels, [level for level, _ in stated])] = [value for _, value in stated]
+    levels, values = _quantile_grid([row.quantiles for row in rows])
 
     def column(name: str, kind: type = float) -> np.ndarray:
         return np.array([getattr(row, name) for row in rows], dtype=kind)

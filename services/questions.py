@@ -267,16 +267,18 @@ def list_questions(
 
 
 def question_titles(
-    database: Database, *, open_yes_no: bool = False, now: datetime | None = None
+    database: Database, *, open_yes_no: bool = False, numeric_too: bool = False, now: datetime | None = None
 ) -> list[tuple[int, str]]:
     """(id, title) of every question, newest first, for pickers (no counts, so cheap at any size);
-    with ``open_yes_no``, only the yes/no questions still open for forecasts."""
+    with ``open_yes_no``, only the yes/no questions still open for forecasts (and the numeric and
+    date ones too with ``numeric_too``: a crowd source that forecasts numbers)."""
     query = select(Question.id, Question.title).order_by(Question.opens_at.desc(), Question.id.desc())
     if open_yes_no:
         latest = latest_resolutions()
         settled = select(latest.c.question_id).where(latest.c.outcome != "unresolved")
         still_open = Question.closes_at.is_(None) | (Question.closes_at > (now or datetime.now(UTC)))
-        query = query.where(Question.type == "binary", Question.id.not_in(settled), still_open)
+        kinds = ("binary", *rules.RANGED_TYPES) if numeric_too else ("binary",)
+        query = query.where(Question.type.in_(kinds), Question.id.not_in(settled), still_open)
     with database.read_session() as session:
         return [(int(question_id), str(title)) for question_id, title in session.execute(query)]
 

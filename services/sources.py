@@ -122,8 +122,11 @@ def _check_question(session: Session, source_kind: SourceKind, question_id: int 
     question = session.get(Question, question_id)
     if question is None:
         raise Invalid("question", f"no question with id {question_id}", value=question_id)
-    if source_kind.is_crowd and question.type != "binary":
-        raise Invalid("question", "crowd forecasts are logged on yes/no questions only", value=question_id)
+    numeric_ok = source_kind.numeric and question.type in rules.RANGED_TYPES
+    if source_kind.is_crowd and question.type != "binary" and not numeric_ok:
+        kinds = "yes/no, numeric or date" if source_kind.numeric else "yes/no"
+        message = f"{source_kind.a_label} logs crowd forecasts on {kinds} questions only"
+        raise Invalid("question", message, value=question_id)
     return question_id
 
 

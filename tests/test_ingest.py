@@ -262,3 +262,70 @@ def test_a_market_settled_at_63_percent_proposes_annulled_with_why(
         proposal = session.scalars(select(ResolutionProposal)).one()
     assert (proposal.outcome, proposal.status) == ("annulled", "pending")
     assert "resolved MKT at 63%" in proposal.detail
+
+
+def test_metaculus_numeric_aggregate_is_logged_as_a_crowd_forecast(
+    database: Database, loopback: Loopback
+) -> None:
+    """A numeric question linked to a numeric Metaculus post gets the community's quantiles."""
+    from tests.factories import NQ
+
+    peso = NQ(database, "USD to ARS on 2026-03-02", lower=1000, upper=2000, unit="ARS", closes=None)
+    loopback.serve_file("/api/posts/41583/", "metaculus_numeric_post.json", "application/json")
+    source = S(
+        database, "mc", kind="metaculus", url=loopback.url(""), question_id=peso, settings={"post": "41583"}
+    )
+    report = ingest_source(database, source.id)
+    assert (report.status, report.n_new) == ("ok", 1)
+    with database.read_session() as session:
+        forecast = session.scalars(select(Forecast)).one()
+        assert (forecast.origin, forecast.forecaster.name, forecast.probability) == (
+            "crowd",
+            "crowd:metaculus",
+            None,
+        )
+        assert [level for level, _ in forecast.quantiles] == [0.05, 0.25, 0.5, 0.75, 0.95]
+        assert forecast.quantiles[2][1] == pytest.approx(1448.4983496772018, rel=1e-9)  # Metaculus's median
+    assert ingest_source(database, source.id).n_duplicate == 1  # the same aggregate again: not stored twice
+
+
+@pytest.mark.parametrize(
+    ("fixture", "numeric_question", "message"),
+    [
+        ("metaculus_numeric_post.json", False, "link the source to a numeric or date question"),
+        ("metaculus_post.json", True, "link the source to a yes/no question"),
+    ],
+)
+def test_a_market_of_the_other_kind_is_refused_with_what_to_do(
+    database: Database, loopback: Loopback, fixture: str, numeric_question: bool, message: str
+) -> None:
+    from tests.factories import NQ
+
+    question = NQ(database, closes=None) if numeric_question else Q(database, "Will it happen?", closes=None)
+    loopback.serve_file("/api/posts/7/", fixture, "application/json")
+    source = S(
+        database, "mc", kind="metaculus", url=loopback.url(""), question_id=question, settings={"post": "7"}
+    )
+    report = ingest_source(database, source.id)
+    assert report.status == "error"
+    assert message in (report.error or "")
+    assert count(database, Forecast) == 0
+
+
+def test_only_a_kind_that_forecasts_numbers_takes_a_numeric_question(database: Database) -> None:
+    from forecasts.errors import Invalid
+    from services.questions import question_titles
+    from tests.factories import NQ
+
+    brent = NQ(database, closes=None)
+    with pytest.raises(Invalid, match="a Manifold market logs crowd forecasts on yes/no questions only"):
+        S(
+            database,
+            "mf",
+            kind="manifold",
+            url="http://127.0.0.1:9",
+            question_id=brent,
+            settings={"market": "x"},
+        )
+    assert brent not in dict(question_titles(database, open_yes_no=True))
+    assert brent in dict(question_titles(database, open_yes_no=True, numeric_too=True))

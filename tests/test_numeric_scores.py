@@ -212,3 +212,23 @@ def test_the_calibration_page_with_nothing_resolved_says_so(app_env: Database) -
     NF(app_env, brent, 47, 40, 55)
     app = run_app("calibration")
     assert "No resolved questions match these filters yet" in app.info[0].value
+
+
+def test_forecasts_stating_different_levels_are_each_scored_on_their_own(database: Database) -> None:
+    """One forecaster states five quantiles, another three: neither borrows the other's levels (the
+    table reads the common case, every forecast at the same levels, in one conversion)."""
+    from services.forecasts import ForecastInput, add_forecast
+
+    brent = NQ(database, "Brent on 2016-12-30 (USD)", lower=20, upper=120)
+    five = ((0.05, 44.0), (0.25, 50.0), (0.5, 53.0), (0.75, 56.0), (0.95, 61.0))
+    add_forecast(database, brent, ForecastInput("ana", quantiles=five, made_at=day(5)))
+    NF(database, brent, 52, 46, 58, by="bo", at=6)
+    NR(database, brent, 56.82, at=91)
+    report = numeric_report(database)
+    assert report is not None
+    crps = dict(zip(report.questions["forecaster"], report.questions["crps"], strict=True))
+    levels = np.array([level for level, _ in five])
+    ana = scoringrules.crps_quantile(56.82, np.array([value for _, value in five]), levels) / 100
+    bo = scoringrules.crps_quantile(56.82, np.array([46.0, 52.0, 58.0]), LEVELS) / 100
+    assert crps["ana"] == pytest.approx(ana, abs=1e-12)
+    assert crps["bo"] == pytest.approx(bo, abs=1e-12)

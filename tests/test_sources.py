@@ -383,7 +383,29 @@ def test_metaculus_without_aggregation_says_so(loopback: Loopback, fetcher: Fetc
             b'{"outcomes": "[\\"Yes\\", \\"No\\"]", "outcomePrices": "[broken"}',
             "not a JSON list",
         ),
-        (metaculus, {"post": "x"}, "/api/posts/x/", b'{"question": {"type": "numeric"}}', "only binary"),
+        (
+            metaculus,
+            {"post": "x"},
+            "/api/posts/x/",
+            b'{"question": {"type": "discrete"}}',
+            "only binary, numeric and date Metaculus questions",
+        ),
+        (
+            metaculus,
+            {"post": "x"},
+            "/api/posts/x/",
+            b'{"question": {"type": "numeric", "aggregations": {"unweighted": {"latest": '
+            b'{"forecast_values": [0.1, 0.5, 0.9]}}}, "scaling": {}}}',
+            "the community CDF could not be read: the question's scaling has no range_min",
+        ),
+        (
+            metaculus,
+            {"post": "x"},
+            "/api/posts/x/",
+            b'{"question": {"type": "numeric", "aggregations": {"unweighted": {"latest": '
+            b'{"forecast_values": [0.1, 0.9, 0.5]}}}, "scaling": {"range_min": 0, "range_max": 2}}}',
+            "the community CDF could not be read: the CDF values must lie in 0–1 and never fall",
+        ),
         (manifold, {}, "/v0/market/x", b"{}", "needs the market id"),
     ],
 )
@@ -500,3 +522,40 @@ def test_a_closed_polymarket_market_at_50_50_proposes_annulled(
     ).snapshot
     assert snapshot.resolution == outcome
     assert ("not 1 or 0: annulled?" in snapshot.resolution_note) == (outcome == "annulled")
+
+
+def test_metaculus_numeric_aggregate_becomes_quantiles(loopback: Loopback, fetcher: Fetcher) -> None:
+    """The community CDF of a real question (USD–ARS, 13 Feb 2026) read as the percentiles
+    Metaculus's own export gives for the same aggregate."""
+    import csv
+
+    loopback.serve_file("/api/posts/41583/", "metaculus_numeric_post.json", "application/json")
+    config = SourceConfig("mc", "metaculus", loopback.url(""), {"post": "41583"})
+    result = metaculus.poll(config, fetcher, NOW)
+    with (FIXTURES / "metaculus_export" / "usd_ars_forecast_data.csv").open(encoding="utf-8") as handle:
+        published = list(csv.DictReader(handle))[-1]
+    names = ("5th Percentile", "25th Percentile", "Median", "75th Percentile", "95th Percentile")
+    assert result.snapshot.probability is None
+    assert [level for level, _ in result.snapshot.quantiles] == [0.05, 0.25, 0.5, 0.75, 0.95]
+    assert [value for _, value in result.snapshot.quantiles] == pytest.approx(
+        [float(published[name]) for name in names], rel=1e-9
+    )
+    assert result.notes == []
+
+
+def test_metaculus_range_points_follow_its_scaling() -> None:
+    linear = metaculus.range_points({"range_min": 1350, "range_max": 1600}, 201)
+    assert linear[:2] == [1350.0, 1351.25]
+    assert linear[-1] == 1600.0
+    log = metaculus.range_points({"range_min": 1, "range_max": 1000, "zero_point": 0}, 4)
+    assert log == pytest.approx([1, 10, 100, 1000])
+    dates = metaculus.range_points({"continuous_range": ["2017-01-01T00:00:00Z", "2017-01-02T00:00:00Z"]}, 2)
+    assert dates == [1483228800.0, 1483315200.0]
+
+
+def test_a_resolved_numeric_metaculus_question_is_told_not_logged() -> None:
+    post = {"id": 1, "title": "Brent", "question": {"type": "numeric", "resolution": "56.82"}}
+    snapshot, notes = metaculus.parse_post(post, NOW, "mc")
+    assert snapshot.quantiles is None
+    assert snapshot.resolution is None
+    assert notes == ["Metaculus resolved it: 56.82; enter the value on the question's page"]

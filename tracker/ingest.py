@@ -132,6 +132,24 @@ def store_items(
     report.n_duplicate += counts.unchanged
 
 
+def _check_kinds_match(source: Source, question_type: str, snapshot: CrowdSnapshot) -> None:
+    """A yes/no market forecasts a yes/no question, a numeric one a numeric or date question."""
+    if question_type == "multiple_choice":
+        raise SourceError(f"{source.name}: crowd forecasts are logged on yes/no, numeric and date questions")
+    ranged = question_type in rules.RANGED_TYPES
+    yes_no_market = snapshot.probability is not None or snapshot.resolution is not None
+    if ranged and yes_no_market:
+        raise SourceError(
+            f"{source.name}: the market gives a yes/no probability but the linked question is "
+            f"{question_type}; link the source to a yes/no question"
+        )
+    if not ranged and snapshot.quantiles is not None:
+        raise SourceError(
+            f"{source.name}: the market forecasts a number but the linked question is yes/no; "
+            "link the source to a numeric or date question"
+        )
+
+
 def store_snapshot(
     session: Session, source: Source, snapshot: CrowdSnapshot, report: RunReport, now: datetime
 ) -> None:
@@ -142,8 +160,7 @@ def store_snapshot(
         question = load_question(session, source.question_id)
     except NotFound as error:
         raise SourceError(f"{source.name}: {error.message}") from None
-    if question.type != "binary":
-        raise SourceError(f"{source.name}: crowd forecasts are logged on yes/no questions only")
+    _check_kinds_match(source, question.type, snapshot)
     if snapshot.resolution is not None:
         detail = f"{source.kind} market {snapshot.title!r} resolved {snapshot.resolution}"
         if snapshot.resolution_note:
@@ -155,13 +172,14 @@ def store_snapshot(
                 f"the market resolved {snapshot.resolution}: proposed, waiting for you to confirm"
             )
         return
-    if snapshot.probability is None:
+    if snapshot.probability is None and snapshot.quantiles is None:
         report.n_rejected += 1
         return
     given = ForecastInput(
         forecaster=source_kinds()[source.kind].forecaster or f"crowd:{source.kind}",
         forecaster_kind="crowd",
         probability=snapshot.probability,
+        quantiles=snapshot.quantiles,
         made_at=now,
         origin="crowd",
         rationale=f"{snapshot.title} {snapshot.url or ''}".strip(),

@@ -40,8 +40,9 @@ def edit_source_form(source: SourceStatus) -> None:
 
 
 def _question_picker(kind: SourceKind, errors: FieldErrors) -> int | None:
-    """Crowd kinds forecast one open yes/no question; feeds may link their events to any question."""
-    titles = questions.question_titles(get_database(), open_yes_no=kind.is_crowd)
+    """Crowd kinds forecast one open yes/no question (Metaculus: or a numeric or date one); feeds may
+    link their events to any question."""
+    titles = questions.question_titles(get_database(), open_yes_no=kind.is_crowd, numeric_too=kind.numeric)
     choices = {f"#{question_id} {title}": question_id for question_id, title in titles}
     label = "Question it forecasts" if kind.is_crowd else "Link its events to a question (optional)"
     none = "(choose one)" if kind.is_crowd else "(none)"

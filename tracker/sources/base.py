@@ -67,6 +67,9 @@ class CrowdSnapshot:
     resolution: str | None = None  # yes / no / annulled, once the market settled
     resolved_at: datetime | None = None
     resolution_note: str = ""  # why, when the market's settlement is not a plain yes or no
+    # A numeric or date question's crowd forecast, as (level, value) pairs (a date in seconds since
+    # 1970); then ``probability`` is None.
+    quantiles: tuple[tuple[float, float], ...] | None = None
 
 
 @dataclass

@@ -46,6 +46,7 @@ class SourceKind:
     default_url: str | None = None  # the public API when no URL is given
     settings: tuple[Setting, ...] = ()
     note: str = ""  # anything else a user must know, such as where a token comes from
+    numeric: bool = False  # a crowd kind that also forecasts numeric and date questions
 
     @property
     def a_label(self) -> str:
